@@ -1,0 +1,292 @@
+// Package config holds every setting of log_monitor and its default, in one
+// place. A setting is read from its environment variable first, then from
+// its command-line flag (flags win), so the same binary runs unchanged under
+// docker-compose (environment) and by hand (flags).
+//
+// Nothing else in the project hard-codes a broker address, a topic's
+// replication, an index URL or an SMTP setting: it takes them from here.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Local stack addresses: what `logmon stack up` starts and what every
+// component uses when nothing else is configured.
+const (
+	LocalKafkaBrokers  = "127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094"
+	LocalElasticsearch = "http://127.0.0.1:9200"
+	LocalSMTPHost      = "127.0.0.1"
+	LocalSMTPPort      = 1025
+)
+
+// Environment variable names. docker-compose.yml uses exactly these; a test
+// checks that it names no other.
+const (
+	EnvKafkaBrokers     = "KAFKA_BROKERS"
+	EnvKafkaReplication = "KAFKA_REPLICATION"
+	EnvKafkaSingleDev   = "KAFKA_DEV_SINGLE_BROKER"
+	EnvElasticURLs      = "ELASTICSEARCH_URLS"
+	EnvElasticUser      = "ELASTICSEARCH_USERNAME"
+	EnvElasticPassword  = "ELASTICSEARCH_PASSWORD"
+	EnvElasticAPIKey    = "ELASTICSEARCH_API_KEY"
+	EnvElasticCAFile    = "ELASTICSEARCH_CA_FILE"
+	EnvSMTPHost         = "SMTP_HOST"
+	EnvSMTPPort         = "SMTP_PORT"
+	EnvSMTPUser         = "SMTP_USER"
+	EnvSMTPPassword     = "SMTP_PASSWORD"
+	EnvSMTPFrom         = "SMTP_FROM"
+	EnvSMTPTLS          = "SMTP_TLS"
+	EnvReportRecipients = "REPORT_RECIPIENTS"
+	EnvAlertRecipients  = "ALERT_RECIPIENTS"
+	EnvDataDir          = "LOGMON_DATA_DIR"
+	EnvStackDir         = "LOGMON_STACK_DIR"
+	EnvMetricsAddr      = "LOGMON_METRICS_ADDR"
+	EnvLogLevel         = "LOGMON_LOG_LEVEL"
+	EnvIngestGlobs      = "INGEST_GLOBS"
+	EnvSourceTZ         = "SOURCE_TZ"
+	EnvSourceYear       = "SOURCE_YEAR"
+)
+
+// EnvNames lists every environment variable the project reads.
+var EnvNames = []string{
+	EnvKafkaBrokers, EnvKafkaReplication, EnvKafkaSingleDev,
+	EnvElasticURLs, EnvElasticUser, EnvElasticPassword, EnvElasticAPIKey, EnvElasticCAFile,
+	EnvSMTPHost, EnvSMTPPort, EnvSMTPUser, EnvSMTPPassword, EnvSMTPFrom, EnvSMTPTLS,
+	EnvReportRecipients, EnvAlertRecipients,
+	EnvDataDir, EnvStackDir, EnvMetricsAddr, EnvLogLevel,
+	EnvIngestGlobs, EnvSourceTZ, EnvSourceYear,
+}
+
+// Kafka is the cluster every component talks to.
+type Kafka struct {
+	Brokers []string
+	// Replication of every topic the project creates, goka's tables and
+	// loopbacks included. 3 in production; 1 only with SingleBrokerDev.
+	Replication int
+	// SingleBrokerDev allows a cluster with fewer than three brokers (and
+	// replication 1). Development only: one broker's loss loses data.
+	SingleBrokerDev bool
+}
+
+// MinInsyncReplicas is what `ssh-log` requires with acks=all.
+func (k Kafka) MinInsyncReplicas() int {
+	if k.Replication >= 3 {
+		return 2
+	}
+	return 1
+}
+
+// Elastic is the Elasticsearch cluster of the sink.
+type Elastic struct {
+	URLs     []string
+	Username string
+	Password string
+	APIKey   string
+	CAFile   string
+}
+
+// SMTP is the outgoing mail server.
+type SMTP struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	From     string
+	// TLS is "none", "starttls" or "tls".
+	TLS     string
+	Timeout time.Duration
+}
+
+// Ingest is the source side: which files to tail and how to read their time.
+type Ingest struct {
+	Globs []string
+	// SourceTZ is the IANA zone of the files' syslog times ("" = the machine's).
+	SourceTZ string
+	// SourceYear is the start year for replaying old files (0 = live inference).
+	SourceYear int
+	// FromStart reads existing files from their beginning instead of their end.
+	FromStart bool
+}
+
+// Config is every setting of log_monitor.
+type Config struct {
+	Kafka   Kafka
+	Elastic Elastic
+	SMTP    SMTP
+	Ingest  Ingest
+
+	ReportRecipients []string
+	AlertRecipients  []string
+
+	// DataDir holds the component's local state (tail registry, goka storage).
+	DataDir string
+	// StackDir holds the local stack's downloads, data and logs.
+	StackDir string
+	// MetricsAddr serves /metrics and /healthz ("" = off).
+	MetricsAddr string
+	LogLevel    string
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Kafka: Kafka{
+			Brokers:     SplitList(LocalKafkaBrokers),
+			Replication: 3,
+		},
+		Elastic: Elastic{URLs: SplitList(LocalElasticsearch)},
+		SMTP: SMTP{
+			Host:    LocalSMTPHost,
+			Port:    LocalSMTPPort,
+			From:    "log_monitor <logmon@localhost>",
+			TLS:     "none",
+			Timeout: 30 * time.Second,
+		},
+		Ingest: Ingest{
+			Globs: []string{"/data/ssh-*.log"},
+		},
+		DataDir:     "data",
+		StackDir:    "/var/tmp/logmon-stack",
+		MetricsAddr: "127.0.0.1:9464",
+		LogLevel:    "info",
+	}
+}
+
+// Load returns the defaults overridden by the environment.
+func Load() (Config, error) {
+	c := Default()
+	return c, c.LoadEnv(os.Getenv)
+}
+
+// LoadEnv overrides c with every variable that getenv reports non-empty.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	var errs []string
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	list := func(name string, dst *[]string) {
+		if v := getenv(name); strings.TrimSpace(v) != "" {
+			*dst = SplitList(v)
+		}
+	}
+	num := func(name string, dst *int) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: not a number", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	boolean := func(name string, dst *bool) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: not a boolean", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	list(EnvKafkaBrokers, &c.Kafka.Brokers)
+	num(EnvKafkaReplication, &c.Kafka.Replication)
+	boolean(EnvKafkaSingleDev, &c.Kafka.SingleBrokerDev)
+	list(EnvElasticURLs, &c.Elastic.URLs)
+	str(EnvElasticUser, &c.Elastic.Username)
+	str(EnvElasticPassword, &c.Elastic.Password)
+	str(EnvElasticAPIKey, &c.Elastic.APIKey)
+	str(EnvElasticCAFile, &c.Elastic.CAFile)
+	str(EnvSMTPHost, &c.SMTP.Host)
+	num(EnvSMTPPort, &c.SMTP.Port)
+	str(EnvSMTPUser, &c.SMTP.User)
+	str(EnvSMTPPassword, &c.SMTP.Password)
+	str(EnvSMTPFrom, &c.SMTP.From)
+	str(EnvSMTPTLS, &c.SMTP.TLS)
+	list(EnvReportRecipients, &c.ReportRecipients)
+	list(EnvAlertRecipients, &c.AlertRecipients)
+	str(EnvDataDir, &c.DataDir)
+	str(EnvStackDir, &c.StackDir)
+	str(EnvMetricsAddr, &c.MetricsAddr)
+	str(EnvLogLevel, &c.LogLevel)
+	list(EnvIngestGlobs, &c.Ingest.Globs)
+	str(EnvSourceTZ, &c.Ingest.SourceTZ)
+	num(EnvSourceYear, &c.Ingest.SourceYear)
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// KafkaConfigured reports whether the environment names a Kafka cluster.
+func KafkaConfigured(getenv func(string) string) bool {
+	return strings.TrimSpace(getenv(EnvKafkaBrokers)) != ""
+}
+
+// ElasticConfigured reports whether the environment names an Elasticsearch cluster.
+func ElasticConfigured(getenv func(string) string) bool {
+	return strings.TrimSpace(getenv(EnvElasticURLs)) != ""
+}
+
+// RegisterKafkaFlags adds the Kafka flags to fs, defaulting to c's values.
+func (c *Config) RegisterKafkaFlags(fs *flag.FlagSet) {
+	fs.Func("brokers", "Kafka bootstrap brokers, comma-separated (env "+EnvKafkaBrokers+", default "+strings.Join(c.Kafka.Brokers, ",")+")", func(s string) error {
+		c.Kafka.Brokers = SplitList(s)
+		return nil
+	})
+	fs.IntVar(&c.Kafka.Replication, "replication", c.Kafka.Replication, "replication of every topic the project creates (env "+EnvKafkaReplication+")")
+	fs.BoolVar(&c.Kafka.SingleBrokerDev, "dev-single-broker", c.Kafka.SingleBrokerDev, "development only: allow fewer than 3 brokers and replication 1 (env "+EnvKafkaSingleDev+")")
+}
+
+// RegisterElasticFlags adds the Elasticsearch flags to fs.
+func (c *Config) RegisterElasticFlags(fs *flag.FlagSet) {
+	fs.Func("es-urls", "Elasticsearch node URLs, comma-separated (env "+EnvElasticURLs+", default "+strings.Join(c.Elastic.URLs, ",")+")", func(s string) error {
+		c.Elastic.URLs = SplitList(s)
+		return nil
+	})
+	fs.StringVar(&c.Elastic.Username, "es-username", c.Elastic.Username, "Elasticsearch basic-auth user (env "+EnvElasticUser+")")
+	fs.StringVar(&c.Elastic.CAFile, "es-ca-file", c.Elastic.CAFile, "PEM file of the CA that signed Elasticsearch's certificate (env "+EnvElasticCAFile+")")
+}
+
+// RegisterCommonFlags adds the flags every long-running component has.
+func (c *Config) RegisterCommonFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "local state directory (env "+EnvDataDir+")")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address of /metrics and /healthz, empty to disable (env "+EnvMetricsAddr+")")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env "+EnvLogLevel+")")
+}
+
+// Validate checks the settings that would otherwise fail late.
+func (c Config) Validate() error {
+	if len(c.Kafka.Brokers) == 0 {
+		return fmt.Errorf("config: no Kafka brokers (set %s or -brokers)", EnvKafkaBrokers)
+	}
+	if c.Kafka.Replication < 1 {
+		return fmt.Errorf("config: replication %d: must be at least 1", c.Kafka.Replication)
+	}
+	if c.Kafka.Replication < 3 && !c.Kafka.SingleBrokerDev {
+		return fmt.Errorf("config: replication %d is below 3; set %s=true (or -dev-single-broker) to allow it for development", c.Kafka.Replication, EnvKafkaSingleDev)
+	}
+	switch c.SMTP.TLS {
+	case "none", "starttls", "tls":
+	default:
+		return fmt.Errorf("config: %s=%q: want none, starttls or tls", EnvSMTPTLS, c.SMTP.TLS)
+	}
+	return nil
+}
+
+// SplitList splits a comma- or whitespace-separated list, dropping empty items.
+func SplitList(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == ';' })
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}

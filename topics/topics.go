@@ -1,0 +1,233 @@
+// Package topics names log_monitor's Kafka topics and creates them.
+//
+// Ensure is idempotent and runs at every component's start-up (and as
+// `logmon topics`): it creates what is missing, treats "already exists" as
+// success (two components starting together race to create the same topic),
+// fixes topic configs that drifted, and refuses a cluster that cannot hold
+// the replication the project needs.
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
+)
+
+// The contract's topic names (DESIGN.md, Kafka contracts).
+const (
+	SSHLog       = "ssh-log"
+	SSHAlerts    = "ssh-alerts"
+	MetricsDaily = "metrics-daily"
+	SSHLogDLQ    = "ssh-log-dlq"
+)
+
+// Spec is a topic as the project wants it.
+type Spec struct {
+	Name       string
+	Partitions int32
+	// Compacted topics keep the latest value per key forever.
+	Compacted bool
+	// Retention of a non-compacted topic (0 = the broker's default).
+	Retention time.Duration
+}
+
+// Contract returns the project's own topics.
+func Contract() []Spec {
+	return []Spec{
+		{Name: SSHLog, Partitions: 3},
+		{Name: SSHAlerts, Partitions: 3},
+		{Name: MetricsDaily, Partitions: 1, Compacted: true},
+		{Name: SSHLogDLQ, Partitions: 1},
+	}
+}
+
+// ErrReplication reports a cluster with too few brokers for the replication asked.
+var ErrReplication = errors.New("cluster cannot satisfy the replication factor")
+
+// Ensure creates every spec that is missing and checks the ones that exist.
+// It returns the replication it used: k.Replication, or fewer only when
+// k.SingleBrokerDev allows a smaller cluster.
+func Ensure(ctx context.Context, k config.Kafka, specs []Spec, log *slog.Logger) (int, error) {
+	cfg := kafkaconfig.Sarama("logmon-topics")
+	client, err := connect(ctx, k.Brokers, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+
+	replication, err := replicationFor(k, len(client.Brokers()))
+	if err != nil {
+		return 0, err
+	}
+	if replication < k.Replication {
+		log.Warn("development override: topics get fewer replicas than configured; a broker's loss loses data",
+			"replication", replication, "configured", k.Replication, "brokers", len(client.Brokers()))
+	}
+
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return 0, fmt.Errorf("topics: cluster admin: %w", err)
+	}
+	existing, err := admin.ListTopics()
+	if err != nil {
+		return 0, fmt.Errorf("topics: list: %w", err)
+	}
+	for _, s := range specs {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if err := ensureOne(admin, s, existing, replication, log); err != nil {
+			return 0, err
+		}
+	}
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	if err := waitForLeaders(ctx, client, names); err != nil {
+		return 0, err
+	}
+	return replication, nil
+}
+
+// replicationFor decides the replication for a cluster of n brokers.
+func replicationFor(k config.Kafka, brokers int) (int, error) {
+	if brokers >= k.Replication {
+		return k.Replication, nil
+	}
+	if k.SingleBrokerDev {
+		return brokers, nil
+	}
+	return 0, fmt.Errorf("%w: %d broker(s) reachable at %v, topics need replication %d; start a cluster of %d brokers (`logmon stack up` does), or set %s=true for a development cluster",
+		ErrReplication, brokers, k.Brokers, k.Replication, k.Replication, config.EnvKafkaSingleDev)
+}
+
+func ensureOne(admin sarama.ClusterAdmin, s Spec, existing map[string]sarama.TopicDetail, replication int, log *slog.Logger) error {
+	want := topicConfig(s, replication)
+	if d, ok := existing[s.Name]; ok {
+		if d.NumPartitions != s.Partitions {
+			return fmt.Errorf("topic %s has %d partitions, the project needs %d (the partition of a key depends on it): recreate the topic or change the contract", s.Name, d.NumPartitions, s.Partitions)
+		}
+		if int(d.ReplicationFactor) < replication {
+			return fmt.Errorf("%w: topic %s has replication %d, the project needs %d: reassign its partitions", ErrReplication, s.Name, d.ReplicationFactor, replication)
+		}
+		return alignConfig(admin, s.Name, d.ConfigEntries, want, log)
+	}
+	detail := &sarama.TopicDetail{
+		NumPartitions:     s.Partitions,
+		ReplicationFactor: int16(replication),
+		ConfigEntries:     want,
+	}
+	err := admin.CreateTopic(s.Name, detail, false)
+	if errors.Is(err, sarama.ErrTopicAlreadyExists) {
+		return nil // created by a component starting at the same moment
+	}
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", s.Name, err)
+	}
+	log.Info("created topic", "topic", s.Name, "partitions", s.Partitions, "replication", replication, "compacted", s.Compacted)
+	return nil
+}
+
+func topicConfig(s Spec, replication int) map[string]*string {
+	c := map[string]*string{}
+	set := func(k, v string) { c[k] = &v }
+	set("min.insync.replicas", strconv.Itoa(minISR(replication)))
+	if s.Compacted {
+		set("cleanup.policy", "compact")
+	} else {
+		set("cleanup.policy", "delete")
+		if s.Retention > 0 {
+			set("retention.ms", strconv.FormatInt(s.Retention.Milliseconds(), 10))
+		}
+	}
+	return c
+}
+
+func minISR(replication int) int {
+	return config.Kafka{Replication: replication}.MinInsyncReplicas()
+}
+
+// alignConfig sets the configs the project depends on when they drifted.
+func alignConfig(admin sarama.ClusterAdmin, topic string, have, want map[string]*string, log *slog.Logger) error {
+	entries := map[string]sarama.IncrementalAlterConfigsEntry{}
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if h, ok := have[k]; ok && h != nil && *h == *want[k] {
+			continue
+		}
+		entries[k] = sarama.IncrementalAlterConfigsEntry{Operation: sarama.IncrementalAlterConfigsOperationSet, Value: want[k]}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := admin.IncrementalAlterConfig(sarama.TopicResource, topic, entries, false); err != nil {
+		return fmt.Errorf("topic %s: set configs: %w", topic, err)
+	}
+	log.Info("aligned topic config", "topic", topic, "keys", len(entries))
+	return nil
+}
+
+// connect opens a client, retrying until ctx ends: components may start
+// before the cluster finished electing its controller.
+func connect(ctx context.Context, brokers []string, cfg *sarama.Config) (sarama.Client, error) {
+	var last error
+	for {
+		c, err := sarama.NewClient(brokers, cfg)
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to Kafka %v: %w (last error: %v)", brokers, ctx.Err(), last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// waitForLeaders returns once every partition of the topics has a leader.
+func waitForLeaders(ctx context.Context, client sarama.Client, names []string) error {
+	for {
+		err := client.RefreshMetadata(names...)
+		if err == nil {
+			err = checkLeaders(client, names)
+		}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topics %v: waiting for partition leaders: %w (last: %v)", names, ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func checkLeaders(client sarama.Client, names []string) error {
+	for _, n := range names {
+		parts, err := client.Partitions(n)
+		if err != nil {
+			return fmt.Errorf("topic %s: %w", n, err)
+		}
+		for _, p := range parts {
+			if _, err := client.Leader(n, p); err != nil {
+				return fmt.Errorf("topic %s partition %d: %w", n, p, err)
+			}
+		}
+	}
+	return nil
+}
