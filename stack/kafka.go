@@ -130,6 +130,9 @@ share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
+# The stack stops all three nodes together; a controlled shutdown would wait
+# for a controller quorum that is going away with them.
+controlled.shutdown.enable=false
 num.network.threads=2
 num.io.threads=4
 log.segment.bytes=268435456

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -72,12 +73,16 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.Fetch(ctx); err != nil {
 		return err
 	}
+	// Format and start the nodes side by side: each is a JVM start.
+	errs := make([]error, len(KafkaPorts)+1)
+	var wg sync.WaitGroup
 	for i := range KafkaPorts {
-		if err := s.StartKafka(i); err != nil {
-			return err
-		}
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.StartKafka(i) }()
 	}
-	if err := s.StartElastic(); err != nil {
+	errs[len(KafkaPorts)] = s.StartElastic()
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	if err := s.WaitKafka(ctx, len(KafkaPorts)); err != nil {
@@ -93,12 +98,19 @@ func (s *Stack) Up(ctx context.Context) error {
 
 // Down stops every service the stack started and waits for their ports.
 func (s *Stack) Down(ctx context.Context) error {
-	var errs []error
-	for _, p := range s.procs() {
-		if err := p.stop(ctx, s.Log); err != nil {
-			errs = append(errs, err)
-		}
+	// All at once: Kafka nodes stopped one by one lose their controller
+	// quorum and the last one hangs.
+	procs := s.procs()
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.stop(ctx, s.Log)
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

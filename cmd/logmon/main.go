@@ -21,6 +21,7 @@ type command struct {
 var commands = map[string]command{
 	"stack":  {"run the local Kafka + Elasticsearch: up | down | status | reset | fetch", runStack},
 	"topics": {"create or check the project's Kafka topics", runTopics},
+	"setup":  {"one-shot: create topics and index templates", runSetup},
 }
 
 func main() {

@@ -1,0 +1,185 @@
+// Package testkit connects integration tests to the real services.
+//
+// `make test` brings up the local stack and sets LOGMON_INTEGRATION=1: then
+// an integration test whose service is unreachable FAILS. A plain `go test`
+// without that variable skips integration tests with a message, so unit tests
+// stay runnable anywhere.
+package testkit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/stack"
+)
+
+// EnvIntegration turns integration tests on (and makes a missing service an error).
+const EnvIntegration = "LOGMON_INTEGRATION"
+
+// Integration skips t unless integration tests are on.
+func Integration(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvIntegration) == "" {
+		t.Skipf("integration test: run `make test` (or `logmon stack up` and set %s=1)", EnvIntegration)
+	}
+}
+
+// Config returns the configuration the tests use: the environment's, which
+// is the local stack's unless KAFKA_BROKERS / ELASTICSEARCH_URLS say otherwise.
+func Config(t testing.TB) config.Config {
+	t.Helper()
+	c, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var printOnce sync.Once
+
+// Kafka returns the cluster's configuration after checking that it answers
+// with three brokers.
+func Kafka(t testing.TB) config.Kafka {
+	t.Helper()
+	Integration(t)
+	k := Config(t).Kafka
+	cfg := kafkaconfig.Sarama("logmon-test")
+	client, err := sarama.NewClient(k.Brokers, cfg)
+	if err != nil {
+		t.Fatalf("Kafka at %v: %v (is the stack up? `logmon stack up`)", k.Brokers, err)
+	}
+	defer client.Close()
+	if n := len(client.Brokers()); n < 3 {
+		t.Fatalf("Kafka at %v: %d brokers, the integration tests need 3", k.Brokers, n)
+	}
+	printOnce.Do(func() {
+		fmt.Fprintf(os.Stderr, "integration: Kafka %s (3 KRaft brokers at %s), Elasticsearch %s at %s\n",
+			stack.KafkaVersion, strings.Join(k.Brokers, ","), stack.ElasticVersion, strings.Join(Config(t).Elastic.URLs, ","))
+	})
+	return k
+}
+
+// Elastic returns the Elasticsearch configuration after checking its health.
+func Elastic(t testing.TB) config.Elastic {
+	t.Helper()
+	Integration(t)
+	e := Config(t).Elastic
+	status, err := stack.ElasticHealth(context.Background(), e.URLs[0])
+	if err != nil || (status != "green" && status != "yellow") {
+		t.Fatalf("Elasticsearch at %v: status %q, %v (is the stack up? `logmon stack up`)", e.URLs, status, err)
+	}
+	return e
+}
+
+// Stack returns the local stack, for tests that stop or kill its services.
+// It fails when KAFKA_BROKERS points elsewhere: such tests need processes
+// they own.
+func Stack(t testing.TB) *stack.Stack {
+	t.Helper()
+	Integration(t)
+	if config.KafkaConfigured(os.Getenv) && os.Getenv(config.EnvKafkaBrokers) != config.LocalKafkaBrokers {
+		t.Skip("needs the local stack (KAFKA_BROKERS points to another cluster)")
+	}
+	st, err := stack.New(Config(t).StackDir, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// UniqueName returns a topic or index name no earlier run used.
+func UniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+}
+
+// RepoRoot is the directory holding go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// SharedData is a file under ../shared/data beside the repository; the test
+// fails (integration) or skips (unit run) when it is missing.
+func SharedData(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "..", "shared", "data", rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv(EnvIntegration) != "" {
+			t.Fatalf("shared data %s: %v", rel, err)
+		}
+		t.Skipf("shared data %s not present", rel)
+	}
+	return p
+}
+
+// Context returns a context cancelled at the test's end or after d.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// ReadAll returns every record of topic up to the high-water marks taken at
+// the call, partition by partition in offset order.
+func ReadAll(t testing.TB, k config.Kafka, topic string) []*sarama.ConsumerMessage {
+	t.Helper()
+	cfg := kafkaconfig.Sarama("logmon-test-reader")
+	client, err := sarama.NewClient(k.Brokers, cfg)
+	if err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	defer client.Close()
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	defer consumer.Close()
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	var out []*sarama.ConsumerMessage
+	for _, p := range parts {
+		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			t.Fatalf("read %s/%d: %v", topic, p, err)
+		}
+		if hwm == 0 {
+			continue
+		}
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatalf("read %s/%d: %v", topic, p, err)
+		}
+		timeout := time.After(2 * time.Minute)
+	loop:
+		for {
+			select {
+			case m := <-pc.Messages():
+				out = append(out, m)
+				if m.Offset >= hwm-1 {
+					break loop
+				}
+			case err := <-pc.Errors():
+				t.Fatalf("read %s/%d: %v", topic, p, err)
+			case <-timeout:
+				t.Fatalf("read %s/%d: timed out before offset %d", topic, p, hwm)
+			}
+		}
+		pc.Close()
+	}
+	return out
+}
