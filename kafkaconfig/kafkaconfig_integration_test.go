@@ -2,8 +2,8 @@ package kafkaconfig_test
 
 import (
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
