@@ -290,3 +290,21 @@ func SplitList(s string) []string {
 	}
 	return f
 }
+
+// RegisterSourceFlags adds the flags that say how to read the logs' times.
+func (c *Config) RegisterSourceFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Ingest.SourceTZ, "source-tz", c.Ingest.SourceTZ, "IANA time zone of the logs' syslog times, e.g. Asia/Seoul (env "+EnvSourceTZ+"; default the machine's)")
+	fs.IntVar(&c.Ingest.SourceYear, "year", c.Ingest.SourceYear, "start year when replaying an old file; a month going backwards starts the next year (env "+EnvSourceYear+"; 0 = live: the year closest to now)")
+}
+
+// Location is the source time zone (the machine's when unset).
+func (i Ingest) Location() (*time.Location, error) {
+	if i.SourceTZ == "" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(i.SourceTZ)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s=%q: %w", EnvSourceTZ, i.SourceTZ, err)
+	}
+	return loc, nil
+}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // Asia/Seoul and friends on machines without zoneinfo
 )
 
 // command is one subcommand: its one-line help and its entry point.
@@ -22,6 +23,8 @@ var commands = map[string]command{
 	"stack":  {"run the local Kafka + Elasticsearch: up | down | status | reset | fetch", runStack},
 	"topics": {"create or check the project's Kafka topics", runTopics},
 	"setup":  {"one-shot: create topics and index templates", runSetup},
+	"ingest": {"tail SSH logs, parse every line, publish to Kafka ssh-log", runIngest},
+	"parse":  {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
 }
 
 func main() {
@@ -65,4 +68,11 @@ func newLogger(level string) *slog.Logger {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 	slog.SetDefault(log)
 	return log
+}
+
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	return nil
 }
