@@ -7,10 +7,13 @@
 package testkit
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -182,4 +185,45 @@ func ReadAll(t testing.TB, k config.Kafka, topic string) []*sarama.ConsumerMessa
 		pc.Close()
 	}
 	return out
+}
+
+// BuildLogmon builds cmd/logmon into a temporary directory and returns the
+// binary's path, for tests that run a component as its own process.
+func BuildLogmon(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "logmon")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/logmon")
+	cmd.Dir = RepoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build logmon: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Replica decompresses the 655,147-line replica into dir once per test
+// binary run and returns its path.
+func Replica(t testing.TB, dir string) string {
+	t.Helper()
+	src := SharedData(t, "ssh-replica/SSH.log.gz")
+	dst := filepath.Join(dir, "ssh-replica.log")
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	gz, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, gz); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

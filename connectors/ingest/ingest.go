@@ -255,6 +255,13 @@ func (p *Pipeline) stopWhenCaughtUp(ctx context.Context, cancel context.CancelFu
 	}
 }
 
+// TailStats returns the tailer's per-file positions.
+func (p *Pipeline) TailStats() tail.Stats { return p.tailer.Stats() }
+
+// CaughtUp reports whether every tailed file is read to its end and
+// acknowledged by Kafka.
+func (p *Pipeline) CaughtUp() bool { return caughtUp(p.tailer.Stats()) }
+
 func caughtUp(st tail.Stats) bool {
 	if len(st.Files) == 0 || st.Inflight > 0 {
 		return false

@@ -27,8 +27,10 @@ const (
 	// covers once the file is at least that long.
 	FingerprintBytes = 1024
 
-	persistInterval = time.Second
-	minReadBuffer   = 256 << 10
+	// DefaultPersistInterval: the registry lags the acknowledged position by
+	// at most this much, which bounds what a crash re-sends.
+	DefaultPersistInterval = 200 * time.Millisecond
+	minReadBuffer          = 256 << 10
 )
 
 // Config configures a Tailer. Zero fields take the defaults above.
@@ -42,6 +44,11 @@ type Config struct {
 	ChunkLines   int           // max lines per chunk (default 4096)
 	ChunkBytes   int           // max bytes of Data per chunk (default 1 MiB; a single line may exceed it if MaxLineBytes is larger)
 	MaxInflight  int           // max chunks handed out and not yet acknowledged, over all files (default 16)
+
+	// PersistInterval is how often the registry is written when it changed
+	// (default 200ms); a crash re-sends at most what was acknowledged in the
+	// last interval plus what was in flight.
+	PersistInterval time.Duration
 
 	// CloseInactive: a file that is no longer at a globbed path (renamed by
 	// rotation, or deleted) is closed and dropped from the registry once it
@@ -236,6 +243,9 @@ func (c *Config) setDefaults() error {
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
 	}
+	if c.PersistInterval == 0 {
+		c.PersistInterval = DefaultPersistInterval
+	}
 	if c.CloseInactive == 0 {
 		c.CloseInactive = DefaultCloseInactive
 	}
@@ -384,7 +394,7 @@ func (t *Tailer) Stats() Stats {
 }
 
 func (t *Tailer) persistLoop(ctx context.Context) {
-	tk := time.NewTicker(persistInterval)
+	tk := time.NewTicker(t.cfg.PersistInterval)
 	defer tk.Stop()
 	failing := false
 	for {

@@ -1,0 +1,348 @@
+package ingest_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/ingest"
+	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/topics"
+)
+
+var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+func newTopic(t *testing.T, k config.Kafka, prefix string) string {
+	t.Helper()
+	name := testkit.UniqueName(prefix)
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, []topics.Spec{{Name: name, Partitions: 3}}, logger); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// expectedHashes returns the row_hash of every line of path, as the parser
+// computes it for a file read from its beginning.
+func expectedHashes(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	want := map[string]bool{}
+	var off int64
+	for {
+		line, err := br.ReadString('\n')
+		if len(line) > 0 {
+			want[sshlog.RowHash(path, off, line)] = true
+			off += int64(len(line))
+		}
+		if err == io.EOF {
+			return want
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// topicSize is the number of records in topic (sum of high-water marks).
+func topicSize(t *testing.T, client sarama.Client, topic string) int64 {
+	var n int64
+	for p := int32(0); p < 3; p++ {
+		o, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += o
+	}
+	return n
+}
+
+// TestIngestSIGKILLReplica publishes the 655,147-line replica with `logmon
+// ingest`, kills it with SIGKILL in the middle, and starts it again: the
+// set of row_hash keys in the topic equals the set the parser produces for
+// the file; duplicates come only from the chunks in flight at the kill.
+func TestIngestSIGKILLReplica(t *testing.T) {
+	k := testkit.Kafka(t)
+	bin := testkit.BuildLogmon(t)
+	dir := t.TempDir()
+	replica := testkit.Replica(t, dir)
+	want := expectedHashes(t, replica)
+	if len(want) != 655147 {
+		t.Fatalf("replica has %d distinct row hashes, want 655147", len(want))
+	}
+	topic := newTopic(t, k, "it-ingest-kill")
+	client, err := sarama.NewClient(k.Brokers, kafkaconfig.Sarama("it-ingest-watch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	args := []string{"ingest", "-once", "-from-start", "-globs", replica, "-year", "2015", "-source-tz", "Asia/Seoul",
+		"-topic", topic, "-registry", filepath.Join(dir, "registry.json"), "-metrics-addr", ""}
+	run := func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+
+	first := run()
+	started := time.Now()
+	deadline := time.Now().Add(2 * time.Minute)
+	for topicSize(t, client, topic) < 200000 {
+		if time.Now().After(deadline) {
+			t.Fatal("first run did not publish 200,000 records in 2 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	elapsed := time.Since(started)
+	atKill := topicSize(t, client, topic)
+	t.Logf("killed after %d records were in the topic", atKill)
+	if atKill >= int64(len(want)) {
+		t.Fatalf("the kill came too late: %d records already published", atKill)
+	}
+
+	second := run()
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("second run: %v", err)
+		}
+	case <-time.After(3 * time.Minute):
+		_ = second.Process.Kill()
+		t.Fatal("second run did not finish in 3 minutes")
+	}
+
+	got := map[string]int{}
+	records := testkit.ReadAll(t, k, topic)
+	for i, m := range records {
+		key := string(m.Key)
+		got[key]++
+		if i%5000 == 0 {
+			var ev sshlog.Event
+			if err := json.Unmarshal(m.Value, &ev); err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+			if ev.RowHash != key {
+				t.Fatalf("record %d: key %s, value's row_hash %s", i, key, ev.RowHash)
+			}
+			pk := ev.IP
+			if pk == "" {
+				pk = fmt.Sprintf("%s\x00%d", ev.HostName, ev.PID)
+			}
+			if p := kafkaconfig.Partition([]byte(pk), 3); p != m.Partition {
+				t.Fatalf("record %d (ip %q) on partition %d, want %d", i, ev.IP, m.Partition, p)
+			}
+		}
+	}
+	var missing, extra int
+	for h := range want {
+		if got[h] == 0 {
+			missing++
+		}
+	}
+	for h := range got {
+		if !want[h] {
+			extra++
+		}
+	}
+	dups := len(records) - len(got)
+	t.Logf("%d records, %d distinct, %d duplicates re-sent after the kill", len(records), len(got), dups)
+	if missing > 0 || extra > 0 {
+		t.Fatalf("%d row hashes missing, %d unexpected", missing, extra)
+	}
+	// What a crash may re-send: the chunks in flight, plus what was
+	// acknowledged since the registry's last write (one persist interval at
+	// the measured rate, doubled for scheduling on a loaded machine).
+	rate := float64(atKill) / elapsed.Seconds()
+	limit := tail.DefaultMaxInflight*tail.DefaultChunkLines + int(2*rate*tail.DefaultPersistInterval.Seconds())
+	if dups > limit {
+		t.Fatalf("%d duplicates: more than the %d lines in flight or acknowledged in the last persist interval (%.0f lines/s)", dups, limit, rate)
+	}
+}
+
+// writer appends numbered lines for one host to a file.
+type writer struct {
+	path string
+	host string
+	f    *os.File
+	seq  int
+}
+
+func newWriter(t *testing.T, path, host string) *writer {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &writer{path: path, host: host, f: f}
+}
+
+func (w *writer) write(t *testing.T, n int) {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		w.seq++
+		fmt.Fprintf(&b, "Dec 10 06:55:46 %s sshd[%d]: Failed password for invalid user u%d from 10.1.%d.%d port %d ssh2\n",
+			w.host, 1000+w.seq%50, w.seq, w.seq%200, w.seq%250, 40000+w.seq%20000)
+	}
+	if _, err := w.f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIngestRotationAndNewFiles runs the pipeline over three servers' files
+// while they are written: one rotated by rename+create, one by copytruncate,
+// one appearing later. Every line written arrives in Kafka (distinct row_hash
+// per line, every line's user present).
+func TestIngestRotationAndNewFiles(t *testing.T) {
+	k := testkit.Kafka(t)
+	dir := t.TempDir()
+	topic := newTopic(t, k, "it-ingest-rotate")
+	a := newWriter(t, filepath.Join(dir, "ssh-a.log"), "host-a")
+	b := newWriter(t, filepath.Join(dir, "ssh-b.log"), "host-b")
+	a.write(t, 3000)
+	b.write(t, 3000)
+
+	p, err := ingest.New(ingest.Config{
+		Kafka: k,
+		Tail: tail.Config{Globs: []string{filepath.Join(dir, "ssh-*.log")}, RegistryPath: filepath.Join(dir, "reg.json"),
+			FromStart: true, PollInterval: 50 * time.Millisecond, FlushTimeout: 500 * time.Millisecond, CloseInactive: time.Second},
+		Topic: topic, Year: 2015, Loc: time.UTC, ProgressEvery: time.Second,
+	}, nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("pipeline: %v", err)
+		}
+	}()
+	// published waits until Kafka acknowledged path up to its current size.
+	published := func(path string) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			for _, f := range p.TailStats().Files {
+				if f.Path == path && f.Active && f.AckedOffset == fi.Size() {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not published to byte %d in a minute: %+v", path, fi.Size(), p.TailStats().Files)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // rename + create while writing
+		defer wg.Done()
+		for r := 0; r < 3; r++ {
+			a.write(t, 2000)
+			time.Sleep(100 * time.Millisecond)
+			if err := os.Rename(a.path, fmt.Sprintf("%s.%d", a.path, r+1)); err != nil {
+				t.Error(err)
+				return
+			}
+			a.write(t, 500) // the writer still holds the old file
+			a.f.Close()
+			f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			a.f = f
+		}
+		a.write(t, 1000)
+	}()
+	for r := 0; r < 3; r++ { // copytruncate: copy away, truncate in place
+		b.write(t, 2000)
+		published(b.path) // logrotate's copytruncate loses lines written between copy and truncate; wait as it cannot
+		data, err := os.ReadFile(b.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(fmt.Sprintf("%s.%d", b.path, r+1), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(b.path, 0); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.write(t, 1000)
+	wg.Wait()
+	c := newWriter(t, filepath.Join(dir, "ssh-c.log"), "host-c") // a new server's file
+	c.write(t, 2500)
+	for _, w := range []*writer{a, b, c} {
+		published(w.path)
+	}
+	time.Sleep(2 * time.Second) // rotated files are drained and dropped after CloseInactive
+	deadline := time.Now().Add(time.Minute)
+	for !p.CaughtUp() {
+		if time.Now().After(deadline) {
+			t.Fatalf("rotated files not drained: %+v", p.TailStats().Files)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	written := map[string]int{"host-a": a.seq, "host-b": b.seq, "host-c": c.seq}
+	seen := map[string]map[string]bool{"host-a": {}, "host-b": {}, "host-c": {}}
+	hashes := map[string]bool{}
+	for _, m := range testkit.ReadAll(t, k, topic) {
+		var ev sshlog.Event
+		if err := json.Unmarshal(m.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.EventType != sshlog.TypeAuthFailure {
+			t.Fatalf("event %+v: want auth_failure", ev)
+		}
+		hashes[ev.RowHash] = true
+		seen[ev.HostName][ev.User] = true
+	}
+	total := 0
+	for host, n := range written {
+		total += n
+		if len(seen[host]) != n {
+			t.Errorf("%s: wrote %d lines, %d distinct arrived", host, n, len(seen[host]))
+		}
+	}
+	if len(hashes) != total {
+		t.Errorf("%d distinct row hashes for %d lines written", len(hashes), total)
+	}
+}
