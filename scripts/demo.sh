@@ -8,6 +8,8 @@ export PATH="$PWD/bin:$PATH"
 go build -o bin/logmon ./cmd/logmon
 
 step() { printf '\n== %s\n' "$*"; }
+demo_dir="${LOGMON_DATA_DIR:-data}/demo"
+replay=(-year 2015 -source-tz Asia/Seoul)
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   step "local stack (Kafka 3 brokers + Elasticsearch); stop it with: bin/logmon stack down"
@@ -17,10 +19,32 @@ fi
 step "topics and index templates"
 logmon setup
 
+step "the bundled sample: demo/ssh-labsz.log.gz (20,000 lines of one server, Dec 10-11; replayed as 2015, Asia/Seoul)"
+mkdir -p "$demo_dir"
+gzip -dc demo/ssh-labsz.log.gz > "$demo_dir/ssh-labsz.log.tmp"
+# Replace the file only when it changed, so a second demo run publishes nothing twice.
+if ! cmp -s "$demo_dir/ssh-labsz.log.tmp" "$demo_dir/ssh-labsz.log" 2>/dev/null; then
+  mv "$demo_dir/ssh-labsz.log.tmp" "$demo_dir/ssh-labsz.log"
+else
+  rm "$demo_dir/ssh-labsz.log.tmp"
+fi
+logmon parse -summary "${replay[@]}" "$demo_dir/ssh-labsz.log" | head -n 6
+
+step "ingest: tail -> parse -> Kafka ssh-log (acks=all), stopping when the file is published"
+logmon ingest -once -from-start "${replay[@]}" -globs "$demo_dir/ssh-*.log" \
+  -registry "$demo_dir/ingest-registry.json" -metrics-addr ""
+
+step "Kafka topics"
+logmon topics -list 2>/dev/null
+
 step "where to look"
+brokers="${KAFKA_BROKERS:-127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094}"
+es="${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}"
 cat <<MSG
-Kafka brokers:   ${KAFKA_BROKERS:-127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094}
-Elasticsearch:   ${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}   (try: curl -s '${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}/_cat/indices?v')
+Kafka brokers:   $brokers   (topic ssh-log holds the events; key row_hash, JSON value)
+Elasticsearch:   $es   (try: curl -s '$es/_cat/indices?v')
+Dry-run a log:   bin/logmon parse -summary /var/log/auth.log
+Tail your logs:  bin/logmon ingest -globs '/var/log/auth.log' -from-start   (metrics on http://127.0.0.1:9464/metrics)
 Stack status:    bin/logmon stack status
 Stop the stack:  bin/logmon stack down
 MSG

@@ -231,3 +231,40 @@ func checkLeaders(client sarama.Client, names []string) error {
 	}
 	return nil
 }
+
+// Size is the number of records a topic holds (end minus start offsets).
+type Size struct {
+	Topic      string
+	Partitions int
+	Records    int64
+}
+
+// Sizes reports how many records each topic holds.
+func Sizes(ctx context.Context, k config.Kafka, names []string) ([]Size, error) {
+	client, err := connect(ctx, k.Brokers, kafkaconfig.Sarama("logmon-topics"))
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	out := make([]Size, 0, len(names))
+	for _, n := range names {
+		parts, err := client.Partitions(n)
+		if err != nil {
+			return nil, fmt.Errorf("topic %s: %w", n, err)
+		}
+		s := Size{Topic: n, Partitions: len(parts)}
+		for _, p := range parts {
+			newest, err := client.GetOffset(n, p, sarama.OffsetNewest)
+			if err != nil {
+				return nil, fmt.Errorf("topic %s/%d: %w", n, p, err)
+			}
+			oldest, err := client.GetOffset(n, p, sarama.OffsetOldest)
+			if err != nil {
+				return nil, fmt.Errorf("topic %s/%d: %w", n, p, err)
+			}
+			s.Records += newest - oldest
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

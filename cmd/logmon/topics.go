@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"time"
 
 	"github.com/log-monitor/log_monitor/config"
@@ -16,6 +17,7 @@ func runTopics(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("topics", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
+	list := fs.Bool("list", false, "also print each topic's partitions and record count")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,5 +32,19 @@ func runTopics(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("topics ready", "replication", rf, "brokers", cfg.Kafka.Brokers)
+	if !*list {
+		return nil
+	}
+	names := make([]string, 0, 4)
+	for _, s := range topics.Contract() {
+		names = append(names, s.Name)
+	}
+	sizes, err := topics.Sizes(ctx, cfg.Kafka, names)
+	if err != nil {
+		return err
+	}
+	for _, s := range sizes {
+		fmt.Printf("%-16s partitions=%d records=%d\n", s.Topic, s.Partitions, s.Records)
+	}
 	return nil
 }
