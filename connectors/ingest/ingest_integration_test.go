@@ -346,3 +346,99 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 		t.Errorf("%d distinct row hashes for %d lines written", len(hashes), total)
 	}
 }
+
+// TestIngestBackPressureWhileKafkaUnavailable takes two of the three brokers
+// down (acks=all with min.insync.replicas=2 cannot be satisfied) while lines
+// keep coming: the tailer stops at its in-flight limit, the registry does not
+// advance past what Kafka acknowledged, and when the brokers return every
+// line arrives.
+func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
+	k := testkit.Kafka(t)
+	st := testkit.Stack(t)
+	dir := t.TempDir()
+	topic := newTopic(t, k, "it-ingest-down")
+	w := newWriter(t, filepath.Join(dir, "ssh-a.log"), "host-a")
+	w.write(t, 5000)
+	const maxInflight, chunkLines = 4, 500
+	p, err := ingest.New(ingest.Config{
+		Kafka: k,
+		Tail: tail.Config{Globs: []string{filepath.Join(dir, "ssh-*.log")}, RegistryPath: filepath.Join(dir, "reg.json"),
+			FromStart: true, PollInterval: 50 * time.Millisecond, MaxInflight: maxInflight, ChunkLines: chunkLines},
+		Topic: topic, Year: 2015, Loc: time.UTC, ProgressEvery: time.Second, DrainTimeout: time.Second,
+	}, nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("pipeline: %v", err)
+		}
+	}()
+	waitFor := func(what string, limit time.Duration, ok func(tail.FileStats) bool) tail.FileStats {
+		deadline := time.Now().Add(limit)
+		for {
+			if fs := p.TailStats().Files; len(fs) == 1 && ok(fs[0]) {
+				return fs[0]
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %v: %+v", what, limit, p.TailStats())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	fi, _ := os.Stat(w.path)
+	waitFor("first 5000 lines published", time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
+	acked := fi.Size()
+
+	restarted := false
+	defer func() {
+		if !restarted {
+			_ = st.StartKafka(1)
+			_ = st.StartKafka(2)
+		}
+	}()
+	for _, n := range []int{1, 2} {
+		if err := st.KillKafka(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.write(t, 20000)
+	time.Sleep(5 * time.Second)
+	f := waitFor("reading stops at the in-flight limit", time.Minute, func(f tail.FileStats) bool { return f.Inflight == maxInflight })
+	time.Sleep(2 * time.Second)
+	f2 := p.TailStats().Files[0]
+	t.Logf("Kafka down: acked %d, read %d of %d bytes, %d chunks in flight", f2.AckedOffset, f2.ReadOffset, f2.Size, f2.Inflight)
+	if f2.AckedOffset != acked || f2.ReadOffset != f.ReadOffset || f2.Inflight > maxInflight {
+		t.Fatalf("while Kafka was down the tailer moved: before %+v, after %+v (acked before the outage %d)", f, f2, acked)
+	}
+	if f2.ReadOffset-f2.AckedOffset > int64(maxInflight*tail.DefaultChunkBytes) {
+		t.Fatalf("%d bytes read and not acknowledged: more than the in-flight bound", f2.ReadOffset-f2.AckedOffset)
+	}
+
+	for _, n := range []int{1, 2} {
+		if err := st.StartKafka(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restarted = true
+	if err := st.WaitKafka(testkit.Context(t, 2*time.Minute), 3); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ = os.Stat(w.path)
+	waitFor("every line published after the brokers returned", 3*time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
+	users := map[string]bool{}
+	for _, m := range testkit.ReadAll(t, k, topic) {
+		var ev sshlog.Event
+		if err := json.Unmarshal(m.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		users[ev.User] = true
+	}
+	if len(users) != w.seq {
+		t.Fatalf("%d distinct lines arrived, %d written", len(users), w.seq)
+	}
+}
