@@ -26,6 +26,7 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/stack"
+	"github.com/log-monitor/log_monitor/topics"
 )
 
 // EnvIntegration turns integration tests on (and makes a missing service an error).
@@ -135,54 +136,19 @@ func Context(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
-// ReadAll returns every record of topic up to the high-water marks taken at
-// the call, partition by partition in offset order.
+// ReadAll returns every record of topic up to the end offsets taken at the
+// call, partition by partition in offset order.
 func ReadAll(t testing.TB, k config.Kafka, topic string) []*sarama.ConsumerMessage {
 	t.Helper()
-	cfg := kafkaconfig.Sarama("logmon-test-reader")
-	client, err := sarama.NewClient(k.Brokers, cfg)
-	if err != nil {
-		t.Fatalf("read %s: %v", topic, err)
-	}
-	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		t.Fatalf("read %s: %v", topic, err)
-	}
-	defer consumer.Close()
-	parts, err := client.Partitions(topic)
-	if err != nil {
-		t.Fatalf("read %s: %v", topic, err)
-	}
 	var out []*sarama.ConsumerMessage
-	for _, p := range parts {
-		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			t.Fatalf("read %s/%d: %v", topic, p, err)
-		}
-		if hwm == 0 {
-			continue
-		}
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			t.Fatalf("read %s/%d: %v", topic, p, err)
-		}
-		timeout := time.After(2 * time.Minute)
-	loop:
-		for {
-			select {
-			case m := <-pc.Messages():
-				out = append(out, m)
-				if m.Offset >= hwm-1 {
-					break loop
-				}
-			case err := <-pc.Errors():
-				t.Fatalf("read %s/%d: %v", topic, p, err)
-			case <-timeout:
-				t.Fatalf("read %s/%d: timed out before offset %d", topic, p, hwm)
-			}
-		}
-		pc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	err := topics.ReadAll(ctx, k, topic, func(m *sarama.ConsumerMessage) error {
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

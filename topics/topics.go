@@ -268,3 +268,103 @@ func Sizes(ctx context.Context, k config.Kafka, names []string) ([]Size, error) 
 	}
 	return out, nil
 }
+
+// GroupLag is how many records of the topics a consumer group has not
+// committed yet (a group that never committed lags by the whole topic).
+func GroupLag(ctx context.Context, k config.Kafka, group string, names []string) (int64, error) {
+	client, err := connect(ctx, k.Brokers, kafkaconfig.Sarama("logmon-lag"))
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return 0, fmt.Errorf("group %s lag: %w", group, err)
+	}
+	parts := map[string][]int32{}
+	for _, n := range names {
+		ps, err := client.Partitions(n)
+		if err != nil {
+			return 0, fmt.Errorf("group %s lag: topic %s: %w", group, n, err)
+		}
+		parts[n] = ps
+	}
+	res, err := admin.ListConsumerGroupOffsets(group, parts)
+	if err != nil {
+		return 0, fmt.Errorf("group %s lag: %w", group, err)
+	}
+	var lag int64
+	for n, ps := range parts {
+		for _, p := range ps {
+			end, err := client.GetOffset(n, p, sarama.OffsetNewest)
+			if err != nil {
+				return 0, fmt.Errorf("group %s lag: %s/%d: %w", group, n, p, err)
+			}
+			var committed int64
+			if b := res.GetBlock(n, p); b != nil && b.Offset > 0 {
+				committed = b.Offset
+			}
+			lag += end - committed
+		}
+	}
+	return lag, nil
+}
+
+// ReadAll calls fn with every record of topic up to the end offsets taken
+// when it starts, partition by partition in offset order.
+func ReadAll(ctx context.Context, k config.Kafka, topic string, fn func(*sarama.ConsumerMessage) error) error {
+	client, err := connect(ctx, k.Brokers, kafkaconfig.Sarama("logmon-reader"))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
+	}
+	defer consumer.Close()
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
+	}
+	for _, p := range parts {
+		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
+		}
+		start, err := client.GetOffset(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
+		}
+		if end <= start {
+			continue
+		}
+		if err := readPartition(ctx, consumer, topic, p, end, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readPartition(ctx context.Context, consumer sarama.Consumer, topic string, p int32, end int64, fn func(*sarama.ConsumerMessage) error) error {
+	pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+	if err != nil {
+		return fmt.Errorf("read %s/%d: %w", topic, p, err)
+	}
+	defer pc.Close()
+	for {
+		select {
+		case m := <-pc.Messages():
+			if err := fn(m); err != nil {
+				return err
+			}
+			if m.Offset >= end-1 {
+				return nil
+			}
+		case err := <-pc.Errors():
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
+		case <-ctx.Done():
+			return fmt.Errorf("read %s/%d: %w", topic, p, ctx.Err())
+		}
+	}
+}
