@@ -51,6 +51,8 @@ const (
 	EnvIngestGlobs      = "INGEST_GLOBS"
 	EnvSourceTZ         = "SOURCE_TZ"
 	EnvSourceYear       = "SOURCE_YEAR"
+	EnvReportTZ         = "REPORT_TZ"
+	EnvRulesFile        = "RULES_FILE"
 )
 
 // EnvNames lists every environment variable the project reads.
@@ -61,6 +63,7 @@ var EnvNames = []string{
 	EnvReportRecipients, EnvAlertRecipients,
 	EnvDataDir, EnvStackDir, EnvMetricsAddr, EnvLogLevel,
 	EnvIngestGlobs, EnvSourceTZ, EnvSourceYear,
+	EnvReportTZ, EnvRulesFile,
 }
 
 // Kafka is the cluster every component talks to.
@@ -123,6 +126,10 @@ type Config struct {
 
 	ReportRecipients []string
 	AlertRecipients  []string
+	// ReportTZ is the zone whose calendar days make metric_date (DESIGN: Asia/Seoul).
+	ReportTZ string
+	// RulesFile overrides detection thresholds and windows (YAML or JSON).
+	RulesFile string
 
 	// DataDir holds the component's local state (tail registry, goka storage).
 	DataDir string
@@ -151,6 +158,7 @@ func Default() Config {
 		Ingest: Ingest{
 			Globs: []string{"/data/ssh-*.log"},
 		},
+		ReportTZ:    "Asia/Seoul",
 		DataDir:     "data",
 		StackDir:    "/var/tmp/logmon-stack",
 		MetricsAddr: "127.0.0.1:9464",
@@ -218,6 +226,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvMetricsAddr, &c.MetricsAddr)
 	str(EnvLogLevel, &c.LogLevel)
 	list(EnvIngestGlobs, &c.Ingest.Globs)
+	str(EnvReportTZ, &c.ReportTZ)
+	str(EnvRulesFile, &c.RulesFile)
 	str(EnvSourceTZ, &c.Ingest.SourceTZ)
 	num(EnvSourceYear, &c.Ingest.SourceYear)
 	if len(errs) > 0 {
@@ -305,6 +315,15 @@ func (i Ingest) Location() (*time.Location, error) {
 	loc, err := time.LoadLocation(i.SourceTZ)
 	if err != nil {
 		return nil, fmt.Errorf("config: %s=%q: %w", EnvSourceTZ, i.SourceTZ, err)
+	}
+	return loc, nil
+}
+
+// ReportLocation is the time zone of metric_date and the daily report.
+func (c Config) ReportLocation() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.ReportTZ)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s=%q: %w", EnvReportTZ, c.ReportTZ, err)
 	}
 	return loc, nil
 }

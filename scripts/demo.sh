@@ -34,6 +34,12 @@ step "ingest: tail -> parse -> Kafka ssh-log (acks=all), stopping when the file 
 logmon ingest -once -from-start "${replay[@]}" -globs "$demo_dir/ssh-*.log" \
   -registry "$demo_dir/ingest-registry.json" -metrics-addr ""
 
+step "process: the Goka group (per-IP, per-user and per-day state) raises alerts and fills metrics-daily"
+logmon process -until-caught-up -metrics-addr "" -log-level warn
+
+step "alerts (ssh-alerts) and daily metrics (metrics-daily)"
+logmon show
+
 step "Kafka topics"
 logmon topics -list 2>/dev/null
 

@@ -20,11 +20,12 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"stack":  {"run the local Kafka + Elasticsearch: up | down | status | reset | fetch", runStack},
-	"topics": {"create or check the project's Kafka topics", runTopics},
-	"setup":  {"one-shot: create topics and index templates", runSetup},
-	"ingest": {"tail SSH logs, parse every line, publish to Kafka ssh-log", runIngest},
-	"parse":  {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
+	"stack":   {"run the local Kafka + Elasticsearch: up | down | status | reset | fetch", runStack},
+	"topics":  {"create or check the project's Kafka topics", runTopics},
+	"setup":   {"one-shot: create topics and index templates", runSetup},
+	"ingest":  {"tail SSH logs, parse every line, publish to Kafka ssh-log", runIngest},
+	"process": {"Goka processors: per-IP/user/day state, alerts, metrics-daily", runProcess},
+	"parse":   {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
 }
 
 func main() {

@@ -1,0 +1,201 @@
+// Package daily publishes the metrics-daily documents: it reads the
+// tracker's per-partition day aggregates through a view, merges each day's
+// partitions, and sends the day's document to the compacted metrics-daily
+// topic (key metric_date) while the day fills, at most once per interval and
+// only when it changed, and a final document when the day closes.
+//
+// A day closes when every partition's event time has passed the day's end
+// plus a grace period, or, for the last days of a replay and for live days
+// with no more traffic, when the wall clock is past that point, the
+// processors have no input left and the day has not changed for Idle.
+package daily
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/topics"
+)
+
+// Source gives the per-partition aggregates by day (views.Tracker).
+type Source interface {
+	Ready() bool
+	DayParts() (map[string][]*tracker.DayState, error)
+}
+
+// Config sets the emitter's pace and closing rule.
+type Config struct {
+	Kafka config.Kafka
+	Topic string
+	// Every is the most often a day's document is sent (default 5 s).
+	Every time.Duration
+	// Grace is how far event time must pass a day's end before it closes (default 10 min).
+	Grace time.Duration
+	// Idle closes a day past its end by wall clock that has not changed for this long (default 30 s).
+	Idle time.Duration
+	Loc  *time.Location
+	// Busy reports whether the processors still have input to work through;
+	// the idle rule closes no day while they do (nil: never busy).
+	Busy func() bool
+}
+
+// Emitter sends metrics-daily documents.
+type Emitter struct {
+	cfg  Config
+	src  Source
+	log  *slog.Logger
+	prod sarama.SyncProducer
+	sent map[string]tracker.DailyMetrics
+	now  func() time.Time
+}
+
+// New connects the emitter's producer.
+func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
+	if cfg.Topic == "" {
+		cfg.Topic = topics.MetricsDaily
+	}
+	if cfg.Every == 0 {
+		cfg.Every = 5 * time.Second
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = 10 * time.Minute
+	}
+	if cfg.Idle == 0 {
+		cfg.Idle = 30 * time.Second
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.UTC
+	}
+	prod, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-daily"))
+	if err != nil {
+		return nil, fmt.Errorf("metrics-daily producer: %w", err)
+	}
+	return &Emitter{cfg: cfg, src: src, log: log, prod: prod, sent: map[string]tracker.DailyMetrics{}, now: time.Now}, nil
+}
+
+// Run sends documents every cfg.Every until ctx ends.
+func (e *Emitter) Run(ctx context.Context) error {
+	defer e.prod.Close()
+	tick := time.NewTicker(e.cfg.Every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if !e.src.Ready() {
+				continue
+			}
+			if err := e.Tick(); err != nil {
+				e.log.Warn("metrics-daily round failed; retrying next round", "err", err)
+			}
+		}
+	}
+}
+
+// Tick sends every day whose document changed since it was last sent.
+func (e *Emitter) Tick() error {
+	parts, err := e.src.DayParts()
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	latest := latestPerPartition(parts)
+	busy := e.cfg.Busy != nil && e.cfg.Busy()
+	days := make([]string, 0, len(parts))
+	for d := range parts {
+		days = append(days, d)
+	}
+	sort.Strings(days)
+	for _, day := range days {
+		doc := tracker.Merge(day, parts[day], now)
+		doc.Final = e.closed(day, parts[day], latest, busy, now)
+		prev, ok := e.sent[day]
+		if ok && same(prev, doc) {
+			continue
+		}
+		if ok && prev.Final {
+			e.log.Warn("late events changed a closed day; sending it again", "metric_date", day, "total_logs", doc.TotalLogs, "was", prev.TotalLogs)
+		}
+		if err := e.send(doc); err != nil {
+			return err
+		}
+		e.sent[day] = doc
+	}
+	return nil
+}
+
+// Documents returns the last document sent per day.
+func (e *Emitter) Documents() map[string]tracker.DailyMetrics {
+	out := make(map[string]tracker.DailyMetrics, len(e.sent))
+	for k, v := range e.sent {
+		out[k] = v
+	}
+	return out
+}
+
+func (e *Emitter) send(doc tracker.DailyMetrics) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("metrics-daily %s: %w", doc.MetricDate, err)
+	}
+	_, _, err = e.prod.SendMessage(&sarama.ProducerMessage{Topic: e.cfg.Topic, Key: sarama.StringEncoder(doc.MetricDate), Value: sarama.ByteEncoder(b)})
+	if err != nil {
+		return fmt.Errorf("metrics-daily %s: %w", doc.MetricDate, err)
+	}
+	return nil
+}
+
+// closed applies the closing rule to day.
+func (e *Emitter) closed(day string, parts []*tracker.DayState, latest map[int32]int64, busy bool, now time.Time) bool {
+	start, err := time.ParseInLocation("2006-01-02", day, e.cfg.Loc)
+	if err != nil {
+		return false
+	}
+	closeAt := start.AddDate(0, 0, 1).Add(e.cfg.Grace)
+	byEventTime := len(latest) > 0
+	for _, t := range latest {
+		if t < closeAt.Unix() {
+			byEventTime = false
+		}
+	}
+	if byEventTime {
+		return true
+	}
+	var updated int64
+	for _, p := range parts {
+		if p.Updated > updated {
+			updated = p.Updated
+		}
+	}
+	return !busy && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= e.cfg.Idle
+}
+
+// latestPerPartition is each partition's latest event time (from its day keys).
+func latestPerPartition(parts map[string][]*tracker.DayState) map[int32]int64 {
+	latest := map[int32]int64{}
+	for _, ps := range parts {
+		for _, p := range ps {
+			if p.MaxTime > latest[p.Partition] {
+				latest[p.Partition] = p.MaxTime
+			}
+		}
+	}
+	return latest
+}
+
+// same compares documents without their creation time.
+func same(a, b tracker.DailyMetrics) bool {
+	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
+}

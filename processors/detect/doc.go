@@ -1,0 +1,104 @@
+// Package detect is log_monitor's detection-rule engine: pure (no Kafka, no
+// goka), called by the processors once per event with the state of the
+// event's key. IPState runs the per-IP rules (key = source IP), UserState runs
+// distributed_attack (key = user name). Both are small, bounded whatever the
+// attack size, and have a compact versioned binary codec, because the
+// processors re-serialize them at every event.
+//
+// # Rules (DESIGN.md "Detections"; every number in Rules)
+//
+//	rule                  key   fires when (defaults)
+//	brute_force           IP    >= 10 failed attempts within 5m
+//	slow_brute_force      IP    >= 30 failed attempts within 24h
+//	user_enumeration      IP    >= 5 distinct invalid user names within 10m
+//	password_spraying     IP    >= 10 distinct users with failures and >= 30 failed attempts within 5m
+//	distributed_attack    user  >= 5 distinct IPs and >= 20 failed attempts within 10m
+//	compromise_suspected  IP    an auth_success after >= 5 failed attempts in the 24h before it
+//	root_attempts         IP    >= 5 failed attempts on root within 10m
+//
+// A failed attempt is sshlog's FailedAttempts(): 1 per auth_failure line, N
+// for "message repeated N times". An invalid user name comes from an
+// invalid_user event, or an auth_failure(_repeated) with error_type
+// invalid_user_auth_failed. Event times are whole seconds.
+//
+// "Within W" is exact: a rule holds at window end s when the half-open window
+// (s-W, s] contains the threshold (failures counted with multiplicity), so
+// failures a_1..a_N with a_N - a_1 == W do not fire and W-1s does. A rule is
+// evaluated at each relevant event (a failure, an invalid user, a success),
+// with the window ending at the event's time; over events in time order the
+// (rule, key) pairs that ever fire are exactly those for which some window
+// meets the threshold (the tests check this against a batch implementation).
+//
+// # Bounded state
+//
+// Only what decides a rule is kept. Failures are (time, count) pairs (a
+// repeated line is one pair), and only the most recent ones, as many as the
+// largest count threshold (30 by default): "N failures within W ending at t"
+// is "the N-th most recent failure is after t-W". Distinct names (users, invalid
+// users, IPs) are LRU lists of the most recent distinct names with their last
+// time, at least as many as the distinct threshold (and at least 10, the
+// alert's sample): evicting the oldest name is exact for "U distinct within W
+// ending at the newest time". Names are cut at 64 bytes. Pairs older than the
+// longest window plus Lateness are dropped. With the default rules an IP
+// state under a 100,000-failure attack encodes to well under 1 KB.
+//
+// compromise_suspected's SameUser looks in the list of the 10 (or
+// password_spraying.users, if more) most recent users with failures: exact
+// unless more distinct users failed after the success's user. Its count (the
+// failures in the window before the success) is cut at the retained failures
+// (30 by default).
+//
+// # Out-of-order events
+//
+// Several servers interleave, so an event may be older than its key's newest
+// event. If it is at most Rules.Lateness (2m) older it is inserted in sorted
+// position and takes part in the rules: the candidate windows are those that
+// contain it and end at its time or at a kept time after it. An event more
+// than Lateness behind only counts in the state's totals (LateEvents); it may
+// not fire rules (the daily metrics count it elsewhere). Because only the most
+// recent failures are kept, a late event can miss a window made of failures
+// that newer ones already pushed out; such a window has then usually fired
+// already. Firing is always sound: every alert has a real window behind it.
+//
+// # Episodes, cooldown, escalation
+//
+// Each (key, rule) has at most one running episode. An evaluation that finds
+// the rule's condition true is "activity" at the window end s:
+//
+//   - No episode, or Cooldown (1h, event time) since the episode's last
+//     activity: a new episode starts and alerts (Seq 1). Its count starts at
+//     the count in the firing window (at least the threshold: the failures in
+//     the window; for user_enumeration the distinct names in it).
+//   - Otherwise the episode continues: its count grows by what the event adds
+//     (its failed attempts; for user_enumeration 1 if the name is not among the
+//     recent ones kept). It alerts again when the count reaches the next
+//     escalation step, threshold * EscalationFactor^k for k = 1..MaxEscalations
+//     (x2, x4, x8 by default; a jump over several steps alerts once, at the
+//     highest), and otherwise as a reminder when Cooldown has passed since its
+//     last alert (same level, next Seq).
+//
+// So the count is the failures (or new names) seen while the rule's condition
+// held, from the episode's first alert on, starting at the threshold window's
+// count. Failures while the condition does not hold neither count nor extend
+// the episode. compromise_suspected does not escalate: its count is the
+// failures before the latest success. password_spraying and
+// distributed_attack escalate on failures. Severity rises one step per level
+// (low, medium, high, critical): base critical for compromise_suspected, high
+// for brute_force, password_spraying, distributed_attack and root_attempts,
+// medium for slow_brute_force and user_enumeration.
+//
+// An episode ends after Cooldown without activity (the state then forgets it).
+//
+// # Alert ids
+//
+// AlertID(rule, key, episode start, level, seq), a SHA-256 prefix: the same
+// events in the same order give the same ids (a replay re-creates them), and
+// different episodes or steps give different ids. Alert.Offset carries the
+// triggering input's source offset.
+//
+// # Replays
+//
+// Apply is not idempotent. The processor keeps the last applied source offset
+// per partition beside the state, skips a replayed input, and emits again the
+// alerts it keeps for that input (Alert has a compact binary codec for that).
+package detect

@@ -1,0 +1,502 @@
+package detect
+
+import (
+	"fmt"
+	"time"
+)
+
+// The rules an IPState runs, as indexes of IPState.eps.
+const (
+	ipBrute = iota
+	ipSlow
+	ipEnum
+	ipSpray
+	ipComp
+	ipRoot
+	nIPRules
+)
+
+var ipRuleNames = [nIPRules]string{
+	RuleBruteForce, RuleSlowBruteForce, RuleUserEnumeration, RulePasswordSpraying, RuleCompromise, RuleRootAttempts,
+}
+
+// IPState is the rule state of one source IP (the processor's key). Its size
+// is bounded by the rules' thresholds, never by the number of events: with the
+// default rules it holds at most 30 (time, count) pairs of failed attempts, 5
+// of failures on root, 10 user names, 10 invalid user names, 5 hosts, 5 row
+// hashes and one small record per rule with a running episode.
+//
+// The zero value is an empty state. Events must all carry the same IP.
+type IPState struct {
+	first, last int64 // oldest and newest event time seen; last is the key's "now"
+	events      int64 // events applied
+	failures    int64 // failed attempts (all, including late ones)
+	successes   int64 // auth_success events
+	invalids    int64 // invalid-user events
+	late        int64 // events too late (Rules.Lateness) to take part in the rules
+
+	fails   ring     // failed attempts
+	root    ring     // failed attempts on root
+	users   lru      // users with failed attempts, by last failure
+	inval   lru      // invalid user names, by last attempt
+	hosts   lru      // hosts, by last event
+	samples []string // row hashes of the latest relevant events, oldest first
+
+	eps [nIPRules]episode
+}
+
+// Apply runs one event through the IP's rules and calls emit (when not nil)
+// for each alert it raises. It never fails: an event of another kind only
+// updates the counters. Apply is not idempotent: the processor must not apply
+// a replayed input twice (it keeps the last applied offset per partition).
+func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
+	if r == nil {
+		r = &defaultRules
+	}
+	t := ev.Time
+	f := ev.failed()
+	inv := ev.invalidUser()
+	succ := ev.success()
+	late := s.events > 0 && t < s.last-secs(r.Lateness)
+	if s.events == 0 || t < s.first {
+		s.first = t
+	}
+	if s.events == 0 || t > s.last {
+		s.last = t
+	}
+	s.events++
+	s.failures = min(s.failures+f, maxRepeat)
+	if succ {
+		s.successes++
+	}
+	if inv {
+		s.invalids++
+	}
+	if ev.Host != "" {
+		s.hosts.touch(clip(ev.Host), t, maxHosts)
+	}
+	if late {
+		s.late++
+		return
+	}
+	if f > 0 || inv || succ {
+		s.rules(r, &ev, t, f, inv, succ, emit)
+	}
+	s.housekeep(r)
+}
+
+func (s *IPState) rules(r *Rules, ev *Event, t, f int64, inv, succ bool, emit func(Alert)) {
+	user := clip(ev.User)
+	if f > 0 {
+		s.fails.add(t, f)
+		if user != "" {
+			s.users.touch(user, t, max(r.PasswordSpraying.Users, maxUsers))
+		}
+		if ev.User == RootUser {
+			s.root.add(t, f)
+		}
+	}
+	var newInv int64
+	if inv && s.inval.touch(user, t, max(r.UserEnumeration.N, maxUsers)) {
+		newInv = 1
+	}
+	s.samples = pushSample(s.samples, ev.RowHash)
+
+	// Running episodes count every contribution, then the rules are evaluated.
+	if f > 0 {
+		s.eps[ipBrute].accrue(r, t, f)
+		s.eps[ipSlow].accrue(r, t, f)
+		s.eps[ipSpray].accrue(r, t, f)
+		if ev.User == RootUser {
+			s.eps[ipRoot].accrue(r, t, f)
+		}
+	}
+	s.eps[ipEnum].accrue(r, t, newInv)
+
+	if f > 0 {
+		if th := r.BruteForce; !th.Disabled {
+			if a, ok := threshold(s.fails, t, th); ok {
+				s.alert(r, ipBrute, a, int64(th.N), th.Window, ev, emit)
+			}
+		}
+		if th := r.SlowBruteForce; !th.Disabled {
+			if a, ok := threshold(s.fails, t, th); ok {
+				s.alert(r, ipSlow, a, int64(th.N), th.Window, ev, emit)
+			}
+		}
+		if th := r.RootAttempts; !th.Disabled && ev.User == RootUser {
+			if a, ok := threshold(s.root, t, th); ok {
+				s.alert(r, ipRoot, a, int64(th.N), th.Window, ev, emit)
+			}
+		}
+		if sp := r.PasswordSpraying; !sp.Disabled {
+			if a, ok := both(s.fails, s.users, t, int64(sp.Failures), int64(sp.Users), secs(sp.Window)); ok {
+				s.alert(r, ipSpray, a, int64(sp.Failures), sp.Window, ev, emit)
+			}
+		}
+	}
+	if th := r.UserEnumeration; inv && !th.Disabled {
+		if a, ok := distinct(s.inval, t, th); ok {
+			s.alert(r, ipEnum, a, int64(th.N), th.Window, ev, emit)
+		}
+	}
+	if th := r.Compromise; succ && !th.Disabled {
+		w := secs(th.Window)
+		if c := s.fails.sumIn(t-w, t); c >= int64(th.N) {
+			a := activity{end: t, start: s.fails.kth(int64(th.N), t), count: c}
+			s.alert(r, ipComp, a, 0, th.Window, ev, emit)
+		}
+	}
+}
+
+// threshold evaluates "N attempts within W" for an event at t: it
+// finds the first window end among the kept times in [t, t+W) (just t for an
+// event in time order) whose window (end-W, end] holds >= N attempts.
+func threshold(fs ring, t int64, th Threshold) (activity, bool) {
+	w, n := secs(th.Window), int64(th.N)
+	for i := fs.from(t); i < len(fs) && fs[i].t < t+w; i++ {
+		end := fs[i].t
+		if c := fs.sumIn(end-w, end); c >= n {
+			return activity{end: end, start: fs.kth(n, end), count: c}, true
+		}
+	}
+	return activity{}, false
+}
+
+// distinct evaluates "N distinct names within W" like threshold.
+func distinct(l lru, t int64, th Threshold) (activity, bool) {
+	w, n := secs(th.Window), int64(th.N)
+	for i := l.from(t); i < len(l) && l[i].t < t+w; i++ {
+		end := l[i].t
+		if c := l.countIn(end-w, end); c >= n {
+			return activity{end: end, start: l.kth(n, end), count: c}, true
+		}
+	}
+	return activity{}, false
+}
+
+// both evaluates ">= n attempts and >= u distinct names within w" (the count is
+// the attempts).
+func both(fs ring, l lru, t, n, u, w int64) (activity, bool) {
+	for i := fs.from(t); i < len(fs) && fs[i].t < t+w; i++ {
+		end := fs[i].t
+		c := fs.sumIn(end-w, end)
+		if c < n || l.countIn(end-w, end) < u {
+			continue
+		}
+		return activity{end: end, start: min(fs.kth(n, end), l.kth(u, end)), count: c}, true
+	}
+	return activity{}, false
+}
+
+// alert steps rule k's episode and emits its alert when it fires.
+func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Duration, ev *Event, emit func(Alert)) {
+	ep := &s.eps[k]
+	if !ep.step(r, a, thr) || emit == nil {
+		return
+	}
+	name := ipRuleNames[k]
+	al := newAlert(name, ev.IP, ep, a, window, ev.Offset)
+	al.IP = ev.IP
+	al.Hosts = s.hosts.newest(maxHosts)
+	al.SampleRowHashes = newestFirst(s.samples)
+	var thresh string
+	switch k {
+	case ipEnum:
+		al.Users = s.inval.newest(maxUsers)
+		thresh = fmt.Sprintf("%d in %s", r.UserEnumeration.N, fmtDur(window))
+	case ipRoot:
+		al.User = RootUser
+		thresh = fmt.Sprintf("%d in %s", r.RootAttempts.N, fmtDur(window))
+	case ipSpray:
+		al.Users = s.users.newest(maxUsers)
+		thresh = fmt.Sprintf("%d users and %d failures in %s", r.PasswordSpraying.Users, r.PasswordSpraying.Failures, fmtDur(window))
+	case ipComp:
+		al.User = ev.User
+		al.Users = s.users.newest(maxUsers)
+		al.SameUser = s.users.has(clip(ev.User), ev.Time-secs(window), ev.Time)
+		thresh = fmt.Sprintf("%d failures in the %s before a login", r.Compromise.N, fmtDur(window))
+	default:
+		al.Users = s.users.newest(maxUsers)
+		thresh = fmt.Sprintf("%d in %s", thr, fmtDur(window))
+	}
+	al.Message = al.message(thresh)
+	emit(al)
+}
+
+// newAlert fills the fields every rule shares.
+func newAlert(rule, key string, ep *episode, a activity, window time.Duration, offset int64) Alert {
+	al := Alert{
+		Rule: rule, Level: int(ep.level), Seq: int(ep.seq),
+		Severity:      Severity(rule, int(ep.level)),
+		ID:            AlertID(rule, key, ep.start, int(ep.level), int(ep.seq)),
+		Count:         ep.count,
+		WindowSeconds: secs(window),
+		WindowStart:   unixTime(a.start), FirstEventTime: unixTime(ep.first),
+		LastEventTime: unixTime(a.end), EpisodeStart: unixTime(ep.start),
+		Offset: offset,
+	}
+	al.Timestamp = al.LastEventTime
+	return al
+}
+
+// housekeep drops what no rule can use any more and ends quiet episodes.
+func (s *IPState) housekeep(r *Rules) {
+	s.fails.trim(r.failRetain(), s.last-r.failHorizon())
+	if th := r.RootAttempts; th.Disabled {
+		s.root = s.root[:0]
+	} else {
+		s.root.trim(int64(th.N), s.last-secs(th.Window)-secs(r.Lateness))
+	}
+	for k := range s.eps {
+		if s.eps[k].seq > 0 && s.eps[k].ended(r, s.last) {
+			s.eps[k] = episode{}
+		}
+	}
+}
+
+// ipVersion is the first byte of IPState's binary encoding.
+const ipVersion = 1
+
+// AppendBinary appends the state's compact binary encoding to b.
+func (s *IPState) AppendBinary(b []byte) ([]byte, error) {
+	w := enc{b: append(b, ipVersion)}
+	if s.events == 0 {
+		w.uvarint(0)
+		return w.b, nil
+	}
+	w.uvarint(uint64(s.events))
+	w.varint(s.last)
+	w.varint(s.last - s.first)
+	w.uvarint(uint64(s.failures))
+	w.uvarint(uint64(s.successes))
+	w.uvarint(uint64(s.invalids))
+	w.uvarint(uint64(s.late))
+	w.ring(s.fails, s.last)
+	w.ring(s.root, s.last)
+	w.lru(s.users, s.last)
+	w.lru(s.inval, s.last)
+	w.lru(s.hosts, s.last)
+	w.strs(s.samples)
+	var mask byte
+	for k := range s.eps {
+		if s.eps[k].seq > 0 {
+			mask |= 1 << k
+		}
+	}
+	w.byte(mask)
+	for k := range s.eps {
+		if s.eps[k].seq > 0 {
+			w.episode(&s.eps[k], s.last)
+		}
+	}
+	return w.b, nil
+}
+
+// MarshalBinary implements encoding.BinaryMarshaler.
+func (s *IPState) MarshalBinary() ([]byte, error) {
+	return s.AppendBinary(make([]byte, 0, 64+16*(len(s.fails)+len(s.root))+24*(len(s.users)+len(s.inval)+len(s.hosts))+36*len(s.samples)))
+}
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler. It rejects (without
+// panicking) anything AppendBinary did not write.
+func (s *IPState) UnmarshalBinary(data []byte) error {
+	d := newDec(data)
+	if v := d.byte(); v != ipVersion {
+		return fmt.Errorf("detect: IP state encoding version %d unknown", v)
+	}
+	var x IPState
+	if x.events = d.small(1 << 62); x.events > 0 {
+		x.last = d.varint()
+		x.first = x.last - d.varint()
+		x.failures = d.small(1 << 62)
+		x.successes = d.small(1 << 62)
+		x.invalids = d.small(1 << 62)
+		x.late = d.small(1 << 62)
+		x.fails = d.ring(x.last)
+		x.root = d.ring(x.last)
+		x.users = d.lru(x.last)
+		x.inval = d.lru(x.last)
+		x.hosts = d.lru(x.last)
+		x.samples = d.samples()
+		mask := d.byte()
+		if mask >= 1<<nIPRules {
+			d.fail(fmt.Errorf("episode mask %#x", mask))
+		}
+		for k := range x.eps {
+			if mask&(1<<k) != 0 {
+				x.eps[k] = d.episode(x.last)
+			}
+		}
+	}
+	if err := d.finish(); err != nil {
+		return fmt.Errorf("detect: IP state: %w", err)
+	}
+	*s = x
+	return nil
+}
+
+// Accessors for views and the API. Times are unix seconds (event time).
+
+// Events is the number of events applied.
+func (s *IPState) Events() int64 { return s.events }
+
+// FirstSeen and LastSeen are the oldest and newest event times seen.
+func (s *IPState) FirstSeen() int64 { return s.first }
+
+// LastSeen is the newest event time seen: the state's "now".
+func (s *IPState) LastSeen() int64 { return s.last }
+
+// Failures is the number of failed attempts (all time).
+func (s *IPState) Failures() int64 { return s.failures }
+
+// Successes is the number of successful logins (all time).
+func (s *IPState) Successes() int64 { return s.successes }
+
+// InvalidUsers is the number of invalid-user events (all time).
+func (s *IPState) InvalidUsers() int64 { return s.invalids }
+
+// LateEvents is the number of events too late to take part in the rules.
+func (s *IPState) LateEvents() int64 { return s.late }
+
+// Hosts are up to 5 hosts the IP was seen on, most recent first.
+func (s *IPState) Hosts() []string { return s.hosts.newest(maxHosts) }
+
+// UsersTried are the most recent users with failures, most recent first.
+func (s *IPState) UsersTried() []string { return s.users.newest(len(s.users)) }
+
+// InvalidUserNames are the most recent invalid user names, most recent first.
+func (s *IPState) InvalidUserNames() []string { return s.inval.newest(len(s.inval)) }
+
+// SampleRowHashes are the row hashes of the latest relevant events, most recent first.
+func (s *IPState) SampleRowHashes() []string { return newestFirst(s.samples) }
+
+// FailuresIn is the number of failed attempts within (now-window, now]. The
+// state keeps only the most recent attempts the rules need (the largest count
+// threshold), so a larger count may be cut: atLeast then says the true count
+// may be higher. now = 0 means LastSeen.
+func (s *IPState) FailuresIn(r *Rules, window time.Duration, now int64) (n int64, atLeast bool) {
+	if r == nil {
+		r = &defaultRules
+	}
+	if now == 0 {
+		now = s.last
+	}
+	w := secs(window)
+	n = s.fails.sumIn(now-w, now)
+	atLeast = len(s.fails) > 0 && s.fails[0].t > now-w && s.fails.total() >= r.failRetain() && s.failures > s.fails.total()
+	return n, atLeast
+}
+
+// BruteForce is the brute-force verdict at now (0 = LastSeen): the rule's
+// condition holds in the window ending at now, or its episode is running.
+func (s *IPState) BruteForce(r *Rules, now int64) bool {
+	if r == nil {
+		r = &defaultRules
+	}
+	if r.BruteForce.Disabled {
+		return false
+	}
+	if now == 0 {
+		now = s.last
+	}
+	if n, _ := s.FailuresIn(r, r.BruteForce.Window, now); n >= int64(r.BruteForce.N) {
+		return true
+	}
+	return !s.eps[ipBrute].ended(r, now)
+}
+
+// ActiveAlert is a rule with a running episode: its last alert's summary.
+type ActiveAlert struct {
+	Rule     string
+	Severity string
+	Level    int
+	Seq      int // alerts so far in the episode
+	Count    int64
+	// EpisodeStart, FirstEventTime, LastAlert and LastActive are unix seconds.
+	EpisodeStart, FirstEventTime, LastAlert, LastActive int64
+}
+
+// ID is the id of the episode's last alert for the state's key.
+func (a ActiveAlert) ID(key string) string {
+	return AlertID(a.Rule, key, a.EpisodeStart, a.Level, a.Seq)
+}
+
+func activeOf(rule string, e *episode) ActiveAlert {
+	return ActiveAlert{
+		Rule: rule, Severity: Severity(rule, int(e.level)), Level: int(e.level), Seq: int(e.seq), Count: e.count,
+		EpisodeStart: e.start, FirstEventTime: e.first, LastAlert: e.lastAlert, LastActive: e.lastActive,
+	}
+}
+
+// ActiveAlerts lists the rules with a running episode at now (0 = LastSeen).
+func (s *IPState) ActiveAlerts(r *Rules, now int64) []ActiveAlert {
+	if r == nil {
+		r = &defaultRules
+	}
+	if now == 0 {
+		now = s.last
+	}
+	var out []ActiveAlert
+	for k := range s.eps {
+		if !s.eps[k].ended(r, now) {
+			out = append(out, activeOf(ipRuleNames[k], &s.eps[k]))
+		}
+	}
+	return out
+}
+
+// WindowCount is a failure rule's count in its window.
+type WindowCount struct {
+	Rule      string
+	Window    time.Duration
+	Threshold int
+	Count     int64
+	AtLeast   bool // the count may be higher (see FailuresIn)
+}
+
+// IPSummary is what the API shows of an IP.
+type IPSummary struct {
+	FirstSeen, LastSeen                                   int64 // unix seconds
+	Events, Failures, Successes, InvalidUsers, LateEvents int64
+	Hosts, UsersTried, InvalidUserNames, SampleRowHashes  []string
+	Windows                                               []WindowCount // the failure-count rules' windows ending at now
+	BruteForce                                            bool
+	Active                                                []ActiveAlert
+}
+
+// Summary is the state as the API shows it, at now (0 = LastSeen).
+func (s *IPState) Summary(r *Rules, now int64) IPSummary {
+	if r == nil {
+		r = &defaultRules
+	}
+	if now == 0 {
+		now = s.last
+	}
+	out := IPSummary{
+		FirstSeen: s.first, LastSeen: s.last,
+		Events: s.events, Failures: s.failures, Successes: s.successes, InvalidUsers: s.invalids, LateEvents: s.late,
+		Hosts: s.Hosts(), UsersTried: s.UsersTried(), InvalidUserNames: s.InvalidUserNames(), SampleRowHashes: s.SampleRowHashes(),
+		BruteForce: s.BruteForce(r, now),
+		Active:     s.ActiveAlerts(r, now),
+	}
+	for _, x := range []struct {
+		rule string
+		th   Threshold
+	}{
+		{RuleBruteForce, r.BruteForce}, {RuleSlowBruteForce, r.SlowBruteForce},
+		{RulePasswordSpraying, Threshold{Disabled: r.PasswordSpraying.Disabled, N: r.PasswordSpraying.Failures, Window: r.PasswordSpraying.Window}},
+		{RuleCompromise, r.Compromise},
+	} {
+		if x.th.Disabled {
+			continue
+		}
+		n, atLeast := s.FailuresIn(r, x.th.Window, now)
+		out.Windows = append(out.Windows, WindowCount{Rule: x.rule, Window: x.th.Window, Threshold: x.th.N, Count: n, AtLeast: atLeast})
+	}
+	if th := r.RootAttempts; !th.Disabled {
+		w := secs(th.Window)
+		out.Windows = append(out.Windows, WindowCount{Rule: RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root.sumIn(now-w, now)})
+	}
+	return out
+}

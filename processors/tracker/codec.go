@@ -1,0 +1,195 @@
+package tracker
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/log-monitor/log_monitor/processors/detect"
+)
+
+// Table value kinds: the group's one table holds three kinds of value.
+const (
+	kindDayState  byte = 10
+	kindIPRecord  byte = 11
+	kindUserState byte = 12
+)
+
+// TableCodec encodes the table's values (*DayState, *IPRecord, *UserRecord).
+type TableCodec struct{}
+
+// Encode implements goka.Codec.
+func (TableCodec) Encode(v interface{}) ([]byte, error) {
+	switch s := v.(type) {
+	case *DayState:
+		return s.appendTo(make([]byte, 0, 256)), nil
+	case *IPRecord:
+		return s.appendTo(make([]byte, 0, 512))
+	case *UserRecord:
+		return s.appendTo(make([]byte, 0, 256))
+	}
+	return nil, fmt.Errorf("table codec: cannot encode %T", v)
+}
+
+// Decode implements goka.Codec.
+func (TableCodec) Decode(b []byte) (interface{}, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("table codec: empty value")
+	}
+	r := &reader{b: b[1:]}
+	var v interface{}
+	switch b[0] {
+	case kindDayState:
+		s := &DayState{}
+		s.read(r)
+		v = s
+	case kindIPRecord:
+		s := &IPRecord{}
+		s.read(r)
+		v = s
+	case kindUserState:
+		s := &UserRecord{}
+		s.read(r)
+		v = s
+	default:
+		return nil, fmt.Errorf("table codec: unknown kind %d", b[0])
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("table codec: kind %d: %w", b[0], r.err)
+	}
+	return v, nil
+}
+
+func writeWm(w *writer, wm []int64) {
+	w.uvarint(uint64(len(wm)))
+	for _, v := range wm {
+		w.varint(v)
+	}
+}
+
+func readWm(r *reader) []int64 {
+	wm := make([]int64, r.count(1024))
+	for i := range wm {
+		wm[i] = r.varint()
+	}
+	return wm
+}
+
+func writePos(w *writer, p Pos) {
+	w.varint(int64(p.Src))
+	w.varint(p.Offset)
+}
+
+func readPos(r *reader) Pos { return Pos{Src: int32(r.varint()), Offset: r.varint()} }
+
+func writeRecent(w *writer, recent []emitted) error {
+	w.uvarint(uint64(len(recent)))
+	for _, e := range recent {
+		writePos(w, e.At)
+		if err := writeBlob(w, &e.Alert); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readRecent(r *reader) []emitted {
+	out := make([]emitted, r.count(keepAlerts))
+	for i := range out {
+		out[i].At = readPos(r)
+		readBlob(r, &out[i].Alert)
+	}
+	return out
+}
+
+func writeBlob(w *writer, m interface{ MarshalBinary() ([]byte, error) }) error {
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	w.str(string(b))
+	return nil
+}
+
+func readBlob(r *reader, m interface{ UnmarshalBinary([]byte) error }) {
+	b := r.str()
+	if r.err != nil {
+		return
+	}
+	if err := m.UnmarshalBinary([]byte(b)); err != nil {
+		r.err = err
+	}
+}
+
+func (s *IPRecord) appendTo(b []byte) ([]byte, error) {
+	w := writer{b: append(b, kindIPRecord)}
+	writeWm(&w, s.Wm)
+	w.uvarint(uint64(len(s.Days)))
+	for _, d := range s.Days {
+		w.str(d.Day)
+		w.varint(d.Events)
+		w.varint(d.Failed)
+		writePos(&w, d.First)
+		writePos(&w, d.Cross)
+	}
+	if err := writeBlob(&w, &s.Detect); err != nil {
+		return nil, err
+	}
+	if err := writeRecent(&w, s.Recent); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+func (s *IPRecord) read(r *reader) {
+	s.Wm = readWm(r)
+	s.Days = make([]IPDay, r.count(KeepDays))
+	for i := range s.Days {
+		d := &s.Days[i]
+		d.Day = r.str()
+		d.Events = r.varint()
+		d.Failed = r.varint()
+		d.First = readPos(r)
+		d.Cross = readPos(r)
+	}
+	readBlob(r, &s.Detect)
+	s.Recent = readRecent(r)
+}
+
+func (s *UserRecord) appendTo(b []byte) ([]byte, error) {
+	w := writer{b: append(b, kindUserState)}
+	writeWm(&w, s.Wm)
+	if err := writeBlob(&w, &s.Detect); err != nil {
+		return nil, err
+	}
+	if err := writeRecent(&w, s.Recent); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+func (s *UserRecord) read(r *reader) {
+	s.Wm = readWm(r)
+	readBlob(r, &s.Detect)
+	s.Recent = readRecent(r)
+}
+
+// AlertCodec encodes alerts as the JSON of ssh-alerts.
+type AlertCodec struct{}
+
+// Encode implements goka.Codec.
+func (AlertCodec) Encode(v interface{}) ([]byte, error) {
+	a, ok := v.(*detect.Alert)
+	if !ok {
+		return nil, fmt.Errorf("alert codec: cannot encode %T", v)
+	}
+	return json.Marshal(a)
+}
+
+// Decode implements goka.Codec.
+func (AlertCodec) Decode(b []byte) (interface{}, error) {
+	var a detect.Alert
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("alert codec: %w", err)
+	}
+	return &a, nil
+}

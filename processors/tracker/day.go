@@ -1,0 +1,223 @@
+package tracker
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TopN is the length of the metrics' top lists.
+const TopN = 3
+
+// BruteForceMark is the daily metric's threshold: an IP with at least this
+// many failed attempts in a day counts in brute_force_ips (DESIGN.md).
+const BruteForceMark = 10
+
+// IPCount is one entry of a top list.
+type IPCount struct {
+	IP  string `json:"ip"`
+	Cnt int64  `json:"cnt"`
+}
+
+// DayState is one day's aggregate over the IPs of one partition (key
+// "d|YYYY-MM-DD|P"). No field grows with the number of IPs: the top lists
+// hold TopN entries. Because every IP belongs to exactly one partition, the
+// day's exact top lists are the top of the partitions' top lists.
+type DayState struct {
+	Day       string
+	Partition int32
+	// Applied watermarks per stream and source partition: a delta whose
+	// offset is not above its watermark was applied already (a replay).
+	WmA, WmB []int64
+
+	Total, Errors        int64
+	Hourly               [24]int64
+	UniqueIPs, BruteIPs  int64
+	TopEvents, TopFailed []IPCount
+	// MaxTime is the latest event time seen (unix seconds).
+	MaxTime int64
+	// Updated is when the aggregate last changed (wall clock, unix ms).
+	Updated int64
+}
+
+// apply adds d unless it was applied already; it reports whether it did.
+func (s *DayState) apply(d *DayDelta, now time.Time) bool {
+	wm := &s.WmA
+	if d.Stream == 'B' {
+		wm = &s.WmB
+	}
+	for int(d.Src) >= len(*wm) {
+		*wm = append(*wm, -1)
+	}
+	if d.Offset <= (*wm)[d.Src] {
+		return false
+	}
+	(*wm)[d.Src] = d.Offset
+	s.Total++
+	if d.Error {
+		s.Errors++
+	}
+	if d.Hour < 24 {
+		s.Hourly[d.Hour]++
+	}
+	if d.Time > s.MaxTime {
+		s.MaxTime = d.Time
+	}
+	if d.IP != "" {
+		if d.FirstOfIP {
+			s.UniqueIPs++
+		}
+		if d.CrossedBF {
+			s.BruteIPs++
+		}
+		s.TopEvents = raise(s.TopEvents, d.IP, d.IPEvents)
+		if d.IPFailed > 0 {
+			s.TopFailed = raise(s.TopFailed, d.IP, d.IPFailed)
+		}
+	}
+	s.Updated = now.UnixMilli()
+	return true
+}
+
+// raise records that ip's count is now cnt (counts only grow) and keeps the
+// TopN by count, ties by IP ascending. An IP outside the list can only enter
+// it through an update of its own, so the list stays exact.
+func raise(top []IPCount, ip string, cnt int64) []IPCount {
+	for i := range top {
+		if top[i].IP == ip {
+			if cnt > top[i].Cnt {
+				top[i].Cnt = cnt
+				sortTop(top)
+			}
+			return top
+		}
+	}
+	if len(top) == TopN && !before(IPCount{ip, cnt}, top[TopN-1]) {
+		return top
+	}
+	top = append(top, IPCount{IP: ip, Cnt: cnt})
+	sortTop(top)
+	if len(top) > TopN {
+		top = top[:TopN]
+	}
+	return top
+}
+
+func before(a, b IPCount) bool {
+	if a.Cnt != b.Cnt {
+		return a.Cnt > b.Cnt
+	}
+	return strings.Compare(a.IP, b.IP) < 0
+}
+
+func sortTop(t []IPCount) { sort.Slice(t, func(i, j int) bool { return before(t[i], t[j]) }) }
+
+// DailyMetrics is a metrics-daily document (DESIGN.md, metrics-daily; the
+// Elasticsearch _id and the Kafka key are MetricDate).
+type DailyMetrics struct {
+	MetricDate    string    `json:"metric_date"`
+	TotalLogs     int64     `json:"total_logs"`
+	ErrorCount    int64     `json:"error_count"`
+	UniqueIPs     int64     `json:"unique_ips"`
+	PeakHour      int       `json:"peak_hour"`
+	PeakHourLogs  int64     `json:"peak_hour_logs"`
+	TopIPList     []IPCount `json:"top_ip_list"`
+	BruteForceIPs int64     `json:"brute_force_ips"`
+	TopBruteList  []IPCount `json:"top_brute_list"`
+	HourlyLogs    []int64   `json:"hourly_logs"`
+	CreatedAt     time.Time `json:"created_at"`
+	// Final is true once the day is closed (its events are all in).
+	Final bool `json:"final"`
+}
+
+// Merge combines the partitions' aggregates of one day into its document.
+func Merge(day string, parts []*DayState, createdAt time.Time) DailyMetrics {
+	m := DailyMetrics{MetricDate: day, HourlyLogs: make([]int64, 24), CreatedAt: createdAt,
+		TopIPList: []IPCount{}, TopBruteList: []IPCount{}}
+	for _, p := range parts {
+		m.TotalLogs += p.Total
+		m.ErrorCount += p.Errors
+		m.UniqueIPs += p.UniqueIPs
+		m.BruteForceIPs += p.BruteIPs
+		for h, n := range p.Hourly {
+			m.HourlyLogs[h] += n
+		}
+		for _, e := range p.TopEvents {
+			m.TopIPList = raise(m.TopIPList, e.IP, e.Cnt)
+		}
+		for _, e := range p.TopFailed {
+			m.TopBruteList = raise(m.TopBruteList, e.IP, e.Cnt)
+		}
+	}
+	for h, n := range m.HourlyLogs {
+		if n > m.PeakHourLogs { // earliest hour on ties
+			m.PeakHour, m.PeakHourLogs = h, n
+		}
+	}
+	return m
+}
+
+// DayKey is the table key of day's aggregate for partition p.
+func DayKey(day string, p int32) string {
+	return "d|" + day + "|" + strconv.Itoa(int(p))
+}
+
+// Day state codec.
+
+func (s *DayState) appendTo(b []byte) []byte {
+	w := writer{b: append(b, kindDayState)}
+	w.str(s.Day)
+	w.varint(int64(s.Partition))
+	for _, wm := range [][]int64{s.WmA, s.WmB} {
+		w.uvarint(uint64(len(wm)))
+		for _, v := range wm {
+			w.varint(v)
+		}
+	}
+	w.varint(s.Total)
+	w.varint(s.Errors)
+	for _, n := range s.Hourly {
+		w.varint(n)
+	}
+	w.varint(s.UniqueIPs)
+	w.varint(s.BruteIPs)
+	for _, top := range [][]IPCount{s.TopEvents, s.TopFailed} {
+		w.uvarint(uint64(len(top)))
+		for _, e := range top {
+			w.str(e.IP)
+			w.varint(e.Cnt)
+		}
+	}
+	w.varint(s.MaxTime)
+	w.varint(s.Updated)
+	return w.b
+}
+
+func (s *DayState) read(r *reader) {
+	s.Day = r.str()
+	s.Partition = int32(r.varint())
+	for _, wm := range []*[]int64{&s.WmA, &s.WmB} {
+		n := r.count(1024)
+		*wm = make([]int64, n)
+		for i := range *wm {
+			(*wm)[i] = r.varint()
+		}
+	}
+	s.Total = r.varint()
+	s.Errors = r.varint()
+	for h := range s.Hourly {
+		s.Hourly[h] = r.varint()
+	}
+	s.UniqueIPs = r.varint()
+	s.BruteIPs = r.varint()
+	for _, top := range []*[]IPCount{&s.TopEvents, &s.TopFailed} {
+		n := r.count(TopN)
+		*top = make([]IPCount, n)
+		for i := range *top {
+			(*top)[i] = IPCount{IP: r.str(), Cnt: r.varint()}
+		}
+	}
+	s.MaxTime = r.varint()
+	s.Updated = r.varint()
+}

@@ -1,0 +1,153 @@
+package tracker
+
+import (
+	"github.com/lovoo/goka"
+
+	"github.com/log-monitor/log_monitor/processors/detect"
+)
+
+// KeepDays is how many of an IP's most recent days keep their counts: the
+// day aggregates need them for the IP's events of those days (late lines
+// older than that count in the day's totals but not in its per-IP figures).
+const KeepDays = 3
+
+// keepAlerts is how many of an IP's latest alerts are kept to be emitted
+// again when the input that raised them is replayed.
+const keepAlerts = 4
+
+// IPDay is an IP's activity on one day.
+type IPDay struct {
+	Day    string
+	Events int64
+	Failed int64
+	// First and Cross are the ssh-log positions of the IP's first event of
+	// the day and of the event that took its failed attempts to
+	// BruteForceMark: a replay of that input re-emits its transition.
+	First, Cross Pos
+}
+
+// Pos is a position in ssh-log.
+type Pos struct {
+	Src    int32
+	Offset int64
+}
+
+func (p Pos) is(e *Event) bool { return p.Src == e.Src && p.Offset == e.Offset }
+
+// emitted is an alert kept with the input position that raised it.
+type emitted struct {
+	At    Pos
+	Alert detect.Alert
+}
+
+// IPRecord is the table value of one IP.
+type IPRecord struct {
+	// Wm is the last applied ssh-log offset per source partition.
+	Wm     []int64
+	Days   []IPDay
+	Detect detect.IPState
+	Recent []emitted
+}
+
+func (r *IPRecord) applied(e *Event) bool {
+	return int(e.Src) < len(r.Wm) && e.Offset <= r.Wm[e.Src]
+}
+
+func (r *IPRecord) mark(e *Event) {
+	for int(e.Src) >= len(r.Wm) {
+		r.Wm = append(r.Wm, -1)
+	}
+	r.Wm[e.Src] = e.Offset
+}
+
+// dayOf returns the IP's record of day (creating it, and dropping the
+// oldest beyond KeepDays), or nil for a day older than every kept one when
+// KeepDays are kept.
+func (r *IPRecord) dayOf(day string, create bool) *IPDay {
+	for i := range r.Days {
+		if r.Days[i].Day == day {
+			return &r.Days[i]
+		}
+	}
+	if !create {
+		return nil
+	}
+	if len(r.Days) >= KeepDays {
+		oldest := 0
+		for i := range r.Days {
+			if r.Days[i].Day < r.Days[oldest].Day {
+				oldest = i
+			}
+		}
+		if day < r.Days[oldest].Day {
+			return nil
+		}
+		r.Days = append(r.Days[:oldest], r.Days[oldest+1:]...)
+	}
+	r.Days = append(r.Days, IPDay{Day: day, First: Pos{-1, -1}, Cross: Pos{-1, -1}})
+	return &r.Days[len(r.Days)-1]
+}
+
+// ip applies one event to its IP's record. A replayed event changes
+// nothing but emits again what it emitted the first time.
+func (t *Tracker) ip(ctx goka.Context, e *Event) {
+	r, _ := ctx.Value().(*IPRecord)
+	if r == nil {
+		r = &IPRecord{}
+	}
+	replay := r.applied(e)
+	if replay {
+		t.m.replayed.WithLabelValues("ip").Inc()
+		for _, a := range r.Recent {
+			if a.At.is(e) {
+				t.emitAlert(ctx, a.Alert)
+			}
+		}
+	} else {
+		r.mark(e)
+		if d := r.dayOf(e.Day, true); d != nil {
+			if d.Events == 0 {
+				d.First = Pos{e.Src, e.Offset}
+			}
+			d.Events++
+			before := d.Failed
+			d.Failed += int64(e.Failed)
+			if before < BruteForceMark && d.Failed >= BruteForceMark {
+				d.Cross = Pos{e.Src, e.Offset}
+			}
+		}
+		r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
+			r.Recent = append(r.Recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
+			if len(r.Recent) > keepAlerts {
+				r.Recent = r.Recent[len(r.Recent)-keepAlerts:]
+			}
+			t.emitAlert(ctx, a)
+		})
+	}
+	delta := &DayDelta{Stream: 'B', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error, IP: e.IP}
+	if d := r.dayOf(e.Day, false); d != nil {
+		delta.FirstOfIP = d.First.is(e)
+		delta.CrossedBF = d.Cross.is(e)
+		delta.IPEvents, delta.IPFailed = d.Events, d.Failed
+	} else {
+		t.log.Warn("event older than the IP's kept days: counted in the day's totals only", "ip", e.IP, "day", e.Day)
+	}
+	ctx.Loopback(DayKey(e.Day, ctx.Partition()), delta)
+	ctx.SetValue(r)
+}
+
+// emitAlert sends an alert to ssh-alerts, keyed by its IP (or user).
+func (t *Tracker) emitAlert(ctx goka.Context, a detect.Alert) {
+	key := a.IP
+	if key == "" {
+		key = a.User
+	}
+	t.m.alerts.WithLabelValues(a.Rule).Inc()
+	ctx.Emit(goka.Stream(t.cfg.Alerts), key, &a)
+}
+
+// detectEvent is the event as the rule engine takes it.
+func (e *Event) detectEvent() detect.Event {
+	return detect.Event{Time: e.Time, Offset: e.Offset, Type: e.Type, ErrorType: e.ErrorType,
+		User: e.User, IP: e.IP, Host: e.Host, RowHash: e.RowHash, Failed: int(e.Failed)}
+}

@@ -1,0 +1,45 @@
+package tracker
+
+import (
+	"github.com/lovoo/goka"
+
+	"github.com/log-monitor/log_monitor/processors/detect"
+)
+
+// UserRecord is the table value of one user name (key "u|"+user): the
+// distributed_attack rule, which watches one account across IPs.
+type UserRecord struct {
+	Wm     []int64
+	Detect detect.UserState
+	Recent []emitted
+}
+
+// user applies one failure to its user's record; a replay re-emits its alerts.
+func (t *Tracker) user(ctx goka.Context, e *Event) {
+	r, _ := ctx.Value().(*UserRecord)
+	if r == nil {
+		r = &UserRecord{}
+	}
+	if int(e.Src) < len(r.Wm) && e.Offset <= r.Wm[e.Src] {
+		t.m.replayed.WithLabelValues("user").Inc()
+		for _, a := range r.Recent {
+			if a.At.is(e) {
+				t.emitAlert(ctx, a.Alert)
+			}
+		}
+		ctx.SetValue(r)
+		return
+	}
+	for int(e.Src) >= len(r.Wm) {
+		r.Wm = append(r.Wm, -1)
+	}
+	r.Wm[e.Src] = e.Offset
+	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
+		r.Recent = append(r.Recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
+		if len(r.Recent) > keepAlerts {
+			r.Recent = r.Recent[len(r.Recent)-keepAlerts:]
+		}
+		t.emitAlert(ctx, a)
+	})
+	ctx.SetValue(r)
+}

@@ -1,0 +1,133 @@
+// Package views reads the processors' tables through Goka views: the API
+// and the metrics emitter look things up here, never in Kafka directly.
+package views
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/processors/tracker"
+)
+
+// ErrNotReady is returned while the view is still recovering its table.
+var ErrNotReady = errors.New("views: table not recovered yet")
+
+// Tracker is a view over the tracker group's table: per-IP state, per-user
+// state and per-day aggregates.
+type Tracker struct {
+	view *goka.View
+	log  *slog.Logger
+}
+
+// NewTracker opens a view over group's table; its local copy lives in dir.
+func NewTracker(k config.Kafka, group, dir string, log *slog.Logger) (*Tracker, error) {
+	if group == "" {
+		group = tracker.DefaultGroup
+	}
+	opts := append(kafkaconfig.ViewOptions(k), goka.WithViewStorageBuilder(storage.DefaultBuilder(dir)), goka.WithViewAutoReconnect())
+	v, err := goka.NewView(k.Brokers, goka.GroupTable(goka.Group(group)), tracker.TableCodec{}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("tracker view: %w", err)
+	}
+	return &Tracker{view: v, log: log}, nil
+}
+
+// Run keeps the view up to date until ctx ends.
+func (t *Tracker) Run(ctx context.Context) error {
+	if err := t.view.Run(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("tracker view: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the view has recovered its table.
+func (t *Tracker) Ready() bool { return t.view.Recovered() }
+
+// WaitReady blocks until the view has recovered or ctx ends.
+func (t *Tracker) WaitReady(ctx context.Context) error {
+	for !t.Ready() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %v", ErrNotReady, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// IP returns what the tracker knows of ip (nil when nothing).
+func (t *Tracker) IP(ip string) (*tracker.IPRecord, error) {
+	if !t.Ready() {
+		return nil, ErrNotReady
+	}
+	v, err := t.view.Get(ip)
+	if err != nil {
+		return nil, fmt.Errorf("view get %s: %w", ip, err)
+	}
+	r, _ := v.(*tracker.IPRecord)
+	return r, nil
+}
+
+// DayParts returns the per-partition aggregates of every day, by day.
+func (t *Tracker) DayParts() (map[string][]*tracker.DayState, error) {
+	if !t.Ready() {
+		return nil, ErrNotReady
+	}
+	it, err := t.view.IteratorWithRange("d|", "d}")
+	if err != nil {
+		return nil, fmt.Errorf("view iterate days: %w", err)
+	}
+	defer it.Release()
+	out := map[string][]*tracker.DayState{}
+	for it.Next() {
+		if !strings.HasPrefix(it.Key(), "d|") {
+			continue
+		}
+		v, err := it.Value()
+		if err != nil {
+			return nil, fmt.Errorf("view day %s: %w", it.Key(), err)
+		}
+		if s, ok := v.(*tracker.DayState); ok {
+			out[s.Day] = append(out[s.Day], s)
+		}
+	}
+	return out, nil
+}
+
+// Day returns the metrics of one day (YYYY-MM-DD) as they stand; ok is
+// false when the day has no events.
+func (t *Tracker) Day(day string, now time.Time) (tracker.DailyMetrics, bool, error) {
+	parts, err := t.DayParts()
+	if err != nil {
+		return tracker.DailyMetrics{}, false, err
+	}
+	p, ok := parts[day]
+	if !ok {
+		return tracker.DailyMetrics{}, false, nil
+	}
+	return tracker.Merge(day, p, now), true, nil
+}
+
+// Days lists the days that have events, oldest first.
+func (t *Tracker) Days() ([]string, error) {
+	parts, err := t.DayParts()
+	if err != nil {
+		return nil, err
+	}
+	days := make([]string, 0, len(parts))
+	for d := range parts {
+		days = append(days, d)
+	}
+	sort.Strings(days)
+	return days, nil
+}
