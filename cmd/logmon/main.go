@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"ingest":  {"tail SSH logs, parse every line, publish to Kafka ssh-log", runIngest},
 	"process": {"Goka processors: per-IP/user/day state, alerts, metrics-daily", runProcess},
 	"parse":   {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
+	"show":    {"print the alerts by rule and the metrics-daily documents", runShow},
 }
 
 func main() {

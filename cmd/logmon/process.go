@@ -15,6 +15,7 @@ import (
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/telemetry"
+	"github.com/log-monitor/log_monitor/topics"
 	"github.com/log-monitor/log_monitor/views"
 )
 
@@ -57,14 +58,20 @@ func runProcess(ctx context.Context, args []string) error {
 		Kafka: cfg.Kafka, Group: *group, Input: *input, Alerts: *alerts, Rules: rules, ReportLoc: loc,
 		StorageDir: filepath.Join(cfg.DataDir, "process", *group),
 	}, tracker.NewMetrics(reg), log)
-	view, err := views.NewTracker(cfg.Kafka, *group, filepath.Join(cfg.DataDir, "process", *group+"-view"), log)
-	if err != nil {
-		return err
-	}
 	// The view reads the group's table: create every topic first.
 	if err := tr.EnsureTopics(ctx); err != nil {
 		return err
 	}
+	if *metricsTopic != "" {
+		if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: *metricsTopic, Partitions: 1, Compacted: true}}, log); err != nil {
+			return err
+		}
+	}
+	view, err := views.NewTracker(cfg.Kafka, *group, filepath.Join(cfg.DataDir, "process", *group+"-view"), log)
+	if err != nil {
+		return err
+	}
+
 	em, err := daily.New(daily.Config{Kafka: cfg.Kafka, Topic: *metricsTopic, Loc: loc,
 		Busy: func() bool { return tr.Busy(ctx) }}, view, log)
 	if err != nil {

@@ -109,6 +109,8 @@ func (t *Tracker) TableTopic() string { return string(goka.GroupTable(goka.Group
 func (t *Tracker) Topics() []topics.Spec {
 	gg := t.Graph()
 	return []topics.Spec{
+		{Name: t.cfg.Input, Partitions: 3},
+		{Name: t.cfg.Alerts, Partitions: 3},
 		{Name: gg.GroupTable().Topic(), Partitions: 3, Compacted: true},
 		{Name: gg.LoopStream().Topic(), Partitions: 3, Retention: kafkaconfig.StreamRetention},
 	}
