@@ -58,6 +58,7 @@ func runProcess(ctx context.Context, args []string) error {
 		Kafka: cfg.Kafka, Group: *group, Input: *input, Alerts: *alerts, Rules: rules, ReportLoc: loc,
 		StorageDir: filepath.Join(cfg.DataDir, "process", *group),
 	}, tracker.NewMetrics(reg), log)
+	tr.RegisterLag(reg)
 	// The view reads the group's table: create every topic first.
 	if err := tr.EnsureTopics(ctx); err != nil {
 		return err

@@ -1,6 +1,11 @@
 package tracker
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the group's Prometheus series.
 type Metrics struct {
@@ -8,6 +13,21 @@ type Metrics struct {
 	badInput prometheus.Counter
 	replayed *prometheus.CounterVec
 	alerts   *prometheus.CounterVec
+}
+
+// RegisterLag adds a gauge of the records the group has not committed
+// (input and loopback), computed at each scrape.
+func (t *Tracker) RegisterLag(reg prometheus.Registerer) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_process_lag_records", Help: "ssh-log and loopback records the group has not committed."},
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			lag, err := t.Lag(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(lag)
+		}))
 }
 
 // NewMetrics registers the group's series with reg (nil: unregistered).
