@@ -36,8 +36,16 @@ func runProcess(ctx context.Context, args []string) error {
 	alerts := fs.String("alerts", "", "alert topic (default ssh-alerts)")
 	metricsTopic := fs.String("metrics-topic", "", "metrics-daily topic (default metrics-daily)")
 	untilDone := fs.Bool("until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
