@@ -207,7 +207,7 @@ func (a *Alert) MarshalBinary() ([]byte, error) { return a.AppendBinary(nil) }
 
 // UnmarshalBinary implements encoding.BinaryUnmarshaler.
 func (a *Alert) UnmarshalBinary(data []byte) error {
-	d := newDec(data)
+	d := &dec{s: string(data)}
 	if v := d.byte(); v != alertVersion {
 		return fmt.Errorf("detect: alert encoding version %d unknown", v)
 	}

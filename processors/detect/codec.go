@@ -33,8 +33,6 @@ type dec struct {
 	err error
 }
 
-func newDec(data []byte) *dec { return &dec{s: string(data)} }
-
 func (d *dec) fail(err error) {
 	if d.err == nil {
 		d.err = err
@@ -52,6 +50,14 @@ func (d *dec) byte() byte {
 }
 
 func (d *dec) uvarint() uint64 {
+	if p := d.pos; p < len(d.s) && d.s[p] < 0x80 {
+		d.pos = p + 1
+		return uint64(d.s[p])
+	}
+	return d.uvarintSlow()
+}
+
+func (d *dec) uvarintSlow() uint64 {
 	var x uint64
 	var sh uint
 	for i := 0; ; i++ {
@@ -75,24 +81,21 @@ func (d *dec) uvarint() uint64 {
 
 func (d *dec) varint() int64 {
 	u := d.uvarint()
-	x := int64(u >> 1)
-	if u&1 != 0 {
-		x = ^x
-	}
-	return x
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // small reads an unsigned value that must be at most max.
 func (d *dec) small(max uint64) int64 {
 	v := d.uvarint()
-	if d.err == nil && v > max {
-		d.fail(fmt.Errorf("value %d over %d", v, max))
-	}
-	if d.err != nil {
+	if v > max {
+		d.over(v, max)
 		return 0
 	}
 	return int64(v)
 }
+
+//go:noinline
+func (d *dec) over(v, max uint64) { d.fail(fmt.Errorf("value %d over %d", v, max)) }
 
 // count reads a list length: at most max, and at most the bytes left (every
 // element takes at least one byte), so garbage cannot make a big allocation.
@@ -141,10 +144,11 @@ func (d *dec) finish() error {
 }
 
 // Lists are written newest first, times as differences from the state's
-// newest time (small varints).
+// newest time (small varints). A state writes all its list lengths first, so
+// that decoding allocates one array per element type (with a spare slot per
+// list, so that the next Apply does not reallocate).
 
 func (w *enc) ring(r ring, base int64) {
-	w.uvarint(uint64(len(r)))
 	prev := base
 	for i := len(r) - 1; i >= 0; i-- {
 		w.varint(prev - r[i].t)
@@ -153,31 +157,26 @@ func (w *enc) ring(r ring, base int64) {
 	}
 }
 
-func (d *dec) ring(base int64) ring {
-	n := d.count(MaxCountThreshold + 1)
-	if n == 0 {
-		return nil
-	}
-	r := make(ring, n)
+// ring fills r (its length already set) with what enc.ring wrote.
+func (d *dec) ring(r ring, base int64) {
+	n := len(r)
 	prev := base
 	for i := n - 1; i >= 0; i-- {
 		t := prev - d.varint()
 		c := d.small(maxRepeat)
 		if d.err != nil {
-			return nil
+			return
 		}
 		if c < 1 || (i < n-1 && t >= prev) {
-			d.fail(errors.New("ring not in ascending time order"))
-			return nil
+			d.fail(errors.New("failures not in ascending time order"))
+			return
 		}
 		r[i] = tc{t, c}
 		prev = t
 	}
-	return r
 }
 
 func (w *enc) lru(l lru, base int64) {
-	w.uvarint(uint64(len(l)))
 	prev := base
 	for i := len(l) - 1; i >= 0; i-- {
 		w.str(l[i].v)
@@ -186,39 +185,36 @@ func (w *enc) lru(l lru, base int64) {
 	}
 }
 
-func (d *dec) lru(base int64) lru {
-	n := d.count(MaxDistinctThreshold + maxUsers)
-	if n == 0 {
-		return nil
-	}
-	l := make(lru, n)
+// lru fills l (its length already set) with what enc.lru wrote.
+func (d *dec) lru(l lru, base int64) {
+	n := len(l)
 	prev := base
 	for i := n - 1; i >= 0; i-- {
 		v := d.str(maxStr)
 		t := prev - d.varint()
 		if d.err != nil {
-			return nil
+			return
 		}
 		if i < n-1 && t > prev {
-			d.fail(errors.New("list not in ascending time order"))
-			return nil
+			d.fail(errors.New("names not in ascending time order"))
+			return
 		}
 		l[i] = ent{v, t}
 		prev = t
 	}
-	return l
 }
 
-func (d *dec) samples() []string {
-	n := d.count(maxSamples)
-	if n == 0 {
-		return nil
+// lengths reads list lengths, each at most max, in total at most the bytes
+// left (every element takes at least two bytes).
+func (d *dec) lengths(ns []int, max int) {
+	total := 0
+	for i := range ns {
+		ns[i] = d.count(max)
+		total += ns[i]
 	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = d.str(maxStr)
+	if d.err == nil && 2*total > len(d.s)-d.pos {
+		d.fail(errShort)
 	}
-	return out
 }
 
 func (w *enc) episode(e *episode, base int64) {

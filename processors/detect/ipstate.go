@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -35,15 +36,65 @@ type IPState struct {
 	invalids    int64 // invalid-user events
 	late        int64 // events too late (Rules.Lateness) to take part in the rules
 
-	fails   ring     // failed attempts
-	root    ring     // failed attempts on root
-	users   lru      // users with failed attempts, by last failure
-	inval   lru      // invalid user names, by last attempt
-	hosts   lru      // hosts, by last event
-	samples []string // row hashes of the latest relevant events, oldest first
+	// Lists, stored in tc and en while they fit (see vec): a benign IP's
+	// state is one flat value, and decoding it allocates only its names.
+	fv      vec[tc]  // failed attempts: ring
+	rv      vec[tc]  // failed attempts on root: ring
+	uv      vec[ent] // users with failed attempts, by last failure: lru
+	iv      vec[ent] // invalid user names, by last attempt: lru
+	hv      vec[ent] // hosts, by last event: lru
+	samples samples  // row hashes of the latest relevant events
 
-	eps [nIPRules]episode
+	eps []ruleEpisode // running episodes, by rule index (none for most IPs)
+
+	tc [ipFailsInline + ipRootInline]tc
+	en [3 * namesInline]ent
 }
+
+// ruleEpisode is rule k's running episode.
+type ruleEpisode struct {
+	k int
+	episode
+}
+
+// ep returns rule k's running episode, or nil.
+func (s *IPState) ep(k int) *episode {
+	for i := range s.eps {
+		if s.eps[i].k == k {
+			return &s.eps[i].episode
+		}
+	}
+	return nil
+}
+
+// accrue adds an event's contribution to rule k's running episode.
+func (s *IPState) accrue(r *Rules, k int, t, add int64) {
+	if e := s.ep(k); e != nil {
+		e.accrue(r, t, add)
+	}
+}
+
+// Inline capacities: enough for a benign IP (a few failures, a user or two,
+// one host), so that its decoded state needs no list allocation. Longer lists
+// (an attacker's) live on the heap.
+const (
+	ipFailsInline = 6
+	ipRootInline  = 2
+	namesInline   = 2
+)
+
+func (s *IPState) fails() ring { return ring(s.fv.get(s.tc[:ipFailsInline:ipFailsInline])) }
+func (s *IPState) root() ring  { return ring(s.rv.get(s.tc[ipFailsInline:])) }
+func (s *IPState) users() lru  { return lru(s.uv.get(s.en[:namesInline:namesInline])) }
+func (s *IPState) inval() lru {
+	return lru(s.iv.get(s.en[namesInline : 2*namesInline : 2*namesInline]))
+}
+func (s *IPState) hosts() lru      { return lru(s.hv.get(s.en[2*namesInline:])) }
+func (s *IPState) setFails(r ring) { s.fv.put(s.tc[:ipFailsInline:ipFailsInline], r) }
+func (s *IPState) setRoot(r ring)  { s.rv.put(s.tc[ipFailsInline:], r) }
+func (s *IPState) setUsers(l lru)  { s.uv.put(s.en[:namesInline:namesInline], l) }
+func (s *IPState) setInval(l lru)  { s.iv.put(s.en[namesInline:2*namesInline:2*namesInline], l) }
+func (s *IPState) setHosts(l lru)  { s.hv.put(s.en[2*namesInline:], l) }
 
 // Apply runs one event through the IP's rules and calls emit (when not nil)
 // for each alert it raises. It never fails: an event of another kind only
@@ -73,7 +124,9 @@ func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
 		s.invalids++
 	}
 	if ev.Host != "" {
-		s.hosts.touch(clip(ev.Host), t, maxHosts)
+		h := s.hosts()
+		h.touch(clip(ev.Host), t, maxHosts)
+		s.setHosts(h)
 	}
 	if late {
 		s.late++
@@ -87,63 +140,72 @@ func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
 
 func (s *IPState) rules(r *Rules, ev *Event, t, f int64, inv, succ bool, emit func(Alert)) {
 	user := clip(ev.User)
+	fails, root, users, inval := s.fails(), s.root(), s.users(), s.inval()
 	if f > 0 {
-		s.fails.add(t, f)
+		fails.add(t, f)
+		s.setFails(fails)
 		if user != "" {
-			s.users.touch(user, t, max(r.PasswordSpraying.Users, maxUsers))
+			users.touch(user, t, max(r.PasswordSpraying.Users, maxUsers))
+			s.setUsers(users)
 		}
 		if ev.User == RootUser {
-			s.root.add(t, f)
+			root.add(t, f)
+			s.setRoot(root)
 		}
 	}
 	var newInv int64
-	if inv && s.inval.touch(user, t, max(r.UserEnumeration.N, maxUsers)) {
-		newInv = 1
+	if inv {
+		if inval.touch(user, t, max(r.UserEnumeration.N, maxUsers)) {
+			newInv = 1
+		}
+		s.setInval(inval)
 	}
-	s.samples = pushSample(s.samples, ev.RowHash)
+	s.samples.push(ev.RowHash)
 
 	// Running episodes count every contribution, then the rules are evaluated.
 	if f > 0 {
-		s.eps[ipBrute].accrue(r, t, f)
-		s.eps[ipSlow].accrue(r, t, f)
-		s.eps[ipSpray].accrue(r, t, f)
+		s.accrue(r, ipBrute, t, f)
+		s.accrue(r, ipSlow, t, f)
+		s.accrue(r, ipSpray, t, f)
 		if ev.User == RootUser {
-			s.eps[ipRoot].accrue(r, t, f)
+			s.accrue(r, ipRoot, t, f)
 		}
 	}
-	s.eps[ipEnum].accrue(r, t, newInv)
+	if newInv > 0 {
+		s.accrue(r, ipEnum, t, newInv)
+	}
 
 	if f > 0 {
-		if th := r.BruteForce; !th.Disabled {
-			if a, ok := threshold(s.fails, t, th); ok {
+		if th := r.BruteForce; th.on() {
+			if a, ok := threshold(fails, t, th); ok {
 				s.alert(r, ipBrute, a, int64(th.N), th.Window, ev, emit)
 			}
 		}
-		if th := r.SlowBruteForce; !th.Disabled {
-			if a, ok := threshold(s.fails, t, th); ok {
+		if th := r.SlowBruteForce; th.on() {
+			if a, ok := threshold(fails, t, th); ok {
 				s.alert(r, ipSlow, a, int64(th.N), th.Window, ev, emit)
 			}
 		}
-		if th := r.RootAttempts; !th.Disabled && ev.User == RootUser {
-			if a, ok := threshold(s.root, t, th); ok {
+		if th := r.RootAttempts; th.on() && ev.User == RootUser {
+			if a, ok := threshold(root, t, th); ok {
 				s.alert(r, ipRoot, a, int64(th.N), th.Window, ev, emit)
 			}
 		}
-		if sp := r.PasswordSpraying; !sp.Disabled {
-			if a, ok := both(s.fails, s.users, t, int64(sp.Failures), int64(sp.Users), secs(sp.Window)); ok {
+		if sp := r.PasswordSpraying; sp.on() {
+			if a, ok := both(fails, users, t, int64(sp.Failures), int64(sp.Users), secs(sp.Window)); ok {
 				s.alert(r, ipSpray, a, int64(sp.Failures), sp.Window, ev, emit)
 			}
 		}
 	}
-	if th := r.UserEnumeration; inv && !th.Disabled {
-		if a, ok := distinct(s.inval, t, th); ok {
+	if th := r.UserEnumeration; inv && th.on() {
+		if a, ok := distinct(inval, t, th); ok {
 			s.alert(r, ipEnum, a, int64(th.N), th.Window, ev, emit)
 		}
 	}
-	if th := r.Compromise; succ && !th.Disabled {
+	if th := r.Compromise; succ && th.on() {
 		w := secs(th.Window)
-		if c := s.fails.sumIn(t-w, t); c >= int64(th.N) {
-			a := activity{end: t, start: s.fails.kth(int64(th.N), t), count: c}
+		if c := fails.sumIn(t-w, t); c >= int64(th.N) {
+			a := activity{end: t, start: fails.kth(int64(th.N), t), count: c}
 			s.alert(r, ipComp, a, 0, th.Window, ev, emit)
 		}
 	}
@@ -191,33 +253,43 @@ func both(fs ring, l lru, t, n, u, w int64) (activity, bool) {
 
 // alert steps rule k's episode and emits its alert when it fires.
 func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Duration, ev *Event, emit func(Alert)) {
-	ep := &s.eps[k]
+	ep := s.ep(k)
+	if ep == nil {
+		i := 0
+		for i < len(s.eps) && s.eps[i].k < k {
+			i++
+		}
+		s.eps = append(s.eps, ruleEpisode{})
+		copy(s.eps[i+1:], s.eps[i:])
+		s.eps[i] = ruleEpisode{k: k}
+		ep = &s.eps[i].episode
+	}
 	if !ep.step(r, a, thr) || emit == nil {
 		return
 	}
 	name := ipRuleNames[k]
 	al := newAlert(name, ev.IP, ep, a, window, ev.Offset)
 	al.IP = ev.IP
-	al.Hosts = s.hosts.newest(maxHosts)
-	al.SampleRowHashes = newestFirst(s.samples)
+	al.Hosts = s.hosts().newest(maxHosts)
+	al.SampleRowHashes = s.samples.newest()
 	var thresh string
 	switch k {
 	case ipEnum:
-		al.Users = s.inval.newest(maxUsers)
+		al.Users = s.inval().newest(maxUsers)
 		thresh = fmt.Sprintf("%d in %s", r.UserEnumeration.N, fmtDur(window))
 	case ipRoot:
 		al.User = RootUser
 		thresh = fmt.Sprintf("%d in %s", r.RootAttempts.N, fmtDur(window))
 	case ipSpray:
-		al.Users = s.users.newest(maxUsers)
+		al.Users = s.users().newest(maxUsers)
 		thresh = fmt.Sprintf("%d users and %d failures in %s", r.PasswordSpraying.Users, r.PasswordSpraying.Failures, fmtDur(window))
 	case ipComp:
 		al.User = ev.User
-		al.Users = s.users.newest(maxUsers)
-		al.SameUser = s.users.has(clip(ev.User), ev.Time-secs(window), ev.Time)
+		al.Users = s.users().newest(maxUsers)
+		al.SameUser = s.users().has(clip(ev.User), ev.Time-secs(window), ev.Time)
 		thresh = fmt.Sprintf("%d failures in the %s before a login", r.Compromise.N, fmtDur(window))
 	default:
-		al.Users = s.users.newest(maxUsers)
+		al.Users = s.users().newest(maxUsers)
 		thresh = fmt.Sprintf("%d in %s", thr, fmtDur(window))
 	}
 	al.Message = al.message(thresh)
@@ -242,17 +314,24 @@ func newAlert(rule, key string, ep *episode, a activity, window time.Duration, o
 
 // housekeep drops what no rule can use any more and ends quiet episodes.
 func (s *IPState) housekeep(r *Rules) {
-	s.fails.trim(r.failRetain(), s.last-r.failHorizon())
-	if th := r.RootAttempts; th.Disabled {
-		s.root = s.root[:0]
+	fails := s.fails()
+	fails.trim(r.failRetain(), s.last-r.failHorizon())
+	s.setFails(fails)
+	root := s.root()
+	if th := r.RootAttempts; !th.on() {
+		root = root[:0]
 	} else {
-		s.root.trim(int64(th.N), s.last-secs(th.Window)-secs(r.Lateness))
+		root.trim(int64(th.N), s.last-secs(th.Window)-secs(r.Lateness))
 	}
-	for k := range s.eps {
-		if s.eps[k].seq > 0 && s.eps[k].ended(r, s.last) {
-			s.eps[k] = episode{}
+	s.setRoot(root)
+	keep := s.eps[:0]
+	for _, e := range s.eps {
+		if !e.ended(r, s.last) {
+			keep = append(keep, e)
 		}
 	}
+	clear(s.eps[len(keep):])
+	s.eps = keep
 }
 
 // ipVersion is the first byte of IPState's binary encoding.
@@ -272,67 +351,93 @@ func (s *IPState) AppendBinary(b []byte) ([]byte, error) {
 	w.uvarint(uint64(s.successes))
 	w.uvarint(uint64(s.invalids))
 	w.uvarint(uint64(s.late))
-	w.ring(s.fails, s.last)
-	w.ring(s.root, s.last)
-	w.lru(s.users, s.last)
-	w.lru(s.inval, s.last)
-	w.lru(s.hosts, s.last)
-	w.strs(s.samples)
+	fails, root, users, inval, hosts := s.fails(), s.root(), s.users(), s.inval(), s.hosts()
+	for _, n := range [...]int{len(fails), len(root), len(users), len(inval), len(hosts), int(s.samples.n)} {
+		w.uvarint(uint64(n))
+	}
+	w.ring(fails, s.last)
+	w.ring(root, s.last)
+	w.lru(users, s.last)
+	w.lru(inval, s.last)
+	w.lru(hosts, s.last)
+	for _, v := range s.samples.v[:s.samples.n] {
+		w.str(v)
+	}
 	var mask byte
-	for k := range s.eps {
-		if s.eps[k].seq > 0 {
-			mask |= 1 << k
-		}
+	for _, e := range s.eps {
+		mask |= 1 << e.k
 	}
 	w.byte(mask)
-	for k := range s.eps {
-		if s.eps[k].seq > 0 {
-			w.episode(&s.eps[k], s.last)
-		}
+	for i := range s.eps {
+		w.episode(&s.eps[i].episode, s.last)
 	}
 	return w.b, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler.
 func (s *IPState) MarshalBinary() ([]byte, error) {
-	return s.AppendBinary(make([]byte, 0, 64+16*(len(s.fails)+len(s.root))+24*(len(s.users)+len(s.inval)+len(s.hosts))+36*len(s.samples)))
+	return s.AppendBinary(make([]byte, 0, 64+4*int(s.fv.n+s.rv.n)+16*int(s.uv.n+s.iv.n+s.hv.n)+34*int(s.samples.n)+16*len(s.eps)))
 }
 
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It rejects (without
-// panicking) anything AppendBinary did not write.
+// panicking) anything AppendBinary did not write, and then leaves an empty
+// state. Names are substrings of one copy of data.
 func (s *IPState) UnmarshalBinary(data []byte) error {
-	d := newDec(data)
+	*s = IPState{}
+	d := &dec{s: string(data)}
 	if v := d.byte(); v != ipVersion {
 		return fmt.Errorf("detect: IP state encoding version %d unknown", v)
 	}
-	var x IPState
-	if x.events = d.small(1 << 62); x.events > 0 {
-		x.last = d.varint()
-		x.first = x.last - d.varint()
-		x.failures = d.small(1 << 62)
-		x.successes = d.small(1 << 62)
-		x.invalids = d.small(1 << 62)
-		x.late = d.small(1 << 62)
-		x.fails = d.ring(x.last)
-		x.root = d.ring(x.last)
-		x.users = d.lru(x.last)
-		x.inval = d.lru(x.last)
-		x.hosts = d.lru(x.last)
-		x.samples = d.samples()
+	if s.events = d.small(1 << 62); s.events > 0 {
+		s.last = d.varint()
+		s.first = s.last - d.varint()
+		s.failures = d.small(1 << 62)
+		s.successes = d.small(1 << 62)
+		s.invalids = d.small(1 << 62)
+		s.late = d.small(1 << 62)
+		var ns [6]int
+		d.lengths(ns[:], MaxCountThreshold+MaxDistinctThreshold)
+		if ns[5] > maxSamples {
+			d.fail(fmt.Errorf("%d samples", ns[5]))
+		}
+		if d.err == nil {
+			var tcs [2][]tc
+			var ens [3][]ent
+			carve([][]tc{s.tc[:ipFailsInline:ipFailsInline], s.tc[ipFailsInline:]}, ns[0:2], tcs[:])
+			carve([][]ent{s.en[:namesInline:namesInline], s.en[namesInline : 2*namesInline : 2*namesInline], s.en[2*namesInline:]}, ns[2:5], ens[:])
+			fails, root, users, inval, hosts := ring(tcs[0]), ring(tcs[1]), lru(ens[0]), lru(ens[1]), lru(ens[2])
+			d.ring(fails, s.last)
+			d.ring(root, s.last)
+			d.lru(users, s.last)
+			d.lru(inval, s.last)
+			d.lru(hosts, s.last)
+			s.setFails(fails)
+			s.setRoot(root)
+			s.setUsers(users)
+			s.setInval(inval)
+			s.setHosts(hosts)
+			s.samples.n = int32(ns[5])
+			for i := range ns[5] {
+				s.samples.v[i] = d.str(maxStr)
+			}
+		}
 		mask := d.byte()
 		if mask >= 1<<nIPRules {
 			d.fail(fmt.Errorf("episode mask %#x", mask))
 		}
-		for k := range x.eps {
-			if mask&(1<<k) != 0 {
-				x.eps[k] = d.episode(x.last)
+		if n := bits.OnesCount8(mask); n > 0 && d.err == nil {
+			s.eps = make([]ruleEpisode, 0, n+1)
+			for k := range nIPRules {
+				if mask&(1<<k) != 0 {
+					s.eps = append(s.eps, ruleEpisode{k: k, episode: d.episode(s.last)})
+				}
 			}
 		}
 	}
 	if err := d.finish(); err != nil {
+		*s = IPState{}
 		return fmt.Errorf("detect: IP state: %w", err)
 	}
-	*s = x
 	return nil
 }
 
@@ -360,16 +465,16 @@ func (s *IPState) InvalidUsers() int64 { return s.invalids }
 func (s *IPState) LateEvents() int64 { return s.late }
 
 // Hosts are up to 5 hosts the IP was seen on, most recent first.
-func (s *IPState) Hosts() []string { return s.hosts.newest(maxHosts) }
+func (s *IPState) Hosts() []string { return s.hosts().newest(maxHosts) }
 
 // UsersTried are the most recent users with failures, most recent first.
-func (s *IPState) UsersTried() []string { return s.users.newest(len(s.users)) }
+func (s *IPState) UsersTried() []string { u := s.users(); return u.newest(len(u)) }
 
 // InvalidUserNames are the most recent invalid user names, most recent first.
-func (s *IPState) InvalidUserNames() []string { return s.inval.newest(len(s.inval)) }
+func (s *IPState) InvalidUserNames() []string { l := s.inval(); return l.newest(len(l)) }
 
 // SampleRowHashes are the row hashes of the latest relevant events, most recent first.
-func (s *IPState) SampleRowHashes() []string { return newestFirst(s.samples) }
+func (s *IPState) SampleRowHashes() []string { return s.samples.newest() }
 
 // FailuresIn is the number of failed attempts within (now-window, now]. The
 // state keeps only the most recent attempts the rules need (the largest count
@@ -383,8 +488,9 @@ func (s *IPState) FailuresIn(r *Rules, window time.Duration, now int64) (n int64
 		now = s.last
 	}
 	w := secs(window)
-	n = s.fails.sumIn(now-w, now)
-	atLeast = len(s.fails) > 0 && s.fails[0].t > now-w && s.fails.total() >= r.failRetain() && s.failures > s.fails.total()
+	fails := s.fails()
+	n = fails.sumIn(now-w, now)
+	atLeast = len(fails) > 0 && fails[0].t > now-w && fails.total() >= r.failRetain() && s.failures > fails.total()
 	return n, atLeast
 }
 
@@ -394,7 +500,7 @@ func (s *IPState) BruteForce(r *Rules, now int64) bool {
 	if r == nil {
 		r = &defaultRules
 	}
-	if r.BruteForce.Disabled {
+	if !r.BruteForce.on() {
 		return false
 	}
 	if now == 0 {
@@ -403,7 +509,8 @@ func (s *IPState) BruteForce(r *Rules, now int64) bool {
 	if n, _ := s.FailuresIn(r, r.BruteForce.Window, now); n >= int64(r.BruteForce.N) {
 		return true
 	}
-	return !s.eps[ipBrute].ended(r, now)
+	e := s.ep(ipBrute)
+	return e != nil && !e.ended(r, now)
 }
 
 // ActiveAlert is a rule with a running episode: its last alert's summary.
@@ -438,9 +545,9 @@ func (s *IPState) ActiveAlerts(r *Rules, now int64) []ActiveAlert {
 		now = s.last
 	}
 	var out []ActiveAlert
-	for k := range s.eps {
-		if !s.eps[k].ended(r, now) {
-			out = append(out, activeOf(ipRuleNames[k], &s.eps[k]))
+	for i := range s.eps {
+		if !s.eps[i].ended(r, now) {
+			out = append(out, activeOf(ipRuleNames[s.eps[i].k], &s.eps[i].episode))
 		}
 	}
 	return out
@@ -488,15 +595,15 @@ func (s *IPState) Summary(r *Rules, now int64) IPSummary {
 		{RulePasswordSpraying, Threshold{Disabled: r.PasswordSpraying.Disabled, N: r.PasswordSpraying.Failures, Window: r.PasswordSpraying.Window}},
 		{RuleCompromise, r.Compromise},
 	} {
-		if x.th.Disabled {
+		if !x.th.on() {
 			continue
 		}
 		n, atLeast := s.FailuresIn(r, x.th.Window, now)
 		out.Windows = append(out.Windows, WindowCount{Rule: x.rule, Window: x.th.Window, Threshold: x.th.N, Count: n, AtLeast: atLeast})
 	}
-	if th := r.RootAttempts; !th.Disabled {
+	if th := r.RootAttempts; th.on() {
 		w := secs(th.Window)
-		out.Windows = append(out.Windows, WindowCount{Rule: RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root.sumIn(now-w, now)})
+		out.Windows = append(out.Windows, WindowCount{Rule: RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root().sumIn(now-w, now)})
 	}
 	return out
 }

@@ -56,6 +56,18 @@ type Distributed struct {
 	IPs      int           `yaml:"ips" json:"ips"`
 	Failures int           `yaml:"failures" json:"failures"`
 	Window   time.Duration `yaml:"window" json:"window"`
+	// Lateness replaces Rules.Lateness for the user state (0: use it). A
+	// user's events come from every ssh-log partition (each IP's from one), so
+	// they interleave more, e.g. while partitions catch up at different speeds.
+	Lateness time.Duration `yaml:"lateness" json:"lateness"`
+}
+
+// lateness is the user state's lateness bound.
+func (r *Rules) userLateness() time.Duration {
+	if r.DistributedAttack.Lateness > 0 {
+		return r.DistributedAttack.Lateness
+	}
+	return r.Lateness
 }
 
 // Rules is the detection configuration. Every number is configurable; the zero
@@ -91,7 +103,7 @@ func DefaultRules() Rules {
 		SlowBruteForce:    Threshold{N: 30, Window: 24 * time.Hour},
 		UserEnumeration:   Threshold{N: 5, Window: 10 * time.Minute},
 		PasswordSpraying:  Spray{Users: 10, Failures: 30, Window: 5 * time.Minute},
-		DistributedAttack: Distributed{IPs: 5, Failures: 20, Window: 10 * time.Minute},
+		DistributedAttack: Distributed{IPs: 5, Failures: 20, Window: 10 * time.Minute, Lateness: 30 * time.Minute},
 		Compromise:        Threshold{N: 5, Window: 24 * time.Hour},
 		RootAttempts:      Threshold{N: 5, Window: 10 * time.Minute},
 		Cooldown:          time.Hour,
@@ -167,6 +179,9 @@ func (r *Rules) Validate() error {
 	}
 	if r.Lateness < 0 || r.Lateness > MaxLateness {
 		errs = append(errs, fmt.Errorf("lateness = %s: must be 0..%s", r.Lateness, MaxLateness))
+	}
+	if l := r.DistributedAttack.Lateness; l < 0 || l > MaxLateness {
+		errs = append(errs, fmt.Errorf("distributed_attack.lateness = %s: must be 0..%s", l, MaxLateness))
 	}
 	return errors.Join(errs...)
 }
@@ -246,11 +261,20 @@ func (r *Rules) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&d.IPs, "detect.distributed_attack.ips", d.IPs, "distributed_attack: distinct IPs failing on one user")
 	fs.IntVar(&d.Failures, "detect.distributed_attack.failures", d.Failures, "distributed_attack: failed attempts on one user")
 	fs.DurationVar(&d.Window, "detect.distributed_attack.window", d.Window, "distributed_attack: window")
+	fs.DurationVar(&d.Lateness, "detect.distributed_attack.lateness", d.Lateness, "distributed_attack: lateness of the user state (0: detect.lateness)")
 	fs.DurationVar(&r.Cooldown, "detect.cooldown", r.Cooldown, "alert again for the same key and rule only after this much event time (or on escalation)")
 	fs.IntVar(&r.EscalationFactor, "detect.escalation_factor", r.EscalationFactor, "escalation steps are threshold times factor^k")
 	fs.IntVar(&r.MaxEscalations, "detect.max_escalations", r.MaxEscalations, "number of escalation steps (0: none)")
 	fs.DurationVar(&r.Lateness, "detect.lateness", r.Lateness, "events up to this far behind their key's newest event still take part in the rules")
 }
+
+// on reports whether the rule runs: enabled and with usable numbers (a zero
+// Rules runs nothing rather than firing on every event).
+func (t Threshold) on() bool { return !t.Disabled && t.N > 0 && t.Window > 0 }
+
+func (s Spray) on() bool { return !s.Disabled && s.Users > 0 && s.Failures > 0 && s.Window > 0 }
+
+func (d Distributed) on() bool { return !d.Disabled && d.IPs > 0 && d.Failures > 0 && d.Window > 0 }
 
 // secs is d in whole seconds, rounded up: with integer-second event times,
 // "span < d" is "span < secs(d)".
@@ -262,16 +286,16 @@ func secs(d time.Duration) int64 {
 // the largest threshold of the rules that count them.
 func (r *Rules) failRetain() int64 {
 	var m int
-	if !r.BruteForce.Disabled {
+	if r.BruteForce.on() {
 		m = max(m, r.BruteForce.N)
 	}
-	if !r.SlowBruteForce.Disabled {
+	if r.SlowBruteForce.on() {
 		m = max(m, r.SlowBruteForce.N)
 	}
-	if !r.PasswordSpraying.Disabled {
+	if r.PasswordSpraying.on() {
 		m = max(m, r.PasswordSpraying.Failures)
 	}
-	if !r.Compromise.Disabled {
+	if r.Compromise.on() {
 		m = max(m, r.Compromise.N)
 	}
 	return int64(max(m, 1))
@@ -281,16 +305,16 @@ func (r *Rules) failRetain() int64 {
 // failures can still matter: the longest window of those rules plus Lateness.
 func (r *Rules) failHorizon() int64 {
 	var w time.Duration
-	if !r.BruteForce.Disabled {
+	if r.BruteForce.on() {
 		w = max(w, r.BruteForce.Window)
 	}
-	if !r.SlowBruteForce.Disabled {
+	if r.SlowBruteForce.on() {
 		w = max(w, r.SlowBruteForce.Window)
 	}
-	if !r.PasswordSpraying.Disabled {
+	if r.PasswordSpraying.on() {
 		w = max(w, r.PasswordSpraying.Window)
 	}
-	if !r.Compromise.Disabled {
+	if r.Compromise.on() {
 		w = max(w, r.Compromise.Window)
 	}
 	return secs(w) + secs(r.Lateness)

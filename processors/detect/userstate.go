@@ -18,13 +18,25 @@ type UserState struct {
 	failures    int64
 	late        int64
 
-	fails   ring
-	ips     lru // IPs with failures on the user, by last failure
-	hosts   lru
-	samples []string
+	fv      vec[tc]  // failed attempts: ring
+	iv      vec[ent] // IPs with failures on the user, by last failure: lru
+	hv      vec[ent] // hosts: lru
+	samples samples
 
 	ep episode
+
+	tc [userFailsInline]tc
+	en [2 * namesInline]ent
 }
+
+const userFailsInline = 6
+
+func (s *UserState) fails() ring     { return ring(s.fv.get(s.tc[:])) }
+func (s *UserState) ips() lru        { return lru(s.iv.get(s.en[:namesInline:namesInline])) }
+func (s *UserState) hosts() lru      { return lru(s.hv.get(s.en[namesInline:])) }
+func (s *UserState) setFails(r ring) { s.fv.put(s.tc[:], r) }
+func (s *UserState) setIPs(l lru)    { s.iv.put(s.en[:namesInline:namesInline], l) }
+func (s *UserState) setHosts(l lru)  { s.hv.put(s.en[namesInline:], l) }
 
 // Apply runs one event through the user's rule and calls emit (when not nil)
 // for the alert it raises, if any. Like IPState.Apply, it is not idempotent.
@@ -34,7 +46,7 @@ func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	}
 	t := ev.Time
 	f := ev.failed()
-	late := s.events > 0 && t < s.last-secs(r.Lateness)
+	late := s.events > 0 && t < s.last-secs(r.userLateness())
 	if s.events == 0 || t < s.first {
 		s.first = t
 	}
@@ -44,7 +56,9 @@ func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	s.events++
 	s.failures = min(s.failures+f, maxRepeat)
 	if ev.Host != "" {
-		s.hosts.touch(clip(ev.Host), t, maxHosts)
+		h := s.hosts()
+		h.touch(clip(ev.Host), t, maxHosts)
+		s.setHosts(h)
 	}
 	if late {
 		s.late++
@@ -52,14 +66,17 @@ func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	}
 	da := r.DistributedAttack
 	if f > 0 {
-		s.fails.add(t, f)
+		fails, ips := s.fails(), s.ips()
+		fails.add(t, f)
+		s.setFails(fails)
 		if ev.IP != "" {
-			s.ips.touch(clip(ev.IP), t, max(da.IPs, maxUsers))
+			ips.touch(clip(ev.IP), t, max(da.IPs, maxUsers))
+			s.setIPs(ips)
 		}
-		s.samples = pushSample(s.samples, ev.RowHash)
+		s.samples.push(ev.RowHash)
 		s.ep.accrue(r, t, f)
-		if !da.Disabled {
-			if a, ok := both(s.fails, s.ips, t, int64(da.Failures), int64(da.IPs), secs(da.Window)); ok {
+		if da.on() {
+			if a, ok := both(fails, ips, t, int64(da.Failures), int64(da.IPs), secs(da.Window)); ok {
 				s.alert(r, a, &ev, emit)
 			}
 		}
@@ -75,20 +92,22 @@ func (s *UserState) alert(r *Rules, a activity, ev *Event, emit func(Alert)) {
 	al := newAlert(RuleDistributedAttack, ev.User, &s.ep, a, da.Window, ev.Offset)
 	al.User = ev.User
 	al.Users = []string{ev.User}
-	al.IPs = s.ips.newest(maxUsers)
-	al.Hosts = s.hosts.newest(maxHosts)
-	al.SampleRowHashes = newestFirst(s.samples)
+	al.IPs = s.ips().newest(maxUsers)
+	al.Hosts = s.hosts().newest(maxHosts)
+	al.SampleRowHashes = s.samples.newest()
 	al.Message = al.message(fmt.Sprintf("%d IPs and %d failures in %s", da.IPs, da.Failures, fmtDur(da.Window)))
 	emit(al)
 }
 
 func (s *UserState) housekeep(r *Rules) {
 	da := r.DistributedAttack
-	if da.Disabled {
-		s.fails = s.fails[:0]
+	fails := s.fails()
+	if !da.on() {
+		fails = fails[:0]
 	} else {
-		s.fails.trim(int64(da.Failures), s.last-secs(da.Window)-secs(r.Lateness))
+		fails.trim(int64(da.Failures), s.last-secs(da.Window)-secs(r.userLateness()))
 	}
+	s.setFails(fails)
 	if s.ep.seq > 0 && s.ep.ended(r, s.last) {
 		s.ep = episode{}
 	}
@@ -108,10 +127,16 @@ func (s *UserState) AppendBinary(b []byte) ([]byte, error) {
 	w.varint(s.last - s.first)
 	w.uvarint(uint64(s.failures))
 	w.uvarint(uint64(s.late))
-	w.ring(s.fails, s.last)
-	w.lru(s.ips, s.last)
-	w.lru(s.hosts, s.last)
-	w.strs(s.samples)
+	fails, ips, hosts := s.fails(), s.ips(), s.hosts()
+	for _, n := range [...]int{len(fails), len(ips), len(hosts), int(s.samples.n)} {
+		w.uvarint(uint64(n))
+	}
+	w.ring(fails, s.last)
+	w.lru(ips, s.last)
+	w.lru(hosts, s.last)
+	for _, v := range s.samples.v[:s.samples.n] {
+		w.str(v)
+	}
 	if s.ep.seq > 0 {
 		w.byte(1)
 		w.episode(&s.ep, s.last)
@@ -123,37 +148,55 @@ func (s *UserState) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler.
 func (s *UserState) MarshalBinary() ([]byte, error) {
-	return s.AppendBinary(make([]byte, 0, 48+16*len(s.fails)+24*(len(s.ips)+len(s.hosts))+36*len(s.samples)))
+	return s.AppendBinary(make([]byte, 0, 48+4*int(s.fv.n)+20*int(s.iv.n+s.hv.n)+34*int(s.samples.n)))
 }
 
-// UnmarshalBinary implements encoding.BinaryUnmarshaler.
+// UnmarshalBinary implements encoding.BinaryUnmarshaler (see IPState's).
 func (s *UserState) UnmarshalBinary(data []byte) error {
-	d := newDec(data)
+	*s = UserState{}
+	d := &dec{s: string(data)}
 	if v := d.byte(); v != userVersion {
 		return fmt.Errorf("detect: user state encoding version %d unknown", v)
 	}
-	var x UserState
-	if x.events = d.small(1 << 62); x.events > 0 {
-		x.last = d.varint()
-		x.first = x.last - d.varint()
-		x.failures = d.small(1 << 62)
-		x.late = d.small(1 << 62)
-		x.fails = d.ring(x.last)
-		x.ips = d.lru(x.last)
-		x.hosts = d.lru(x.last)
-		x.samples = d.samples()
+	if s.events = d.small(1 << 62); s.events > 0 {
+		s.last = d.varint()
+		s.first = s.last - d.varint()
+		s.failures = d.small(1 << 62)
+		s.late = d.small(1 << 62)
+		var ns [4]int
+		d.lengths(ns[:], MaxCountThreshold+MaxDistinctThreshold)
+		if ns[3] > maxSamples {
+			d.fail(fmt.Errorf("%d samples", ns[3]))
+		}
+		if d.err == nil {
+			var tcs [1][]tc
+			var ens [2][]ent
+			carve([][]tc{s.tc[:]}, ns[0:1], tcs[:])
+			carve([][]ent{s.en[:namesInline:namesInline], s.en[namesInline:]}, ns[1:3], ens[:])
+			fails, ips, hosts := ring(tcs[0]), lru(ens[0]), lru(ens[1])
+			d.ring(fails, s.last)
+			d.lru(ips, s.last)
+			d.lru(hosts, s.last)
+			s.setFails(fails)
+			s.setIPs(ips)
+			s.setHosts(hosts)
+			s.samples.n = int32(ns[3])
+			for i := range ns[3] {
+				s.samples.v[i] = d.str(maxStr)
+			}
+		}
 		switch d.byte() {
 		case 0:
 		case 1:
-			x.ep = d.episode(x.last)
+			s.ep = d.episode(s.last)
 		default:
 			d.fail(fmt.Errorf("bad episode flag"))
 		}
 	}
 	if err := d.finish(); err != nil {
+		*s = UserState{}
 		return fmt.Errorf("detect: user state: %w", err)
 	}
-	*s = x
 	return nil
 }
 
@@ -173,10 +216,10 @@ func (s *UserState) Failures() int64 { return s.failures }
 func (s *UserState) LateEvents() int64 { return s.late }
 
 // IPs are the most recent IPs that failed on the user, most recent first.
-func (s *UserState) IPs() []string { return s.ips.newest(len(s.ips)) }
+func (s *UserState) IPs() []string { l := s.ips(); return l.newest(len(l)) }
 
 // Hosts are up to 5 hosts, most recent first.
-func (s *UserState) Hosts() []string { return s.hosts.newest(maxHosts) }
+func (s *UserState) Hosts() []string { return s.hosts().newest(maxHosts) }
 
 // FailuresIn is the number of failed attempts within (now-window, now] (now =
 // 0: LastSeen), cut at the rule's Failures threshold.
@@ -185,7 +228,7 @@ func (s *UserState) FailuresIn(window time.Duration, now int64) int64 {
 		now = s.last
 	}
 	w := secs(window)
-	return s.fails.sumIn(now-w, now)
+	return s.fails().sumIn(now-w, now)
 }
 
 // ActiveAlerts lists distributed_attack when its episode runs at now (0 = LastSeen).

@@ -216,33 +216,89 @@ func (l lru) newest(n int) []string {
 	return out
 }
 
-// pushSample appends a row hash to a bounded list of the most recent ones.
-func pushSample(s []string, v string) []string {
-	if v == "" {
-		return s
-	}
-	if len(s) >= maxSamples {
-		n := copy(s, s[len(s)-maxSamples+1:])
-		s = s[:n]
-	}
-	return append(s, clip(v))
-}
-
-// newestFirst returns a copy of s in reverse order.
-func newestFirst(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	out := make([]string, len(s))
-	for i := range s {
-		out[i] = s[len(s)-1-i]
-	}
-	return out
-}
-
 // Sample bounds.
 const (
 	maxHosts   = 5  // hosts kept per state and named in an alert
 	maxUsers   = 10 // users (or IPs) named in an alert; lists keep at least this many
 	maxSamples = 5  // most recent row hashes kept and named in an alert
 )
+
+// vec is a list that lives in a fixed region of its state's inline array
+// while it fits, and on the heap (ext) otherwise: a decoded state then needs
+// no allocation for its lists. The region is passed in by the state.
+type vec[T any] struct {
+	n   int32
+	ext []T // non-nil: the list lives here
+}
+
+// get returns the list: a slice of region (cap = the region's length, so
+// appends that fit stay in place) or the heap slice.
+func (v *vec[T]) get(region []T) []T {
+	if v.ext != nil {
+		return v.ext
+	}
+	return region[:v.n:len(region)]
+}
+
+// put stores the list after a change (which may have moved it to the heap).
+func (v *vec[T]) put(region []T, s []T) {
+	if cap(s) > 0 && len(region) > 0 && &s[:1][0] == &region[0] {
+		v.n, v.ext = int32(len(s)), nil
+		return
+	}
+	v.n, v.ext = 0, s
+}
+
+// carve hands out lists of given lengths for decoding: a list that fits its
+// inline region lives there, the others share one heap array (with a spare
+// slot each, so that the next insertion does not reallocate).
+func carve[T any](regions [][]T, ns []int, out [][]T) {
+	extra := 0
+	for i, n := range ns {
+		if n > len(regions[i]) {
+			extra += n + 1
+		}
+	}
+	var arena []T
+	if extra > 0 {
+		arena = make([]T, extra)
+	}
+	for i, n := range ns {
+		if n <= len(regions[i]) {
+			out[i] = regions[i][:n:len(regions[i])]
+			continue
+		}
+		out[i] = arena[: n : n+1]
+		arena = arena[n+1:]
+	}
+}
+
+// samples are the row hashes of the latest relevant events, oldest first.
+type samples struct {
+	n int32
+	v [maxSamples]string
+}
+
+func (s *samples) push(h string) {
+	if h == "" {
+		return
+	}
+	if int(s.n) == maxSamples {
+		copy(s.v[:], s.v[1:])
+		s.n--
+	}
+	s.v[s.n] = clip(h)
+	s.n++
+}
+
+// newest returns a copy, most recent first.
+func (s *samples) newest() []string {
+	if s.n == 0 {
+		return nil
+	}
+	out := make([]string, s.n)
+	for i := range out {
+		out[i] = s.v[int(s.n)-1-i]
+	}
+	return out
+}
