@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
@@ -34,7 +33,7 @@ func NewTracker(k config.Kafka, group, dir string, log *slog.Logger) (*Tracker, 
 	if group == "" {
 		group = tracker.DefaultGroup
 	}
-	opts := append(kafkaconfig.ViewOptions(k), goka.WithViewStorageBuilder(storage.DefaultBuilder(dir)), goka.WithViewAutoReconnect())
+	opts := append(kafkaconfig.ViewOptions(k), goka.WithViewStorageBuilder(tracker.StorageBuilder(dir)), goka.WithViewAutoReconnect())
 	v, err := goka.NewView(k.Brokers, goka.GroupTable(goka.Group(group)), tracker.TableCodec{}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("tracker view: %w", err)

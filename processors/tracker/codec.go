@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -101,21 +102,30 @@ func readRecent(r *reader) []emitted {
 	return out
 }
 
-func writeBlob(w *writer, m interface{ MarshalBinary() ([]byte, error) }) error {
-	b, err := m.MarshalBinary()
+// writeBlob appends m's binary form, length-prefixed, without a copy.
+func writeBlob(w *writer, m interface{ AppendBinary([]byte) ([]byte, error) }) error {
+	var lenBuf [binary.MaxVarintLen64]byte
+	start := len(w.b)
+	w.b = append(w.b, lenBuf[:]...) // room for the length, fixed below
+	b, err := m.AppendBinary(w.b)
 	if err != nil {
 		return err
 	}
-	w.str(string(b))
+	body := b[start+len(lenBuf):]
+	n := binary.PutUvarint(lenBuf[:], uint64(len(body)))
+	copy(b[start:], lenBuf[:n])
+	w.b = append(b[:start+n], body...)
 	return nil
 }
 
+// readBlob decodes a length-prefixed binary value into m (which copies
+// what it keeps).
 func readBlob(r *reader, m interface{ UnmarshalBinary([]byte) error }) {
-	b := r.str()
+	b := r.bytes()
 	if r.err != nil {
 		return
 	}
-	if err := m.UnmarshalBinary([]byte(b)); err != nil {
+	if err := m.UnmarshalBinary(b); err != nil {
 		r.err = err
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/storage"
+	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
@@ -129,7 +130,7 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 		return err
 	}
 	all := append(kafkaconfig.ProcessorOptions(t.cfg.Kafka),
-		goka.WithStorageBuilder(storage.DefaultBuilder(t.cfg.StorageDir)),
+		goka.WithStorageBuilder(StorageBuilder(t.cfg.StorageDir)),
 		goka.WithPartitionChannelSize(4096),
 		goka.WithLogger(gokaLogger{t.log}),
 	)
@@ -260,4 +261,11 @@ func (t *Tracker) WaitCaughtUp(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// StorageBuilder is the LevelDB storage of the group's table, for the
+// processor and its views: a 16 MiB write buffer makes memtable flushes
+// and compactions rare for a table that is rewritten at every event.
+func StorageBuilder(dir string) storage.Builder {
+	return storage.BuilderWithOptions(dir, &opt.Options{WriteBuffer: 16 << 20, CompactionTableSize: 8 << 20})
 }

@@ -83,6 +83,21 @@ func (r *reader) str() string {
 	return s
 }
 
+// bytes returns a length-prefixed byte string without copying it.
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if uint64(len(r.b)) < n {
+		r.err = errShort
+		return nil
+	}
+	b := r.b[:n:n]
+	r.b = r.b[n:]
+	return b
+}
+
 func (r *reader) bool() bool { return r.byte() == 1 }
 
 // count reads a length that must be at most max (guards garbage input).
