@@ -22,7 +22,7 @@ var Version = sarama.V3_6_0_0
 // Producer tuning measured on the replica (DESIGN.md, Real services): goka's
 // 10 ms flush made the brokers burn a core on tiny requests.
 const (
-	FlushFrequency    = 250 * time.Millisecond
+	FlushFrequency    = 50 * time.Millisecond
 	FlushBytes        = 1 << 20
 	ChannelBufferSize = 4096
 	// StreamRetention is how long goka's loopback (repartition) topics keep data.

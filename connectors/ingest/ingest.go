@@ -87,7 +87,8 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 // Run ensures the topics, then tails, parses and publishes until ctx ends
 // (or, with Once, until every file is published).
 func (p *Pipeline) Run(ctx context.Context) error {
-	if _, err := topics.Ensure(ctx, p.cfg.Kafka, topics.Contract(), p.log); err != nil {
+	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic, Partitions: 3})
+	if _, err := topics.Ensure(ctx, p.cfg.Kafka, specs, p.log); err != nil {
 		return err
 	}
 	pub, err := publish.New(p.cfg.Kafka, p.cfg.Topic, p.log)
@@ -159,8 +160,8 @@ func (p *Pipeline) send(ctx context.Context, pub *publish.Publisher, c *tail.Chu
 func (p *Pipeline) encode(c *tail.Chunk, collected time.Time) *publish.Batch {
 	parser := p.parser(c.Path)
 	n := len(c.Lines)
-	buf := make([]byte, 0, 2*len(c.Data)+n*300)
-	ends := make([]int, 3*n) // end offsets in buf of key, value, partition key
+	buf := make([]byte, 0, 2*len(c.Data)+n*400) // measured: about 551 bytes a line beyond its text
+	ends := make([]int, 3*n)                    // end offsets in buf of key, value, partition key
 	for i, l := range c.Lines {
 		ev := parser.Parse(l.Text, l.Offset, collected)
 		if l.Truncated {

@@ -15,7 +15,7 @@ import (
 
 // Defaults applied to zero Config fields.
 const (
-	DefaultPollInterval  = 250 * time.Millisecond
+	DefaultPollInterval  = 100 * time.Millisecond
 	DefaultFlushTimeout  = 5 * time.Second
 	DefaultMaxLineBytes  = 64 << 10
 	DefaultChunkLines    = 4096
@@ -38,7 +38,7 @@ type Config struct {
 	Globs        []string      // several at once; files appearing later are picked up
 	RegistryPath string        // crash-safe registry file (JSON, written atomically)
 	FromStart    bool          // files without a registry entry at start-up: from their beginning (true) or after their last complete line (false)
-	PollInterval time.Duration // default 250ms
+	PollInterval time.Duration // default 100ms
 	FlushTimeout time.Duration // an unterminated final line is emitted after the file has not grown for this long (default 5s)
 	MaxLineBytes int           // longer lines are cut to this size and marked Truncated (default 64 KiB)
 	ChunkLines   int           // max lines per chunk (default 4096)
