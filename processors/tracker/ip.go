@@ -98,11 +98,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 	replay := r.applied(e)
 	if replay {
 		t.m.replayed.WithLabelValues("ip").Inc()
-		for _, a := range r.Recent {
-			if a.At.is(e) {
-				t.emitAlert(ctx, a.Alert)
-			}
-		}
+		t.reemit(ctx, r.Recent, e)
 	} else {
 		r.mark(e)
 		if d := r.dayOf(e.Day, true); d != nil {
@@ -117,10 +113,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 			}
 		}
 		r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
-			r.Recent = append(r.Recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
-			if len(r.Recent) > keepAlerts {
-				r.Recent = r.Recent[len(r.Recent)-keepAlerts:]
-			}
+			r.Recent = remember(r.Recent, e, a)
 			t.emitAlert(ctx, a)
 		})
 	}
@@ -134,6 +127,24 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 	}
 	ctx.Loopback(DayKey(e.Day, ctx.Partition()), delta)
 	ctx.SetValue(r)
+}
+
+// remember keeps alert a, raised by e, among the last keepAlerts.
+func remember(recent []emitted, e *Event, a detect.Alert) []emitted {
+	recent = append(recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
+	if len(recent) > keepAlerts {
+		recent = recent[len(recent)-keepAlerts:]
+	}
+	return recent
+}
+
+// reemit sends again the alerts that e raised the first time.
+func (t *Tracker) reemit(ctx goka.Context, recent []emitted, e *Event) {
+	for _, a := range recent {
+		if a.At.is(e) {
+			t.emitAlert(ctx, a.Alert)
+		}
+	}
 }
 
 // emitAlert sends an alert to ssh-alerts, keyed by its IP (or user).

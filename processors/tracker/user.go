@@ -22,11 +22,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 	}
 	if int(e.Src) < len(r.Wm) && e.Offset <= r.Wm[e.Src] {
 		t.m.replayed.WithLabelValues("user").Inc()
-		for _, a := range r.Recent {
-			if a.At.is(e) {
-				t.emitAlert(ctx, a.Alert)
-			}
-		}
+		t.reemit(ctx, r.Recent, e)
 		ctx.SetValue(r)
 		return
 	}
@@ -35,10 +31,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 	}
 	r.Wm[e.Src] = e.Offset
 	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
-		r.Recent = append(r.Recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
-		if len(r.Recent) > keepAlerts {
-			r.Recent = r.Recent[len(r.Recent)-keepAlerts:]
-		}
+		r.Recent = remember(r.Recent, e, a)
 		t.emitAlert(ctx, a)
 	})
 	ctx.SetValue(r)
