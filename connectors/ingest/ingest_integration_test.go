@@ -268,6 +268,11 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 		}
 	}
 
+	// Rotation starts once the tailer has seen both files: a file renamed
+	// away before the tailer ever saw it under a globbed path is not read.
+	published(a.path)
+	published(b.path)
+
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // rename + create while writing

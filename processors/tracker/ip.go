@@ -11,9 +11,15 @@ import (
 // older than that count in the day's totals but not in its per-IP figures).
 const KeepDays = 3
 
-// keepAlerts is how many of an IP's latest alerts are kept to be emitted
-// again when the input that raised them is replayed.
-const keepAlerts = 4
+// An IP's alerts are kept to be emitted again when the input that raised
+// them is replayed (a crash loses what was not flushed, about the last 50 ms
+// of output). An attack's onset raises up to 24 alerts (6 rules, 4 levels)
+// within a few hundred events, so the last keepAlerts alerts raised within
+// keepAlertsFor of event time are kept; older ones cannot be in a replay.
+const (
+	keepAlerts    = 24
+	keepAlertsFor = 10 * 60 // seconds of event time
+)
 
 // IPDay is an IP's activity on one day.
 type IPDay struct {
@@ -101,6 +107,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 		t.reemit(ctx, r.Recent, e)
 	} else {
 		r.mark(e)
+		r.Recent = forget(r.Recent, e)
 		if d := r.dayOf(e.Day, true); d != nil {
 			if d.Events == 0 {
 				d.First = Pos{e.Src, e.Offset}
@@ -129,13 +136,25 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 	ctx.SetValue(r)
 }
 
-// remember keeps alert a, raised by e, among the last keepAlerts.
+// remember keeps alert a, raised by e.
 func remember(recent []emitted, e *Event, a detect.Alert) []emitted {
 	recent = append(recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
 	if len(recent) > keepAlerts {
 		recent = recent[len(recent)-keepAlerts:]
 	}
 	return recent
+}
+
+// forget drops the alerts raised more than keepAlertsFor before e.
+func forget(recent []emitted, e *Event) []emitted {
+	i := 0
+	for i < len(recent) && recent[i].Alert.LastEventTime.Unix() < e.Time-keepAlertsFor {
+		i++
+	}
+	if i == 0 {
+		return recent
+	}
+	return append(recent[:0], recent[i:]...)
 }
 
 // reemit sends again the alerts that e raised the first time.
