@@ -22,8 +22,10 @@ var Version = sarama.V3_6_0_0
 // Producer tuning measured on the replica (DESIGN.md, Real services): goka's
 // 10 ms flush made the brokers burn a core on tiny requests.
 const (
-	FlushFrequency    = 50 * time.Millisecond
-	FlushBytes        = 1 << 20
+	FlushFrequency = 50 * time.Millisecond
+	// FlushBytes is also the largest request batch: brokers refuse record
+	// batches over their message.max.bytes (1,048,588 by default).
+	FlushBytes        = 1000000
 	ChannelBufferSize = 4096
 	// StreamRetention is how long goka's loopback (repartition) topics keep data.
 	StreamRetention = 7 * 24 * time.Hour
@@ -48,7 +50,7 @@ func Sarama(clientID string) *sarama.Config {
 	c.Producer.Compression = sarama.CompressionLZ4
 	c.Producer.Flush.Frequency = FlushFrequency
 	c.Producer.Flush.Bytes = FlushBytes
-	c.Producer.MaxMessageBytes = 4 << 20
+	c.Producer.MaxMessageBytes = FlushBytes
 	c.Producer.Partitioner = GokaPartitioner
 
 	c.Consumer.Return.Errors = true

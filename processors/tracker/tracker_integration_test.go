@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
@@ -360,6 +361,9 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("kill %d: logmon process had already exited by itself (%v): see its log above", i+1, cmd.ProcessState)
+		}
 		t.Logf("kill %d: SIGKILL after %v", i+1, after)
 	}
 	if groupCaughtUp(t, c, c.group) {
