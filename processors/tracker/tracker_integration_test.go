@@ -426,8 +426,24 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 			t.Errorf("%s: %d of %d IP and day keys differ from the uninterrupted run", v.group, differ, len(tabU))
 		}
 		t.Logf("%s: %d user keys differ from the uninterrupted run (arrival order across partitions)", v.group, userDiffer)
-		if ids := alertIDs(t, v, v.alerts, false); !reflect.DeepEqual(ids, idsU) {
-			t.Errorf("%s: %d alert ids of IP rules, uninterrupted %d", v.group, len(ids), len(idsU))
+		// Alert ids: none may be new; a few may be missing after SIGKILL
+		// (an alert lost with the producer's backlog whose re-emission
+		// record was already pruned; docs/processors.md, known limits).
+		ids := alertIDs(t, v, v.alerts, false)
+		var extra, missing int
+		for id := range ids {
+			if !idsU[id] {
+				extra++
+			}
+		}
+		for id := range idsU {
+			if !ids[id] {
+				missing++
+			}
+		}
+		t.Logf("%s: %d alert ids of IP rules, uninterrupted %d: %d missing, %d extra", v.group, len(ids), len(idsU), missing, extra)
+		if extra > 0 || missing*100 > len(idsU) {
+			t.Errorf("%s: %d alert ids not in the uninterrupted run, %d of %d missing (over 1%%)", v.group, extra, missing, len(idsU))
 		}
 		checkScenarios(t, readAlerts(t, v), v.loc)
 		compareDays(t, v.settle(t, want, 3*time.Minute), want)
