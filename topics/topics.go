@@ -272,42 +272,59 @@ func Sizes(ctx context.Context, k config.Kafka, names []string) ([]Size, error) 
 // GroupLag is how many records of the topics a consumer group has not
 // committed yet (a group that never committed lags by the whole topic).
 func GroupLag(ctx context.Context, k config.Kafka, group string, names []string) (int64, error) {
+	parts, err := GroupLagByPartition(ctx, k, group, names)
+	var lag int64
+	for _, l := range parts {
+		lag += l.Lag
+	}
+	return lag, err
+}
+
+// PartitionLag is a group's lag on one partition.
+type PartitionLag struct {
+	Topic     string
+	Partition int32
+	Lag       int64
+}
+
+// GroupLagByPartition is GroupLag per topic partition.
+func GroupLagByPartition(ctx context.Context, k config.Kafka, group string, names []string) ([]PartitionLag, error) {
 	client, err := connect(ctx, k.Brokers, kafkaconfig.Sarama("logmon-lag"))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer client.Close()
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
-		return 0, fmt.Errorf("group %s lag: %w", group, err)
+		return nil, fmt.Errorf("group %s lag: %w", group, err)
 	}
 	parts := map[string][]int32{}
 	for _, n := range names {
 		ps, err := client.Partitions(n)
 		if err != nil {
-			return 0, fmt.Errorf("group %s lag: topic %s: %w", group, n, err)
+			return nil, fmt.Errorf("group %s lag: topic %s: %w", group, n, err)
 		}
 		parts[n] = ps
 	}
 	res, err := admin.ListConsumerGroupOffsets(group, parts)
 	if err != nil {
-		return 0, fmt.Errorf("group %s lag: %w", group, err)
+		return nil, fmt.Errorf("group %s lag: %w", group, err)
 	}
-	var lag int64
-	for n, ps := range parts {
-		for _, p := range ps {
+	var out []PartitionLag
+	for _, n := range names {
+		for _, p := range parts[n] {
 			end, err := client.GetOffset(n, p, sarama.OffsetNewest)
 			if err != nil {
-				return 0, fmt.Errorf("group %s lag: %s/%d: %w", group, n, p, err)
+				return nil, fmt.Errorf("group %s lag: %s/%d: %w", group, n, p, err)
 			}
 			var committed int64
 			if b := res.GetBlock(n, p); b != nil && b.Offset > 0 {
 				committed = b.Offset
 			}
-			lag += end - committed
+			out = append(out, PartitionLag{Topic: n, Partition: p, Lag: end - committed})
 		}
 	}
-	return lag, nil
+	return out, nil
 }
 
 // ReadAll calls fn with every record of topic up to the end offsets taken

@@ -2,9 +2,14 @@ package tracker
 
 import (
 	"context"
+	"io/fs"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/log-monitor/log_monitor/topics"
 )
 
 // Metrics are the group's Prometheus series.
@@ -15,19 +20,43 @@ type Metrics struct {
 	alerts   *prometheus.CounterVec
 }
 
-// RegisterLag adds a gauge of the records the group has not committed
-// (input and loopback), computed at each scrape.
+// RegisterLag adds, computed at each scrape, the records the group has not
+// committed per topic partition (input and loopback) and the size of its
+// local table storage.
 func (t *Tracker) RegisterLag(reg prometheus.Registerer) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_process_lag_records", Help: "ssh-log and loopback records the group has not committed."},
-		func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			lag, err := t.Lag(ctx)
-			if err != nil {
-				return -1
+	reg.MustRegister(&lagCollector{t: t,
+		lag:  prometheus.NewDesc("logmon_process_lag_records", "Records of ssh-log and the loopback the group has not committed.", []string{"topic", "partition"}, nil),
+		disk: prometheus.NewDesc("logmon_process_storage_bytes", "Bytes of the group's local LevelDB table storage.", nil, nil),
+	})
+}
+
+type lagCollector struct {
+	t         *Tracker
+	lag, disk *prometheus.Desc
+}
+
+func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.lag; ch <- c.disk }
+
+func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	gg := c.t.Graph()
+	parts, err := topics.GroupLagByPartition(ctx, c.t.cfg.Kafka, c.t.cfg.Group, []string{c.t.cfg.Input, gg.LoopStream().Topic()})
+	if err == nil {
+		for _, p := range parts {
+			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(p.Lag), p.Topic, strconv.Itoa(int(p.Partition)))
+		}
+	}
+	var size int64
+	_ = filepath.WalkDir(c.t.cfg.StorageDir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				size += fi.Size()
 			}
-			return float64(lag)
-		}))
+		}
+		return nil
+	})
+	ch <- prometheus.MustNewConstMetric(c.disk, prometheus.GaugeValue, float64(size))
 }
 
 // NewMetrics registers the group's series with reg (nil: unregistered).
