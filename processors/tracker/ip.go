@@ -12,13 +12,16 @@ import (
 const KeepDays = 3
 
 // An IP's alerts are kept to be emitted again when the input that raised
-// them is replayed (a crash loses what was not flushed, about the last 50 ms
-// of output). An attack's onset raises up to 24 alerts (6 rules, 4 levels)
-// within a few hundred events, so the last keepAlerts alerts raised within
-// keepAlertsFor of event time are kept; older ones cannot be in a replay.
+// them is replayed. A crash loses the outputs still in the producer's
+// backlog: a few channel buffers (4,096 messages each) and unsent batches,
+// some tens of thousands of messages, i.e. fewer inputs of one source
+// partition than keepOffsets. So an alert is kept until its source
+// partition has moved keepOffsets past the input that raised it (a rule on
+// offsets, not on wall clock, so a replayed run keeps the same state), and
+// at most keepAlerts (an attack's onset raises up to 24: 6 rules, 4 levels).
 const (
-	keepAlerts    = 24
-	keepAlertsFor = 10 * 60 // seconds of event time
+	keepAlerts  = 24
+	keepOffsets = 100_000
 )
 
 // IPDay is an IP's activity on one day.
@@ -107,7 +110,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 		t.reemit(ctx, r.Recent, e)
 	} else {
 		r.mark(e)
-		r.Recent = forget(r.Recent, e)
+		r.Recent = forget(r.Recent, r.Wm)
 		if d := r.dayOf(e.Day, true); d != nil {
 			if d.Events == 0 {
 				d.First = Pos{e.Src, e.Offset}
@@ -145,16 +148,17 @@ func remember(recent []emitted, e *Event, a detect.Alert) []emitted {
 	return recent
 }
 
-// forget drops the alerts raised more than keepAlertsFor before e.
-func forget(recent []emitted, e *Event) []emitted {
-	i := 0
-	for i < len(recent) && recent[i].Alert.LastEventTime.Unix() < e.Time-keepAlertsFor {
-		i++
+// forget drops the alerts whose source partition has moved keepOffsets past
+// the input that raised them (wm: the applied offset per source partition).
+func forget(recent []emitted, wm []int64) []emitted {
+	kept := recent[:0]
+	for _, a := range recent {
+		if int(a.At.Src) < len(wm) && a.At.Offset < wm[a.At.Src]-keepOffsets {
+			continue
+		}
+		kept = append(kept, a)
 	}
-	if i == 0 {
-		return recent
-	}
-	return append(recent[:0], recent[i:]...)
+	return kept
 }
 
 // reemit sends again the alerts that e raised the first time.

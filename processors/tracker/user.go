@@ -30,7 +30,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 		r.Wm = append(r.Wm, -1)
 	}
 	r.Wm[e.Src] = e.Offset
-	r.Recent = forget(r.Recent, e)
+	r.Recent = forget(r.Recent, r.Wm)
 	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
 		r.Recent = remember(r.Recent, e, a)
 		t.emitAlert(ctx, a)
