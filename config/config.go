@@ -241,11 +241,6 @@ func KafkaConfigured(getenv func(string) string) bool {
 	return strings.TrimSpace(getenv(EnvKafkaBrokers)) != ""
 }
 
-// ElasticConfigured reports whether the environment names an Elasticsearch cluster.
-func ElasticConfigured(getenv func(string) string) bool {
-	return strings.TrimSpace(getenv(EnvElasticURLs)) != ""
-}
-
 // RegisterKafkaFlags adds the Kafka flags to fs, defaulting to c's values.
 func (c *Config) RegisterKafkaFlags(fs *flag.FlagSet) {
 	fs.Func("brokers", "Kafka bootstrap brokers, comma-separated (env "+EnvKafkaBrokers+", default "+strings.Join(c.Kafka.Brokers, ",")+")", func(s string) error {

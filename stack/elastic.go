@@ -85,9 +85,6 @@ action.destructive_requires_name: false
 	return p.start(s.Log)
 }
 
-// StopElastic stops the Elasticsearch node (for outage tests).
-func (s *Stack) StopElastic(ctx context.Context) error { return s.elasticProc().stop(ctx, s.Log) }
-
 func chownTree(root string, uid, gid int) error {
 	return filepath.Walk(root, func(path string, _ os.FileInfo, err error) error {
 		if err != nil {

@@ -75,8 +75,8 @@ func (s *Stack) formatKafka(i int) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.javaArgs(dir, "-Xmx256m")[0], append(s.javaArgs(dir, "-Xmx256m")[1:],
-		"kafka.tools.StorageTool", "format", "-t", id, "-c", filepath.Join(dir, "server.properties"))...)
+	args := append(s.javaArgs(dir, "-Xmx256m"), "kafka.tools.StorageTool", "format", "-t", id, "-c", filepath.Join(dir, "server.properties"))
+	cmd := exec.Command(args[0], args[1:]...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("kafka-%d: format storage: %w\n%s", i, err, tail(string(out), 2000))

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // Asia/Seoul and friends on machines without zoneinfo
+
+	"github.com/log-monitor/log_monitor/kafkaconfig"
 )
 
 // command is one subcommand: its one-line help and its entry point.
@@ -41,6 +43,9 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	// Any goka builder not given the project's options still gets acks=all
+	// and oldest-first consumption.
+	kafkaconfig.UseForGoka()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {

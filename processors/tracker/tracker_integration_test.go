@@ -109,7 +109,7 @@ func (r *run) settle(t *testing.T, want map[string]tracker.DailyMetrics, limit t
 	stop := background(t, "view", view.Run)
 	defer stop()
 	em, err := daily.New(daily.Config{Kafka: r.k, Topic: r.metrics, Loc: r.loc, Every: time.Second, Idle: 3 * time.Second,
-		Busy: func() bool { return !groupCaughtUp(t, r, r.group) }}, view, logger)
+		Busy: func() bool { return r.lag().Busy(context.Background()) }}, view, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,16 +301,10 @@ func alertIDs(t *testing.T, r *run, topic string, users bool) map[string]bool {
 	return ids
 }
 
-// groupCaughtUp reports whether group has committed every offset of its
-// input and loop topics.
-func groupCaughtUp(t *testing.T, r *run, group string) bool {
-	t.Helper()
-	lag, err := topics.GroupLag(context.Background(), r.k, group, []string{r.input, group + "-loop"})
-	if err != nil {
-		t.Logf("group lag: %v", err)
-		return false
-	}
-	return lag == 0
+// lag returns the run's group, only to read its lag (the tracker's own
+// Lag, Busy and WaitCaughtUp; nothing is started).
+func (r *run) lag() *tracker.Tracker {
+	return tracker.New(tracker.Config{Kafka: r.k, Group: r.group, Input: r.input, Alerts: r.alerts}, nil, logger)
 }
 
 // TestCrashRecoveryAndTwoInstances runs the replica three ways over the same
@@ -366,7 +360,7 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 		}
 		t.Logf("kill %d: SIGKILL after %v", i+1, after)
 	}
-	if groupCaughtUp(t, c, c.group) {
+	if !c.lag().Busy(context.Background()) {
 		t.Fatal("the killed instance had already finished before its last kill: the kills prove nothing")
 	}
 	restart := time.Now()
@@ -452,18 +446,7 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 
 func waitCaughtUp(t *testing.T, r *run, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	// Three checks in a row: loopback messages of the last inputs may still
-	// be on their way when the input is all committed.
-	for streak := 0; streak < 3; {
-		if groupCaughtUp(t, r, r.group) {
-			streak++
-		} else {
-			streak = 0
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("group %s not caught up in %v", r.group, limit)
-		}
-		time.Sleep(500 * time.Millisecond)
+	if err := r.lag().WaitCaughtUp(testkit.Context(t, limit)); err != nil {
+		t.Fatalf("group %s not caught up in %v: %v", r.group, limit, err)
 	}
 }
