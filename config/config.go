@@ -53,6 +53,27 @@ const (
 	EnvSourceYear       = "SOURCE_YEAR"
 	EnvReportTZ         = "REPORT_TZ"
 	EnvRulesFile        = "RULES_FILE"
+
+	// The API (issue 6).
+	EnvAPIHTTPAddr  = "API_HTTP_ADDR"
+	EnvAPIGRPCAddr  = "API_GRPC_ADDR"
+	EnvAPIToken     = "API_TOKEN"
+	EnvAPITLSCert   = "API_TLS_CERT"
+	EnvAPITLSKey    = "API_TLS_KEY"
+	EnvAPIRateLimit = "API_RATE_LIMIT"
+	EnvAPIPublicURL = "API_PUBLIC_URL"
+	EnvKibanaURL    = "KIBANA_URL"
+
+	// The Elasticsearch sink (issue 7).
+	EnvElasticIndexLayout   = "ELASTICSEARCH_INDEX_LAYOUT"
+	EnvElasticRetentionDays = "ELASTICSEARCH_RETENTION_DAYS"
+
+	// Alert mail and the daily report (issue 8).
+	EnvSMTPTimeout       = "SMTP_TIMEOUT"
+	EnvAlertDigestAfter  = "ALERT_DIGEST_AFTER"
+	EnvAlertDigestWindow = "ALERT_DIGEST_WINDOW"
+	EnvReportSchedule    = "REPORT_SCHEDULE"
+	EnvReportRetryDelay  = "REPORT_RETRY_DELAY"
 )
 
 // EnvNames lists every environment variable the project reads.
@@ -64,6 +85,9 @@ var EnvNames = []string{
 	EnvDataDir, EnvStackDir, EnvMetricsAddr, EnvLogLevel,
 	EnvIngestGlobs, EnvSourceTZ, EnvSourceYear,
 	EnvReportTZ, EnvRulesFile,
+	EnvAPIHTTPAddr, EnvAPIGRPCAddr, EnvAPIToken, EnvAPITLSCert, EnvAPITLSKey, EnvAPIRateLimit, EnvAPIPublicURL, EnvKibanaURL,
+	EnvElasticIndexLayout, EnvElasticRetentionDays,
+	EnvSMTPTimeout, EnvAlertDigestAfter, EnvAlertDigestWindow, EnvReportSchedule, EnvReportRetryDelay,
 }
 
 // Kafka is the cluster every component talks to.
@@ -92,6 +116,39 @@ type Elastic struct {
 	Password string
 	APIKey   string
 	CAFile   string
+	// IndexLayout is "single" (one index per name, the seed's layout),
+	// "daily" or "monthly" (time-based indices behind the names as aliases).
+	IndexLayout string
+	// RetentionDays deletes time-based indices older than this (0 = keep).
+	RetentionDays int
+}
+
+// API is the gRPC + REST server over the views.
+type API struct {
+	HTTPAddr string
+	GRPCAddr string
+	// Token, when set, is required as a bearer token by every call but health.
+	Token   string
+	TLSCert string
+	TLSKey  string
+	// RateLimit is the requests per second allowed per client (0 = no limit).
+	RateLimit float64
+	// PublicURL is how people reach the REST API (links in mails).
+	PublicURL string
+}
+
+// Notify is the alert mailer and the daily report.
+type Notify struct {
+	// DigestAfter: when more than this many alerts are waiting at once, one
+	// digest mail carries them all (0 = always one mail per alert).
+	DigestAfter int
+	// DigestWindow is how long alerts are gathered before mailing.
+	DigestWindow time.Duration
+	// ReportSchedule is when the daily report goes out, cron-like
+	// "minute hour * * *" in the report time zone.
+	ReportSchedule string
+	// ReportRetryDelay is the wait before the one retry of a failed report.
+	ReportRetryDelay time.Duration
 }
 
 // SMTP is the outgoing mail server.
@@ -123,6 +180,11 @@ type Config struct {
 	Elastic Elastic
 	SMTP    SMTP
 	Ingest  Ingest
+	API     API
+	Notify  Notify
+
+	// KibanaURL is where people open Kibana (links in mails and the demo).
+	KibanaURL string
 
 	ReportRecipients []string
 	AlertRecipients  []string
@@ -147,7 +209,20 @@ func Default() Config {
 			Brokers:     SplitList(LocalKafkaBrokers),
 			Replication: 3,
 		},
-		Elastic: Elastic{URLs: SplitList(LocalElasticsearch)},
+		Elastic: Elastic{URLs: SplitList(LocalElasticsearch), IndexLayout: "single"},
+		API: API{
+			HTTPAddr:  "127.0.0.1:8080",
+			GRPCAddr:  "127.0.0.1:9090",
+			RateLimit: 1000,
+			PublicURL: "http://127.0.0.1:8080",
+		},
+		Notify: Notify{
+			DigestAfter:      5,
+			DigestWindow:     10 * time.Second,
+			ReportSchedule:   "0 9 * * *",
+			ReportRetryDelay: 5 * time.Minute,
+		},
+		KibanaURL: "http://127.0.0.1:5601",
 		SMTP: SMTP{
 			Host:    LocalSMTPHost,
 			Port:    LocalSMTPPort,
@@ -205,6 +280,26 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			*dst = b
 		}
 	}
+	float := func(name string, dst *float64) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: not a number", name, v))
+				return
+			}
+			*dst = f
+		}
+	}
+	duration := func(name string, dst *time.Duration) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: not a duration (e.g. 30s, 5m)", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
 	list(EnvKafkaBrokers, &c.Kafka.Brokers)
 	num(EnvKafkaReplication, &c.Kafka.Replication)
 	boolean(EnvKafkaSingleDev, &c.Kafka.SingleBrokerDev)
@@ -230,6 +325,21 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvRulesFile, &c.RulesFile)
 	str(EnvSourceTZ, &c.Ingest.SourceTZ)
 	num(EnvSourceYear, &c.Ingest.SourceYear)
+	str(EnvAPIHTTPAddr, &c.API.HTTPAddr)
+	str(EnvAPIGRPCAddr, &c.API.GRPCAddr)
+	str(EnvAPIToken, &c.API.Token)
+	str(EnvAPITLSCert, &c.API.TLSCert)
+	str(EnvAPITLSKey, &c.API.TLSKey)
+	float(EnvAPIRateLimit, &c.API.RateLimit)
+	str(EnvAPIPublicURL, &c.API.PublicURL)
+	str(EnvKibanaURL, &c.KibanaURL)
+	str(EnvElasticIndexLayout, &c.Elastic.IndexLayout)
+	num(EnvElasticRetentionDays, &c.Elastic.RetentionDays)
+	duration(EnvSMTPTimeout, &c.SMTP.Timeout)
+	num(EnvAlertDigestAfter, &c.Notify.DigestAfter)
+	duration(EnvAlertDigestWindow, &c.Notify.DigestWindow)
+	str(EnvReportSchedule, &c.Notify.ReportSchedule)
+	duration(EnvReportRetryDelay, &c.Notify.ReportRetryDelay)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
 	}
@@ -283,6 +393,17 @@ func (c Config) Validate() error {
 	case "none", "starttls", "tls":
 	default:
 		return fmt.Errorf("config: %s=%q: want none, starttls or tls", EnvSMTPTLS, c.SMTP.TLS)
+	}
+	switch c.Elastic.IndexLayout {
+	case "single", "daily", "monthly":
+	default:
+		return fmt.Errorf("config: %s=%q: want single, daily or monthly", EnvElasticIndexLayout, c.Elastic.IndexLayout)
+	}
+	if c.Elastic.RetentionDays < 0 {
+		return fmt.Errorf("config: %s=%d: must be 0 (keep) or more", EnvElasticRetentionDays, c.Elastic.RetentionDays)
+	}
+	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
+		return fmt.Errorf("config: %s and %s go together", EnvAPITLSCert, EnvAPITLSKey)
 	}
 	return nil
 }
