@@ -158,3 +158,7 @@ func ElasticHealth(ctx context.Context, url string) (string, error) {
 	}
 	return h.Status, nil
 }
+
+// StopElastic stops the Elasticsearch node (an outage, for tests); start it
+// again with StartElastic and WaitElastic.
+func (s *Stack) StopElastic(ctx context.Context) error { return s.elasticProc().stop(ctx, s.Log) }
