@@ -86,7 +86,7 @@ func ProcessorOptions(k config.Kafka) []goka.ProcessorOption {
 	return []goka.ProcessorOption{
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(Sarama("logmon-topic-manager"), TopicManagerConfig(k))),
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(Sarama("logmon-processor"))),
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(Sarama("logmon-processor"))),
+		goka.WithConsumerGroupBuilder(InOrderCommits(goka.ConsumerGroupBuilderWithConfig(Sarama("logmon-processor")))),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(Sarama("logmon-processor"))),
 		goka.WithHasher(Hasher),
 	}

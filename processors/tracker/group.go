@@ -80,6 +80,8 @@ type Tracker struct {
 	log *slog.Logger
 	m   *Metrics
 	now func() time.Time
+	// commits is the group's committed loopback offsets (nil: unknown).
+	commits *commits
 }
 
 // New returns the group's logic; m may be nil.
@@ -113,9 +115,12 @@ func (t *Tracker) Topics() []topics.Spec {
 		{Name: t.cfg.Input, Partitions: 3},
 		{Name: t.cfg.Alerts, Partitions: 3},
 		{Name: gg.GroupTable().Topic(), Partitions: 3, Compacted: true},
-		{Name: gg.LoopStream().Topic(), Partitions: 3, Retention: kafkaconfig.StreamRetention},
+		{Name: gg.LoopStream().Topic(), Partitions: loopPartitions, Retention: kafkaconfig.StreamRetention},
 	}
 }
+
+// loopPartitions is the partition count of the group's loopback topic.
+const loopPartitions = 3
 
 // EnsureTopics creates the contract's topics and the group's own.
 func (t *Tracker) EnsureTopics(ctx context.Context) error {
@@ -138,7 +143,19 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	if err != nil {
 		return fmt.Errorf("tracker processor: %w", err)
 	}
-	if err := p.Run(ctx); err != nil && ctx.Err() == nil {
+	loop := t.Graph().LoopStream().Topic()
+	t.commits = newCommits(loopPartitions)
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followed := make(chan error, 1)
+	go func() {
+		followed <- t.commits.follow(followCtx, t.cfg.Kafka.Brokers, t.cfg.Group, loop, 500*time.Millisecond)
+	}()
+	err = p.Run(ctx)
+	stopFollow()
+	if ferr := <-followed; ferr != nil {
+		t.log.Warn("committed offsets not followed: kept alerts pruned by offset distance only", "err", ferr)
+	}
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("tracker processor: %w", err)
 	}
 	return nil
@@ -155,7 +172,7 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 		return
 	}
 	e := t.compact(&ev, ctx.Partition(), ctx.Offset())
-	t.m.events.Inc()
+	t.m.event(ctx.Partition())
 	if e.IP != "" {
 		ctx.Loopback(e.IP, e)
 	} else {

@@ -11,14 +11,15 @@ import (
 // older than that count in the day's totals but not in its per-IP figures).
 const KeepDays = 3
 
-// An IP's alerts are kept to be emitted again when the input that raised
-// them is replayed. A crash loses the outputs still in the producer's
-// backlog: a few channel buffers (4,096 messages each) and unsent batches,
-// some tens of thousands of messages, i.e. fewer inputs of one source
-// partition than keepOffsets. So an alert is kept until its source
-// partition has moved keepOffsets past the input that raised it (a rule on
-// offsets, not on wall clock, so a replayed run keeps the same state), and
-// at most keepAlerts (an attack's onset raises up to 24: 6 rules, 4 levels).
+// An IP's (or user's) alerts are kept to be emitted again when the input
+// that raised them is replayed, until the group has committed the loopback
+// message that raised them (see commits): below the committed offset nothing
+// is replayed and every output is in Kafka. Where the committed offset is
+// not known (goka's tester, the first second of a run) an alert is kept
+// until its source partition has moved keepOffsets past its input: a crash
+// loses only outputs still in the producer's backlog, some tens of
+// thousands of messages. At most keepAlerts are kept (an attack's onset
+// raises up to 24: 6 rules, 4 levels).
 const (
 	keepAlerts  = 24
 	keepOffsets = 100_000
@@ -45,7 +46,9 @@ func (p Pos) is(e *Event) bool { return p.Src == e.Src && p.Offset == e.Offset }
 
 // emitted is an alert kept with the input position that raised it.
 type emitted struct {
-	At    Pos
+	At Pos
+	// Loop is the offset of the loopback message that raised it.
+	Loop  int64
 	Alert detect.Alert
 }
 
@@ -110,7 +113,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 		t.reemit(ctx, r.Recent, e)
 	} else {
 		r.mark(e)
-		r.Recent = forget(r.Recent, r.Wm)
+		r.Recent = forget(r.Recent, r.Wm, t.commits.committed(ctx.Partition()))
 		if d := r.dayOf(e.Day, true); d != nil {
 			if d.Events == 0 {
 				d.First = Pos{e.Src, e.Offset}
@@ -123,7 +126,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 			}
 		}
 		r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
-			r.Recent = remember(r.Recent, e, a)
+			r.Recent = remember(r.Recent, e, ctx.Offset(), a)
 			t.emitAlert(ctx, a)
 		})
 	}
@@ -139,20 +142,25 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 	ctx.SetValue(r)
 }
 
-// remember keeps alert a, raised by e.
-func remember(recent []emitted, e *Event, a detect.Alert) []emitted {
-	recent = append(recent, emitted{At: Pos{e.Src, e.Offset}, Alert: a})
+// remember keeps alert a, raised by e (delivered at loopback offset loop).
+func remember(recent []emitted, e *Event, loop int64, a detect.Alert) []emitted {
+	recent = append(recent, emitted{At: Pos{e.Src, e.Offset}, Loop: loop, Alert: a})
 	if len(recent) > keepAlerts {
 		recent = recent[len(recent)-keepAlerts:]
 	}
 	return recent
 }
 
-// forget drops the alerts whose source partition has moved keepOffsets past
-// the input that raised them (wm: the applied offset per source partition).
-func forget(recent []emitted, wm []int64) []emitted {
+// forget drops the alerts that can no longer need re-emission: raised below
+// the group's committed loopback offset (-1: unknown), or else whose source
+// partition has moved keepOffsets past their input (wm: the applied offset
+// per source partition).
+func forget(recent []emitted, wm []int64, committed int64) []emitted {
 	kept := recent[:0]
 	for _, a := range recent {
+		if committed >= 0 && a.Loop < committed {
+			continue
+		}
 		if int(a.At.Src) < len(wm) && a.At.Offset < wm[a.At.Src]-keepOffsets {
 			continue
 		}

@@ -14,10 +14,12 @@ import (
 
 // Metrics are the group's Prometheus series.
 type Metrics struct {
-	events   prometheus.Counter
+	events   *prometheus.CounterVec
 	badInput prometheus.Counter
 	replayed *prometheus.CounterVec
 	alerts   *prometheus.CounterVec
+	// eventsBy are the series of ssh-log's partitions, resolved once.
+	eventsBy []prometheus.Counter
 }
 
 // RegisterLag adds, computed at each scrape, the records the group has not
@@ -59,13 +61,25 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.disk, prometheus.GaugeValue, float64(size))
 }
 
+// event counts one event of ssh-log partition p.
+func (m *Metrics) event(p int32) {
+	if int(p) < len(m.eventsBy) {
+		m.eventsBy[p].Inc()
+		return
+	}
+	m.events.WithLabelValues(strconv.Itoa(int(p))).Inc()
+}
+
 // NewMetrics registers the group's series with reg (nil: unregistered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_events_total", Help: "ssh-log events processed (replays included)."}),
+		events:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_events_total", Help: "ssh-log events processed (replays included), by ssh-log partition."}, []string{"partition"}),
 		badInput: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_bad_input_total", Help: "ssh-log records that are not events, skipped."}),
 		replayed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_replayed_total", Help: "Messages applied already (at-least-once replays), by state kind."}, []string{"state"}),
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_alerts_total", Help: "Alerts emitted (re-emissions after replays included), by rule."}, []string{"rule"}),
+	}
+	for p := range 3 { // ssh-log's partitions by contract
+		m.eventsBy = append(m.eventsBy, m.events.WithLabelValues(strconv.Itoa(p)))
 	}
 	if reg != nil {
 		reg.MustRegister(m.events, m.badInput, m.replayed, m.alerts)

@@ -30,9 +30,9 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 		r.Wm = append(r.Wm, -1)
 	}
 	r.Wm[e.Src] = e.Offset
-	r.Recent = forget(r.Recent, r.Wm)
+	r.Recent = forget(r.Recent, r.Wm, t.commits.committed(ctx.Partition()))
 	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
-		r.Recent = remember(r.Recent, e, a)
+		r.Recent = remember(r.Recent, e, ctx.Offset(), a)
 		t.emitAlert(ctx, a)
 	})
 	ctx.SetValue(r)

@@ -1,0 +1,157 @@
+package kafkaconfig
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+)
+
+// InOrderCommits wraps a goka consumer group builder so that offsets are
+// committed only over a contiguous run of finished messages.
+//
+// Goka marks a message when all its outputs are acknowledged, and outputs
+// to different partitions are acknowledged in any order, so message m+1 can
+// be marked before m. Sarama's offset manager keeps the highest mark: a
+// crash then resumes after m although m's outputs were never written, and m
+// is lost (seen as missing day deltas after SIGKILL). Here a mark is held
+// back until every message delivered before it is marked too.
+func InOrderCommits(b goka.ConsumerGroupBuilder) goka.ConsumerGroupBuilder {
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		cg, err := b(brokers, group, clientID)
+		if err != nil {
+			return nil, err
+		}
+		return &inOrderGroup{ConsumerGroup: cg}, nil
+	}
+}
+
+type inOrderGroup struct{ sarama.ConsumerGroup }
+
+func (g *inOrderGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
+	return g.ConsumerGroup.Consume(ctx, topics, &inOrderHandler{inner: h})
+}
+
+// inOrderHandler gives goka a session whose marks go through the
+// per-partition order, and claims that record what they deliver.
+type inOrderHandler struct {
+	inner   sarama.ConsumerGroupHandler
+	mu      sync.Mutex
+	session *inOrderSession
+}
+
+func (h *inOrderHandler) wrap(s sarama.ConsumerGroupSession) *inOrderSession {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.session == nil || h.session.ConsumerGroupSession != s {
+		h.session = &inOrderSession{ConsumerGroupSession: s, parts: map[topicPartition]*delivered{}}
+	}
+	return h.session
+}
+
+func (h *inOrderHandler) Setup(s sarama.ConsumerGroupSession) error { return h.inner.Setup(h.wrap(s)) }
+
+func (h *inOrderHandler) Cleanup(s sarama.ConsumerGroupSession) error {
+	return h.inner.Cleanup(h.wrap(s))
+}
+
+func (h *inOrderHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	ws := h.wrap(s)
+	d := ws.partition(c.Topic(), c.Partition())
+	out := make(chan *sarama.ConsumerMessage)
+	go func() {
+		defer close(out)
+		for m := range c.Messages() {
+			d.deliver(m.Offset)
+			select {
+			case out <- m:
+			case <-s.Context().Done():
+				return
+			}
+		}
+	}()
+	return h.inner.ConsumeClaim(ws, &inOrderClaim{ConsumerGroupClaim: c, messages: out})
+}
+
+type inOrderClaim struct {
+	sarama.ConsumerGroupClaim
+	messages chan *sarama.ConsumerMessage
+}
+
+func (c *inOrderClaim) Messages() <-chan *sarama.ConsumerMessage { return c.messages }
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+type inOrderSession struct {
+	sarama.ConsumerGroupSession
+	mu    sync.Mutex
+	parts map[topicPartition]*delivered
+}
+
+func (s *inOrderSession) partition(topic string, p int32) *delivered {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tp := topicPartition{topic, p}
+	d := s.parts[tp]
+	if d == nil {
+		d = &delivered{}
+		s.parts[tp] = d
+	}
+	return d
+}
+
+// MarkOffset marks offset-1 finished and commits up to the end of the
+// contiguous finished run.
+func (s *inOrderSession) MarkOffset(topic string, p int32, offset int64, metadata string) {
+	if next, ok := s.partition(topic, p).finish(offset - 1); ok {
+		s.ConsumerGroupSession.MarkOffset(topic, p, next, metadata)
+	}
+}
+
+func (s *inOrderSession) MarkMessage(m *sarama.ConsumerMessage, metadata string) {
+	s.MarkOffset(m.Topic, m.Partition, m.Offset+1, metadata)
+}
+
+// delivered is one partition's messages handed to goka and not yet
+// committable, in delivery (offset) order.
+type delivered struct {
+	mu      sync.Mutex
+	offsets []int64
+	done    []bool
+}
+
+func (d *delivered) deliver(off int64) {
+	d.mu.Lock()
+	d.offsets = append(d.offsets, off)
+	d.done = append(d.done, false)
+	d.mu.Unlock()
+}
+
+// finish records off as finished; it returns the offset to commit (the one
+// after the contiguous finished run) when the run grew.
+func (d *delivered) finish(off int64) (int64, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := sort.Search(len(d.offsets), func(i int) bool { return d.offsets[i] >= off })
+	if i == len(d.offsets) || d.offsets[i] != off {
+		// Not delivered through this session (nothing to hold back for).
+		return off + 1, len(d.offsets) == 0
+	}
+	d.done[i] = true
+	n := 0
+	for n < len(d.done) && d.done[n] {
+		n++
+	}
+	if n == 0 {
+		return 0, false
+	}
+	next := d.offsets[n-1] + 1
+	d.offsets = d.offsets[n:]
+	d.done = d.done[n:]
+	return next, true
+}
