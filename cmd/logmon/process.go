@@ -76,7 +76,7 @@ func runProcess(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	view, err := views.NewTracker(cfg.Kafka, *group, filepath.Join(cfg.DataDir, "process", *group+"-view"), log)
+	view, err := views.NewDayView(cfg.Kafka, *group, log)
 	if err != nil {
 		return err
 	}

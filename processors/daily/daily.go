@@ -44,6 +44,9 @@ type Config struct {
 	// Idle closes a day past its end by wall clock that has not changed for this long (default 30 s).
 	Idle time.Duration
 	Loc  *time.Location
+	// Partitions of ssh-log (default 3): a day closes by event time only
+	// once every one of them has passed it.
+	Partitions int
 	// Busy reports whether the processors still have input to work through;
 	// the idle rule closes no day while they do (nil: never busy).
 	Busy func() bool
@@ -75,6 +78,9 @@ func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	}
 	if cfg.Loc == nil {
 		cfg.Loc = time.UTC
+	}
+	if cfg.Partitions == 0 {
+		cfg.Partitions = 3
 	}
 	prod, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-daily"))
 	if err != nil {
@@ -163,7 +169,7 @@ func (e *Emitter) closed(day string, parts []*tracker.DayState, latest map[int32
 		return false
 	}
 	closeAt := start.AddDate(0, 0, 1).Add(e.cfg.Grace)
-	byEventTime := len(latest) > 0
+	byEventTime := len(latest) >= e.cfg.Partitions
 	for _, t := range latest {
 		if t < closeAt.Unix() {
 			byEventTime = false

@@ -62,8 +62,9 @@ type Distributed struct {
 	Lateness time.Duration `yaml:"lateness" json:"lateness"`
 }
 
-// lateness is the user state's lateness bound.
-func (r *Rules) userLateness() time.Duration {
+// UserLateness is the user state's lateness bound: a failure older than
+// the user's latest by more than this is counted but joins no window.
+func (r *Rules) UserLateness() time.Duration {
 	if r.DistributedAttack.Lateness > 0 {
 		return r.DistributedAttack.Lateness
 	}

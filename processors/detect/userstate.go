@@ -46,7 +46,7 @@ func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	}
 	t := ev.Time
 	f := ev.failed()
-	late := s.events > 0 && t < s.last-secs(r.userLateness())
+	late := s.events > 0 && t < s.last-secs(r.UserLateness())
 	if s.events == 0 || t < s.first {
 		s.first = t
 	}
@@ -105,7 +105,7 @@ func (s *UserState) housekeep(r *Rules) {
 	if !da.on() {
 		fails = fails[:0]
 	} else {
-		fails.trim(int64(da.Failures), s.last-secs(da.Window)-secs(r.userLateness()))
+		fails.trim(int64(da.Failures), s.last-secs(da.Window)-secs(r.UserLateness()))
 	}
 	s.setFails(fails)
 	if s.ep.seq > 0 && s.ep.ended(r, s.last) {

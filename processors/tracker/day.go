@@ -35,7 +35,10 @@ type DayState struct {
 	Hourly               [24]int64
 	UniqueIPs, BruteIPs  int64
 	TopEvents, TopFailed []IPCount
-	// MaxTime is the latest event time seen (unix seconds).
+	// MaxTime is the latest event time of the IP handler's deltas (stream
+	// B, unix seconds), which closes days by event time. Stream A (events
+	// without an IP) takes one hop less and runs ahead: a day closed on
+	// its time still lacked IP deltas in a replay.
 	MaxTime int64
 	// Updated is when the aggregate last changed (wall clock, unix ms).
 	Updated int64
@@ -61,7 +64,7 @@ func (s *DayState) apply(d *DayDelta, now time.Time) bool {
 	if d.Hour < 24 {
 		s.Hourly[d.Hour]++
 	}
-	if d.Time > s.MaxTime {
+	if d.Stream == 'B' && d.Time > s.MaxTime {
 		s.MaxTime = d.Time
 	}
 	if d.IP != "" {
@@ -158,9 +161,12 @@ func Merge(day string, parts []*DayState, createdAt time.Time) DailyMetrics {
 	return m
 }
 
+// DayKeyPrefix starts the table key of every per-day aggregate.
+const DayKeyPrefix = "d|"
+
 // DayKey is the table key of day's aggregate for partition p.
 func DayKey(day string, p int32) string {
-	return "d|" + day + "|" + strconv.Itoa(int(p))
+	return DayKeyPrefix + day + "|" + strconv.Itoa(int(p))
 }
 
 // Day state codec.

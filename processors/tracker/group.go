@@ -57,6 +57,8 @@ type Config struct {
 	ReportLoc *time.Location
 	// StorageDir holds the group's LevelDB partitions.
 	StorageDir string
+	// OnAssign, if set, is told the partitions of every rebalance.
+	OnAssign func(goka.Assignment)
 }
 
 func (c *Config) defaults() {
@@ -82,6 +84,9 @@ type Tracker struct {
 	now func() time.Time
 	// commits is the group's committed loopback offsets (nil: unknown).
 	commits *commits
+	// pace keeps this instance's input partitions together in event time
+	// (nil: no pacing, as in goka's tester).
+	pace *pacer
 }
 
 // New returns the group's logic; m may be nil.
@@ -92,6 +97,10 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 	}
 	return &Tracker{cfg: cfg, log: log, m: m, now: time.Now}
 }
+
+// OnAssign sets a function told the partitions of every rebalance (the
+// group's own rebalance callback wins over one given to Run).
+func (t *Tracker) OnAssign(f func(goka.Assignment)) { t.cfg.OnAssign = f }
 
 // Graph defines the goka group.
 func (t *Tracker) Graph() *goka.GroupGraph {
@@ -139,6 +148,18 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 		goka.WithPartitionChannelSize(4096),
 		goka.WithLogger(gokaLogger{t.log}),
 	)
+	t.pace = newPacer(0, time.Second)
+	onAssign := t.cfg.OnAssign
+	opts = append(opts, goka.WithRebalanceCallback(func(a goka.Assignment) {
+		parts := make([]int32, 0, len(a))
+		for p := range a {
+			parts = append(parts, p)
+		}
+		t.pace.assign(parts)
+		if onAssign != nil {
+			onAssign(a)
+		}
+	}))
 	p, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.Graph(), append(all, opts...)...)
 	if err != nil {
 		return fmt.Errorf("tracker processor: %w", err)
@@ -150,6 +171,7 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	go func() {
 		followed <- t.commits.follow(followCtx, t.cfg.Kafka.Brokers, t.cfg.Group, loop, 500*time.Millisecond)
 	}()
+	go t.pace.run(followCtx)
 	err = p.Run(ctx)
 	stopFollow()
 	if ferr := <-followed; ferr != nil {
@@ -173,14 +195,16 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 	}
 	e := t.compact(&ev, ctx.Partition(), ctx.Offset())
 	t.m.event(ctx.Partition())
-	if e.IP != "" {
-		ctx.Loopback(e.IP, e)
-	} else {
-		ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
-	}
-	if e.Failed > 0 && e.User != "" {
-		ctx.Loopback(userKeyPrefix+e.User, e)
-	}
+	t.pace.route(ctx.Context(), ctx.Partition(), e.Time, func() {
+		if e.IP != "" {
+			ctx.Loopback(e.IP, e)
+		} else {
+			ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
+		}
+		if e.Failed > 0 && e.User != "" {
+			ctx.Loopback(userKeyPrefix+e.User, e)
+		}
+	})
 }
 
 const userKeyPrefix = "u|"

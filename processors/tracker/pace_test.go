@@ -1,0 +1,63 @@
+package tracker
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Three partitions racing through a day of event time at different speeds
+// are routed as one stream in time order; none is stuck.
+func TestPacerMergesPartitionsInTimeOrder(t *testing.T) {
+	p := newPacer(0, time.Second)
+	p.assign([]int32{0, 1, 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go p.run(ctx)
+	var mu sync.Mutex
+	var routed []int64
+	var wg sync.WaitGroup
+	for part := range int32(3) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			step := int64(7 + 5*part) // seconds of event time per event: different speeds
+			for tm := int64(1); tm < 86400; tm += step {
+				p.route(ctx, part, tm, func() {
+					mu.Lock()
+					routed = append(routed, tm)
+					mu.Unlock()
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("partitions did not finish: a wait cycle")
+	}
+	back := 0
+	for i := 1; i < len(routed); i++ {
+		if routed[i] < routed[i-1] {
+			back++
+		}
+	}
+	if back > 0 {
+		t.Errorf("%d of %d events routed before an earlier one", back, len(routed))
+	}
+}
+
+// A partition gone quiet holds the others back for its idle time only.
+func TestPacerIgnoresIdlePartition(t *testing.T) {
+	p := newPacer(0, 200*time.Millisecond)
+	p.assign([]int32{0, 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go p.run(ctx)
+	p.route(ctx, 1, 100, func() {}) // partition 1 routes one event, then nothing
+	start := time.Now()
+	p.route(ctx, 0, 100000, func() {})
+	if d := time.Since(start); d < 150*time.Millisecond || d > 900*time.Millisecond {
+		t.Errorf("waited %v for an idle partition, want about its idle time (200 ms)", d)
+	}
+}

@@ -1,0 +1,173 @@
+// Package pipeline runs log_monitor's real pipeline in tests: a file
+// through ingest into a test's own ssh-log topic, the tracker group over
+// it, and the metrics-daily emitter, all on the real Kafka, with names no
+// other test shares. Tests of every later stage (API, Elasticsearch sink,
+// mailer, report) start from here instead of copying the set-up.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/ingest"
+	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/processors/daily"
+	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/topics"
+	"github.com/log-monitor/log_monitor/views"
+)
+
+// Logger is the tests' logger: warnings and errors only.
+var Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// Run is one test's topics and group.
+type Run struct {
+	K                             config.Kafka
+	Group, Input, Alerts, Metrics string
+	// Loc is the zone of the source files and of metric_date (Asia/Seoul,
+	// as the replica needs).
+	Loc *time.Location
+	// Dir holds the run's local state.
+	Dir string
+}
+
+// New creates a run's input, alert and metrics topics, named after prefix
+// and unique.
+func New(t testing.TB, prefix string) *Run {
+	t.Helper()
+	k := testkit.Kafka(t)
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{K: k, Loc: loc, Dir: t.TempDir(), Group: testkit.UniqueName(prefix)}
+	r.Input, r.Alerts, r.Metrics = r.Group+"-ssh-log", r.Group+"-alerts", r.Group+"-metrics"
+	specs := []topics.Spec{{Name: r.Input, Partitions: 3}, {Name: r.Alerts, Partitions: 3}, {Name: r.Metrics, Partitions: 1, Compacted: true}}
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, Logger); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Publish sends file (a syslog of year 2015 in Loc) to the run's input with
+// the real ingest pipeline, to its end.
+func (r *Run) Publish(t testing.TB, file string) {
+	t.Helper()
+	p, err := ingest.New(ingest.Config{Kafka: r.K, Topic: r.Input, Year: 2015, Loc: r.Loc, Once: true,
+		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(r.Dir, testkit.UniqueName("ingest")+".json"), FromStart: true}}, nil, Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(testkit.Context(t, 3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Tracker returns an instance of the run's group (default rules), its
+// topics created; instance names its local storage.
+func (r *Run) Tracker(t testing.TB, instance string) *tracker.Tracker {
+	t.Helper()
+	tr := tracker.New(tracker.Config{Kafka: r.K, Group: r.Group, Input: r.Input, Alerts: r.Alerts,
+		Rules: detect.DefaultRules(), ReportLoc: r.Loc, StorageDir: filepath.Join(r.Dir, "storage-"+instance)}, nil, Logger)
+	if err := tr.EnsureTopics(testkit.Context(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// StartTracker runs one instance of the group until the test ends.
+func (r *Run) StartTracker(t testing.TB) {
+	t.Helper()
+	tr := r.Tracker(t, "a")
+	Background(t, "tracker", func(ctx context.Context) error { return tr.Run(ctx) })
+}
+
+// Lag returns the run's group, only to read its lag.
+func (r *Run) Lag() *tracker.Tracker {
+	return tracker.New(tracker.Config{Kafka: r.K, Group: r.Group, Input: r.Input, Alerts: r.Alerts}, nil, Logger)
+}
+
+// WaitCaughtUp fails the test unless the group has processed everything
+// within limit.
+func (r *Run) WaitCaughtUp(t testing.TB, limit time.Duration) {
+	t.Helper()
+	if err := r.Lag().WaitCaughtUp(testkit.Context(t, limit)); err != nil {
+		t.Fatalf("group %s not caught up in %v: %v", r.Group, limit, err)
+	}
+}
+
+// Settle runs a day view and the metrics emitter (to the run's metrics
+// topic) until done accepts the documents or limit passes; it returns the
+// last documents.
+func (r *Run) Settle(t testing.TB, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
+	t.Helper()
+	view, err := views.NewDayView(r.K, r.Group, Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := Background(t, "day view", view.Run)
+	defer stop()
+	em, err := daily.New(daily.Config{Kafka: r.K, Topic: r.Metrics, Loc: r.Loc, Every: time.Second, Idle: 3 * time.Second,
+		Busy: func() bool { return r.Lag().Busy(context.Background()) }}, view, Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := view.WaitReady(testkit.Context(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		if err := em.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		docs := em.Documents()
+		if done(docs) || time.Now().After(deadline) {
+			return docs
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// AllFinal is a Settle condition: n days, every document final.
+func AllFinal(n int) func(map[string]tracker.DailyMetrics) bool {
+	return func(docs map[string]tracker.DailyMetrics) bool {
+		if len(docs) < n {
+			return false
+		}
+		for _, d := range docs {
+			if !d.Final {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// Background runs f until the test ends or stop is called; an error other
+// than cancellation fails the test.
+func Background(t testing.TB, what string, f func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
