@@ -70,6 +70,7 @@ const (
 
 	// Alert mail and the daily report (issue 8).
 	EnvSMTPTimeout       = "SMTP_TIMEOUT"
+	EnvSMTPCAFile        = "SMTP_CA_FILE"
 	EnvAlertDigestAfter  = "ALERT_DIGEST_AFTER"
 	EnvAlertDigestWindow = "ALERT_DIGEST_WINDOW"
 	EnvReportSchedule    = "REPORT_SCHEDULE"
@@ -87,7 +88,7 @@ var EnvNames = []string{
 	EnvReportTZ, EnvRulesFile,
 	EnvAPIHTTPAddr, EnvAPIGRPCAddr, EnvAPIToken, EnvAPITLSCert, EnvAPITLSKey, EnvAPIRateLimit, EnvAPIPublicURL, EnvKibanaURL,
 	EnvElasticIndexLayout, EnvElasticRetentionDays,
-	EnvSMTPTimeout, EnvAlertDigestAfter, EnvAlertDigestWindow, EnvReportSchedule, EnvReportRetryDelay,
+	EnvSMTPTimeout, EnvSMTPCAFile, EnvAlertDigestAfter, EnvAlertDigestWindow, EnvReportSchedule, EnvReportRetryDelay,
 }
 
 // Kafka is the cluster every component talks to.
@@ -161,6 +162,9 @@ type SMTP struct {
 	// TLS is "none", "starttls" or "tls".
 	TLS     string
 	Timeout time.Duration
+	// CAFile is a PEM file of the CA that signed the server's certificate
+	// (empty: the system's roots).
+	CAFile string
 }
 
 // Ingest is the source side: which files to tail and how to read their time.
@@ -336,6 +340,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvElasticIndexLayout, &c.Elastic.IndexLayout)
 	num(EnvElasticRetentionDays, &c.Elastic.RetentionDays)
 	duration(EnvSMTPTimeout, &c.SMTP.Timeout)
+	str(EnvSMTPCAFile, &c.SMTP.CAFile)
 	num(EnvAlertDigestAfter, &c.Notify.DigestAfter)
 	duration(EnvAlertDigestWindow, &c.Notify.DigestWindow)
 	str(EnvReportSchedule, &c.Notify.ReportSchedule)

@@ -24,7 +24,7 @@ go build -o bin/logmon ./cmd/logmon
 stop_stack=0
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   if ! logmon stack status | grep -q running; then stop_stack=1; fi
-  step "local stack up (Kafka + Elasticsearch)"
+  step "local stack up (Kafka + Elasticsearch + Mailpit)"
   logmon stack up
   if [ "$stop_stack" = 1 ]; then
     trap 'printf "\n== local stack down\n"; logmon stack down' EXIT

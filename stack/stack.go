@@ -1,7 +1,9 @@
 // Package stack runs the local Kafka and Elasticsearch that the demo and the
 // integration tests use, without Docker: three KRaft Kafka 4.4.0 nodes and
 // one Elasticsearch 8.19.21 node on 127.0.0.1, fetched through Maven (the
-// pom.xml beside this file) into a cache that later starts reuse offline.
+// pom.xml beside this file) into a cache that later starts reuse offline,
+// and Mailpit (SMTP on 1025, its API on 8025), built from its Go module
+// into the same cache (mailpit.go).
 //
 // Processes are started detached and recorded in PID files under the stack
 // directory, so `logmon stack down` in another process stops exactly what
@@ -73,14 +75,18 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.Fetch(ctx); err != nil {
 		return err
 	}
+	if err := s.FetchMailpit(ctx); err != nil {
+		return err
+	}
 	// Format and start the nodes side by side: each is a JVM start.
-	errs := make([]error, len(KafkaPorts)+1)
+	errs := make([]error, len(KafkaPorts)+2)
 	var wg sync.WaitGroup
 	for i := range KafkaPorts {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = s.StartKafka(i) }()
 	}
 	errs[len(KafkaPorts)] = s.StartElastic()
+	errs[len(KafkaPorts)+1] = s.StartMailpit()
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -89,6 +95,9 @@ func (s *Stack) Up(ctx context.Context) error {
 		return err
 	}
 	if err := s.WaitElastic(ctx); err != nil {
+		return err
+	}
+	if err := s.WaitMailpit(ctx); err != nil {
 		return err
 	}
 	s.Log.Info("stack is up", "seconds", time.Since(start).Round(100*time.Millisecond).Seconds(),
@@ -156,9 +165,9 @@ func (s *Stack) Status() []Status {
 
 // procs lists the stack's processes in start order.
 func (s *Stack) procs() []*proc {
-	ps := make([]*proc, 0, len(KafkaPorts)+1)
+	ps := make([]*proc, 0, len(KafkaPorts)+2)
 	for i := range KafkaPorts {
 		ps = append(ps, s.kafkaProc(i))
 	}
-	return append(ps, s.elasticProc())
+	return append(ps, s.elasticProc(), s.mailpitProc())
 }

@@ -30,6 +30,8 @@ var commands = map[string]command{
 	"process": {"Goka processors: per-IP/user/day state, alerts, metrics-daily", runProcess},
 	"parse":   {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
 	"show":    {"print the alerts by rule and the metrics-daily documents", runShow},
+	"notify":  {"mail the alerts of ssh-alerts to the on-call people (digest when many)", runNotify},
+	"report":  {"the daily report mail: on its schedule, or -date YYYY-MM-DD [-send] [-out file.html]", runReport},
 }
 
 func main() {

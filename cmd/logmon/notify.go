@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/mail"
+	"github.com/log-monitor/log_monitor/connectors/notify"
+	"github.com/log-monitor/log_monitor/connectors/report"
+	"github.com/log-monitor/log_monitor/telemetry"
+	"github.com/log-monitor/log_monitor/topics"
+)
+
+// registerSMTPFlags adds the outgoing mail flags. The password has no flag
+// (it would show in `ps`): SMTP_PASSWORD or -smtp-password-file.
+func registerSMTPFlags(fs *flag.FlagSet, c *config.Config) {
+	fs.StringVar(&c.SMTP.Host, "smtp-host", c.SMTP.Host, "SMTP server host (env "+config.EnvSMTPHost+")")
+	fs.IntVar(&c.SMTP.Port, "smtp-port", c.SMTP.Port, "SMTP server port (env "+config.EnvSMTPPort+")")
+	fs.StringVar(&c.SMTP.User, "smtp-user", c.SMTP.User, "SMTP user; empty for no authentication (env "+config.EnvSMTPUser+")")
+	fs.Func("smtp-password-file", "file holding the SMTP password (else env "+config.EnvSMTPPassword+")", func(p string) error {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("smtp password file: %w", err)
+		}
+		c.SMTP.Password = strings.TrimRight(string(b), "\r\n")
+		return nil
+	})
+	fs.StringVar(&c.SMTP.From, "smtp-from", c.SMTP.From, "sender address (env "+config.EnvSMTPFrom+")")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", c.SMTP.TLS, "none, starttls (required) or tls (implicit, usually port 465) (env "+config.EnvSMTPTLS+")")
+	fs.StringVar(&c.SMTP.CAFile, "smtp-ca-file", c.SMTP.CAFile, "PEM file of the CA that signed the SMTP server's certificate; empty = the system's (env "+config.EnvSMTPCAFile+")")
+	fs.DurationVar(&c.SMTP.Timeout, "smtp-timeout", c.SMTP.Timeout, "connect and send timeout (env "+config.EnvSMTPTimeout+")")
+}
+
+// recipients checks a recipient list: invalid entries are logged with a
+// clear error and left out; no valid one at all is an error.
+func recipients(list []string, what string, log *slog.Logger) ([]string, error) {
+	to, err := mail.ParseRecipients(list)
+	if err != nil {
+		log.Error("some recipients are not mail addresses; mailing the others", "recipients", what, "err", err, "valid", to)
+	}
+	if len(to) == 0 {
+		return nil, fmt.Errorf("%s: no valid recipient in %q", what, strings.Join(list, ","))
+	}
+	return to, nil
+}
+
+// runNotify mails the alerts of ssh-alerts and, unless -daily-report=false,
+// sends the daily report on its schedule.
+func runNotify(ctx context.Context, args []string) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("notify", flag.ExitOnError)
+	cfg.RegisterKafkaFlags(fs)
+	cfg.RegisterCommonFlags(fs)
+	registerSMTPFlags(fs, &cfg)
+	fs.Func("to", "alert recipients, comma-separated (env "+config.EnvAlertRecipients+", else "+config.EnvReportRecipients+")", func(s string) error {
+		cfg.AlertRecipients = config.SplitList(s)
+		return nil
+	})
+	fs.IntVar(&cfg.Notify.DigestAfter, "digest-after", cfg.Notify.DigestAfter, "more alerts than this waiting at once make one digest mail; 0 = one mail each (env "+config.EnvAlertDigestAfter+")")
+	fs.DurationVar(&cfg.Notify.DigestWindow, "digest-window", cfg.Notify.DigestWindow, "how long alerts are gathered after the first before mailing (env "+config.EnvAlertDigestWindow+")")
+	fs.StringVar(&cfg.API.PublicURL, "api-url", cfg.API.PublicURL, "public REST API address, for links (env "+config.EnvAPIPublicURL+")")
+	fs.StringVar(&cfg.KibanaURL, "kibana-url", cfg.KibanaURL, "Kibana address, for links (env "+config.EnvKibanaURL+")")
+	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of the times in mails (env "+config.EnvReportTZ+")")
+	dailyReport := fs.Bool("daily-report", true, "also send the daily report on its schedule (as `logmon report` does)")
+	reportOpts := registerReportFlags(fs, &cfg)
+	group := fs.String("group", notify.DefaultGroup, "consumer group (tests use their own)")
+	topic := fs.String("topic", topics.SSHAlerts, "alert topic")
+	ledger := fs.String("ledger", "", "file of mailed alert ids (default <data-dir>/notify/sent-alerts.log)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	loc, err := cfg.ReportLocation()
+	if err != nil {
+		return err
+	}
+	list := cfg.AlertRecipients
+	if len(list) == 0 {
+		list = cfg.ReportRecipients
+	}
+	to, err := recipients(list, config.EnvAlertRecipients, log)
+	if err != nil {
+		return err
+	}
+	if *ledger == "" {
+		*ledger = filepath.Join(cfg.DataDir, "notify", "sent-alerts.log")
+	}
+	sender, err := mail.New(cfg.SMTP, log)
+	if err != nil {
+		return err
+	}
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: *topic, Partitions: 3}}, log); err != nil {
+		return err
+	}
+	reg := telemetry.NewRegistry()
+	n, err := notify.New(notify.Config{Kafka: cfg.Kafka, Topic: *topic, Group: *group, To: to,
+		DigestAfter: cfg.Notify.DigestAfter, DigestWindow: cfg.Notify.DigestWindow, LedgerPath: *ledger,
+		Links: notify.Links{API: cfg.API.PublicURL, Kibana: cfg.KibanaURL}, Loc: loc}, sender, notify.NewMetrics(reg), log)
+	if err != nil {
+		return err
+	}
+	var run *report.Runner
+	if *dailyReport {
+		if run, err = newReportRunner(cfg, reportOpts, log); err != nil {
+			return fmt.Errorf("daily report (-daily-report=false to run without it): %w", err)
+		}
+		run.Metrics = report.NewMetrics(reg)
+	}
+	log.Info("smtp", "server", sender)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(rctx)
+	g.Go(func() error { defer cancel(); return n.Run(gctx) })
+	if run != nil {
+		g.Go(func() error { defer cancel(); return run.Run(gctx) })
+	}
+	g.Go(func() error { return telemetry.Serve(gctx, cfg.MetricsAddr, reg, func() error { return nil }, log) })
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}
