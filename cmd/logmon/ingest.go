@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
@@ -13,6 +16,27 @@ import (
 	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/topics"
 )
+
+// ingestOptions are `logmon ingest`'s own flags.
+type ingestOptions struct {
+	topic, registry string
+	resetRegistry   bool
+	once            bool
+}
+
+// registerIngestFlags adds the source flags of ingest (also `logmon all`'s).
+func registerIngestFlags(fs *flag.FlagSet, cfg *config.Config) *ingestOptions {
+	o := &ingestOptions{}
+	cfg.RegisterSourceFlags(fs)
+	fs.Func("globs", "files to tail, comma-separated globs (env "+config.EnvIngestGlobs+`, default "/data/ssh-*.log")`, func(s string) error {
+		cfg.Ingest.Globs = config.SplitList(s)
+		return nil
+	})
+	fs.BoolVar(&cfg.Ingest.FromStart, "from-start", cfg.Ingest.FromStart, "read files the registry does not know from their beginning (default: from their end)")
+	fs.StringVar(&o.registry, "registry", "", "tail registry file (default <data-dir>/ingest-registry.json)")
+	fs.BoolVar(&o.resetRegistry, "reset-registry", false, "discard the tail registry (kept beside as .reset) and start over")
+	return o
+}
 
 func runIngest(ctx context.Context, args []string) error {
 	cfg, err := config.Load()
@@ -22,16 +46,9 @@ func runIngest(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("ingest", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
 	cfg.RegisterCommonFlags(fs)
-	cfg.RegisterSourceFlags(fs)
-	fs.Func("globs", "files to tail, comma-separated globs (env "+config.EnvIngestGlobs+`, default "/data/ssh-*.log")`, func(s string) error {
-		cfg.Ingest.Globs = config.SplitList(s)
-		return nil
-	})
-	fs.BoolVar(&cfg.Ingest.FromStart, "from-start", cfg.Ingest.FromStart, "read files the registry does not know from their beginning (default: from their end)")
-	once := fs.Bool("once", false, "stop when every file is published to its end (replay), instead of following them")
-	topic := fs.String("topic", topics.SSHLog, "Kafka topic (tests and benchmarks use their own)")
-	registry := fs.String("registry", "", "tail registry file (default <data-dir>/ingest-registry.json)")
-	resetRegistry := fs.Bool("reset-registry", false, "discard the tail registry (kept beside as .reset) and start over")
+	o := registerIngestFlags(fs, &cfg)
+	fs.BoolVar(&o.once, "once", false, "stop when every file is published to its end (replay), instead of following them")
+	fs.StringVar(&o.topic, "topic", topics.SSHLog, "Kafka topic (tests and benchmarks use their own)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,44 +56,46 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	loc, err := cfg.Ingest.Location()
+	reg := telemetry.NewRegistry()
+	c, err := buildIngest(cfg, o, reg, log)
 	if err != nil {
 		return err
 	}
-	if *registry == "" {
-		*registry = filepath.Join(cfg.DataDir, "ingest-registry.json")
-	}
-	if err := ensureDir(filepath.Dir(*registry)); err != nil {
+	start := time.Now()
+	if err := serve(ctx, cfg.MetricsAddr, reg, log, c); err != nil {
 		return err
 	}
-	reg := telemetry.NewRegistry()
+	log.Info("ingest done", "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// buildIngest makes the tail -> parse -> publish pipeline.
+func buildIngest(cfg config.Config, o *ingestOptions, reg prometheus.Registerer, log *slog.Logger) (component, error) {
+	loc, err := cfg.Ingest.Location()
+	if err != nil {
+		return component{}, err
+	}
+	if o.registry == "" {
+		o.registry = filepath.Join(cfg.DataDir, "ingest-registry.json")
+	}
+	if err := ensureDir(filepath.Dir(o.registry)); err != nil {
+		return component{}, err
+	}
 	p, err := ingest.New(ingest.Config{
 		Kafka: cfg.Kafka,
 		Tail: tail.Config{
 			Globs:         cfg.Ingest.Globs,
-			RegistryPath:  *registry,
+			RegistryPath:  o.registry,
 			FromStart:     cfg.Ingest.FromStart,
-			ResetRegistry: *resetRegistry,
+			ResetRegistry: o.resetRegistry,
 		},
-		Topic: *topic,
+		Topic: o.topic,
 		Year:  cfg.Ingest.SourceYear,
 		Loc:   loc,
-		Once:  *once,
+		Once:  o.once,
 	}, reg, log)
 	if err != nil {
-		return err
+		return component{}, fmt.Errorf("ingest: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		if err := telemetry.Serve(ctx, cfg.MetricsAddr, reg, func() error { return nil }, log); err != nil {
-			log.Error("metrics endpoint", "err", err)
-		}
-	}()
-	start := time.Now()
-	if err := p.Run(ctx); err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	log.Info("ingest done", "seconds", time.Since(start).Seconds())
-	return nil
+	return component{name: "ingest", run: p.Run}, nil
 }

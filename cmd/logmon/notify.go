@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
@@ -52,6 +52,30 @@ func recipients(list []string, what string, log *slog.Logger) ([]string, error) 
 	return to, nil
 }
 
+// notifyOptions are `logmon notify`'s own flags.
+type notifyOptions struct {
+	dailyReport          bool
+	report               *reportOptions
+	group, topic, ledger string
+}
+
+// registerNotifyFlags adds the mailer's flags (also `logmon all`'s).
+func registerNotifyFlags(fs *flag.FlagSet, cfg *config.Config) *notifyOptions {
+	o := &notifyOptions{}
+	registerSMTPFlags(fs, cfg)
+	fs.Func("to", "alert recipients, comma-separated (env "+config.EnvAlertRecipients+", else "+config.EnvReportRecipients+")", func(s string) error {
+		cfg.AlertRecipients = config.SplitList(s)
+		return nil
+	})
+	fs.IntVar(&cfg.Notify.DigestAfter, "digest-after", cfg.Notify.DigestAfter, "more alerts than this waiting at once make one digest mail; 0 = one mail each (env "+config.EnvAlertDigestAfter+")")
+	fs.DurationVar(&cfg.Notify.DigestWindow, "digest-window", cfg.Notify.DigestWindow, "how long alerts are gathered after the first before mailing (env "+config.EnvAlertDigestWindow+")")
+	fs.StringVar(&cfg.API.PublicURL, "api-url", cfg.API.PublicURL, "public REST API address, for links (env "+config.EnvAPIPublicURL+")")
+	fs.StringVar(&cfg.KibanaURL, "kibana-url", cfg.KibanaURL, "Kibana address, for links (env "+config.EnvKibanaURL+")")
+	fs.BoolVar(&o.dailyReport, "daily-report", true, "also send the daily report on its schedule (as `logmon report` does)")
+	o.report = registerReportFlags(fs, cfg)
+	return o
+}
+
 // runNotify mails the alerts of ssh-alerts and, unless -daily-report=false,
 // sends the daily report on its schedule.
 func runNotify(ctx context.Context, args []string) error {
@@ -62,21 +86,11 @@ func runNotify(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("notify", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
 	cfg.RegisterCommonFlags(fs)
-	registerSMTPFlags(fs, &cfg)
-	fs.Func("to", "alert recipients, comma-separated (env "+config.EnvAlertRecipients+", else "+config.EnvReportRecipients+")", func(s string) error {
-		cfg.AlertRecipients = config.SplitList(s)
-		return nil
-	})
-	fs.IntVar(&cfg.Notify.DigestAfter, "digest-after", cfg.Notify.DigestAfter, "more alerts than this waiting at once make one digest mail; 0 = one mail each (env "+config.EnvAlertDigestAfter+")")
-	fs.DurationVar(&cfg.Notify.DigestWindow, "digest-window", cfg.Notify.DigestWindow, "how long alerts are gathered after the first before mailing (env "+config.EnvAlertDigestWindow+")")
-	fs.StringVar(&cfg.API.PublicURL, "api-url", cfg.API.PublicURL, "public REST API address, for links (env "+config.EnvAPIPublicURL+")")
-	fs.StringVar(&cfg.KibanaURL, "kibana-url", cfg.KibanaURL, "Kibana address, for links (env "+config.EnvKibanaURL+")")
 	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of the times in mails (env "+config.EnvReportTZ+")")
-	dailyReport := fs.Bool("daily-report", true, "also send the daily report on its schedule (as `logmon report` does)")
-	reportOpts := registerReportFlags(fs, &cfg)
-	group := fs.String("group", notify.DefaultGroup, "consumer group (tests use their own)")
-	topic := fs.String("topic", topics.SSHAlerts, "alert topic")
-	ledger := fs.String("ledger", "", "file of mailed alert ids (default <data-dir>/notify/sent-alerts.log)")
+	o := registerNotifyFlags(fs, &cfg)
+	fs.StringVar(&o.group, "group", notify.DefaultGroup, "consumer group (tests use their own)")
+	fs.StringVar(&o.topic, "topic", topics.SSHAlerts, "alert topic")
+	fs.StringVar(&o.ledger, "ledger", "", "file of mailed alert ids (default <data-dir>/notify/sent-alerts.log)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,9 +98,26 @@ func runNotify(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	loc, err := cfg.ReportLocation()
+	reg := telemetry.NewRegistry()
+	comps, err := buildNotify(ctx, cfg, o, reg, log)
 	if err != nil {
 		return err
+	}
+	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
+}
+
+// buildNotify makes the alert mailer and, with dailyReport, the report's
+// schedule.
+func buildNotify(ctx context.Context, cfg config.Config, o *notifyOptions, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+	loc, err := cfg.ReportLocation()
+	if err != nil {
+		return nil, err
+	}
+	if o.group == "" {
+		o.group = notify.DefaultGroup
+	}
+	if o.topic == "" {
+		o.topic = topics.SSHAlerts
 	}
 	list := cfg.AlertRecipients
 	if len(list) == 0 {
@@ -94,43 +125,33 @@ func runNotify(ctx context.Context, args []string) error {
 	}
 	to, err := recipients(list, config.EnvAlertRecipients, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if *ledger == "" {
-		*ledger = filepath.Join(cfg.DataDir, "notify", "sent-alerts.log")
+	if o.ledger == "" {
+		o.ledger = filepath.Join(cfg.DataDir, "notify", "sent-alerts.log")
 	}
 	sender, err := mail.New(cfg.SMTP, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: *topic, Partitions: 3}}, log); err != nil {
-		return err
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.topic, Partitions: 3}}, log); err != nil {
+		return nil, err
 	}
-	reg := telemetry.NewRegistry()
-	n, err := notify.New(notify.Config{Kafka: cfg.Kafka, Topic: *topic, Group: *group, To: to,
-		DigestAfter: cfg.Notify.DigestAfter, DigestWindow: cfg.Notify.DigestWindow, LedgerPath: *ledger,
+	n, err := notify.New(notify.Config{Kafka: cfg.Kafka, Topic: o.topic, Group: o.group, To: to,
+		DigestAfter: cfg.Notify.DigestAfter, DigestWindow: cfg.Notify.DigestWindow, LedgerPath: o.ledger,
 		Links: notify.Links{API: cfg.API.PublicURL, Kibana: cfg.KibanaURL}, Loc: loc}, sender, notify.NewMetrics(reg), log)
 	if err != nil {
-		return err
-	}
-	var run *report.Runner
-	if *dailyReport {
-		if run, err = newReportRunner(cfg, reportOpts, log); err != nil {
-			return fmt.Errorf("daily report (-daily-report=false to run without it): %w", err)
-		}
-		run.Metrics = report.NewMetrics(reg)
+		return nil, err
 	}
 	log.Info("smtp", "server", sender)
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, gctx := errgroup.WithContext(rctx)
-	g.Go(func() error { defer cancel(); return n.Run(gctx) })
-	if run != nil {
-		g.Go(func() error { defer cancel(); return run.Run(gctx) })
+	comps := []component{{name: "notify", run: n.Run}}
+	if o.dailyReport {
+		run, err := newReportRunner(cfg, o.report, log)
+		if err != nil {
+			return nil, fmt.Errorf("daily report (-daily-report=false to run without it): %w", err)
+		}
+		run.Metrics = report.NewMetrics(reg)
+		comps = append(comps, component{name: "daily report", run: run.Run})
 	}
-	g.Go(func() error { return telemetry.Serve(gctx, cfg.MetricsAddr, reg, func() error { return nil }, log) })
-	if err := g.Wait(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	return nil
+	return comps, nil
 }

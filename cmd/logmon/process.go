@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/processors/daily"
@@ -18,6 +18,18 @@ import (
 	"github.com/log-monitor/log_monitor/topics"
 	"github.com/log-monitor/log_monitor/views"
 )
+
+// processOptions are `logmon process`'s own flags.
+type processOptions struct {
+	group, input, alerts, metricsTopic string
+	untilDone                          bool
+}
+
+// registerProcessFlags adds the processing settings (also `logmon all`'s).
+func registerProcessFlags(fs *flag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of metric_date (env "+config.EnvReportTZ+")")
+	fs.StringVar(&cfg.RulesFile, "rules", cfg.RulesFile, "detection rules file, YAML or JSON (env "+config.EnvRulesFile+"; default DESIGN's thresholds)")
+}
 
 // runProcess runs the tracker group (per-IP, per-user and per-day state,
 // alerts) and the metrics-daily emitter over its view.
@@ -29,13 +41,13 @@ func runProcess(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("process", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
 	cfg.RegisterCommonFlags(fs)
-	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of metric_date (env "+config.EnvReportTZ+")")
-	fs.StringVar(&cfg.RulesFile, "rules", cfg.RulesFile, "detection rules file, YAML or JSON (env "+config.EnvRulesFile+"; default DESIGN's thresholds)")
-	group := fs.String("group", tracker.DefaultGroup, "goka group (tests and benchmarks use their own)")
-	input := fs.String("input", "", "input topic (default ssh-log)")
-	alerts := fs.String("alerts", "", "alert topic (default ssh-alerts)")
-	metricsTopic := fs.String("metrics-topic", "", "metrics-daily topic (default metrics-daily)")
-	untilDone := fs.Bool("until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
+	registerProcessFlags(fs, &cfg)
+	o := &processOptions{}
+	fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group (tests and benchmarks use their own)")
+	fs.StringVar(&o.input, "input", "", "input topic (default ssh-log)")
+	fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
+	fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
+	fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -51,53 +63,64 @@ func runProcess(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	loc, err := cfg.ReportLocation()
+	reg := telemetry.NewRegistry()
+	comps, err := buildProcess(ctx, cfg, o, reg, log)
 	if err != nil {
 		return err
+	}
+	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
+}
+
+// buildProcess makes the tracker group, the day view and the metrics-daily
+// emitter (and, with untilDone, the watcher that ends them when caught up).
+func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+	loc, err := cfg.ReportLocation()
+	if err != nil {
+		return nil, err
 	}
 	rules := detect.DefaultRules()
 	if cfg.RulesFile != "" {
 		if rules, err = detect.LoadRules(cfg.RulesFile); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	reg := telemetry.NewRegistry()
 	tr := tracker.New(tracker.Config{
-		Kafka: cfg.Kafka, Group: *group, Input: *input, Alerts: *alerts, Rules: rules, ReportLoc: loc,
-		StorageDir: filepath.Join(cfg.DataDir, "process", *group),
+		Kafka: cfg.Kafka, Group: o.group, Input: o.input, Alerts: o.alerts, Rules: rules, ReportLoc: loc,
+		StorageDir: filepath.Join(cfg.DataDir, "process", o.group),
 	}, tracker.NewMetrics(reg), log)
 	tr.RegisterLag(reg)
 	// The view reads the group's table: create every topic first.
 	if err := tr.EnsureTopics(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	if *metricsTopic != "" {
-		if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: *metricsTopic, Partitions: 1, Compacted: true}}, log); err != nil {
-			return err
+	if o.metricsTopic != "" {
+		if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.metricsTopic, Partitions: 1, Compacted: true}}, log); err != nil {
+			return nil, err
 		}
 	}
-	view, err := views.NewDayView(cfg.Kafka, *group, log)
+	view, err := views.NewDayView(cfg.Kafka, o.group, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	em, err := daily.New(daily.Config{Kafka: cfg.Kafka, Topic: *metricsTopic, Loc: loc,
+	em, err := daily.New(daily.Config{Kafka: cfg.Kafka, Topic: o.metricsTopic, Loc: loc,
 		Busy: func() bool { return tr.Busy(ctx) }}, view, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return tr.Run(gctx) })
-	g.Go(func() error { return view.Run(gctx) })
-	g.Go(func() error { return em.Run(gctx) })
-	if *untilDone {
-		g.Go(func() error {
-			if err := tr.WaitCaughtUp(gctx); err != nil {
-				return nil
-			}
-			if err := view.WaitReady(gctx); err != nil {
+	viewReady := func() error {
+		if !view.Ready() {
+			return errors.New("day view recovering")
+		}
+		return nil
+	}
+	comps := []component{
+		{name: "tracker", run: func(ctx context.Context) error { return tr.Run(ctx) }},
+		{name: "day view", run: view.Run, ready: viewReady},
+		{name: "metrics-daily", run: em.Run},
+	}
+	if o.untilDone {
+		comps = append(comps, component{name: "until caught up", run: func(ctx context.Context) error {
+			if tr.WaitCaughtUp(ctx) != nil || view.WaitReady(ctx) != nil {
 				return nil
 			}
 			time.Sleep(2 * time.Second) // the view follows the table topic
@@ -105,20 +128,8 @@ func runProcess(ctx context.Context, args []string) error {
 				return err
 			}
 			log.Info("caught up: every input processed, day documents sent", "days", len(em.Documents()))
-			cancel()
-			return nil
-		})
+			return nil // ends the others
+		}})
 	}
-	g.Go(func() error {
-		return telemetry.Serve(gctx, cfg.MetricsAddr, reg, func() error {
-			if !view.Ready() {
-				return errors.New("view recovering")
-			}
-			return nil
-		}, log)
-	})
-	if err := g.Wait(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("process: %w", err)
-	}
-	return nil
+	return comps, nil
 }

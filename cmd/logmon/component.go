@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/log-monitor/log_monitor/telemetry"
+)
+
+// component is one long-running part of log_monitor: a subcommand runs
+// one or a few, `logmon all` runs them all in one process.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+	// ready reports why the component cannot serve yet (nil: ready, or no
+	// notion of readiness); /healthz answers 503 while any is not ready.
+	ready func() error
+}
+
+// serve runs the components and /metrics + /healthz on addr until ctx ends
+// or one of them stops (with an error, or done as in a one-shot replay):
+// then the others are stopped too.
+func serve(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger, comps ...component) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range comps {
+		g.Go(func() error {
+			defer cancel()
+			if err := c.run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		return telemetry.Serve(gctx, addr, reg, func() error {
+			var errs []error
+			for _, c := range comps {
+				if c.ready == nil {
+					continue
+				}
+				if err := c.ready(); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
+				}
+			}
+			return errors.Join(errs...)
+		}, log)
+	})
+	return g.Wait()
+}
