@@ -21,7 +21,10 @@ import (
 // loopback receives the events in that order. A partition that has had no
 // input for idleAfter holds nobody back (caught up, or its input is late),
 // and no event waits longer than maxPaceWait (a line with a bogus future
-// time must not stall its partition).
+// time must not stall its partition). A partition whose event time is
+// within liveLag of the wall clock is following live logs, not catching
+// up: it holds nobody back either, so live alerts never wait (live
+// partitions are in step by the clock already).
 type pacer struct {
 	slack     int64 // seconds a partition may run ahead (0: a strict merge)
 	idleAfter time.Duration
@@ -33,7 +36,10 @@ type pacer struct {
 	now      func() time.Time
 }
 
-const maxPaceWait = time.Second
+const (
+	maxPaceWait = time.Second
+	liveLag     = 30 // seconds
+)
 
 func newPacer(slack, idleAfter time.Duration) *pacer {
 	p := &pacer{slack: int64(slack / time.Second), idleAfter: idleAfter,
@@ -102,7 +108,7 @@ func (p *pacer) slowestOther(part int32) (int64, bool) {
 	var slowest int64
 	found := false
 	for q, t := range p.progress {
-		if q == part || now.Sub(p.seen[q]) > p.idleAfter {
+		if q == part || now.Sub(p.seen[q]) > p.idleAfter || t >= now.Unix()-liveLag {
 			continue
 		}
 		if !found || t < slowest {

@@ -61,3 +61,28 @@ func TestPacerIgnoresIdlePartition(t *testing.T) {
 		t.Errorf("waited %v for an idle partition, want about its idle time (200 ms)", d)
 	}
 }
+
+// Partitions following live logs (event time near the wall clock) never
+// wait for each other: live alerts keep their latency.
+func TestPacerLiveDoesNotWait(t *testing.T) {
+	p := newPacer(0, time.Second)
+	p.assign([]int32{0, 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go p.run(ctx)
+	now := time.Now().Unix()
+	p.route(ctx, 1, now-5, func() {}) // partition 1 active, a little behind
+	start := time.Now()
+	p.route(ctx, 0, now, func() {})
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("a live event waited %v", d)
+	}
+	// The same distance in a replay (a month ago) is a wait.
+	p.assign([]int32{0, 1})
+	p.route(ctx, 1, now-30*86400, func() {})
+	start = time.Now()
+	p.route(ctx, 0, now-30*86400+5, func() {})
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("a replayed event ahead of an active partition waited only %v", d)
+	}
+}
