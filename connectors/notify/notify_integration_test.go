@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,46 +19,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/notify"
-	"github.com/log-monitor/log_monitor/connectors/tail"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
-	"github.com/log-monitor/log_monitor/topics"
+	"github.com/log-monitor/log_monitor/testkit/pipeline"
 )
 
-var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-
-var seoul = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
-// background runs f until stop (or the test's end) and reports its error.
-func background(t *testing.T, what string, f func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: %v", what, err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
+var logger = pipeline.Logger
 
 // attackLines writes n failed logins of user from ip, one every step from
 // start (syslog lines like the replica's, host LabSZ).
@@ -71,72 +39,16 @@ func attackLines(b *strings.Builder, ip, user string, start time.Time, n int, st
 	}
 }
 
-type pipeline struct {
-	k                    config.Kafka
-	input, alerts, group string
-	dir                  string
-}
-
-func newPipeline(t *testing.T, prefix string) *pipeline {
-	t.Helper()
-	k := testkit.Kafka(t)
-	p := &pipeline{k: k, dir: t.TempDir(), group: testkit.UniqueName(prefix)}
-	p.input, p.alerts = p.group+"-ssh-log", p.group+"-alerts"
-	specs := []topics.Spec{{Name: p.input, Partitions: 3}, {Name: p.alerts, Partitions: 3}}
-	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, logger); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// publish sends the lines through the real ingest pipeline (parser, IP
-// partitioning, idempotent producer) to the run's ssh-log topic.
-func (p *pipeline) publish(t *testing.T, name, lines string) {
-	t.Helper()
-	file := filepath.Join(p.dir, name)
-	if err := os.WriteFile(file, []byte(lines), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	in, err := ingest.New(ingest.Config{Kafka: p.k, Topic: p.input, Year: 2015, Loc: seoul, Once: true,
-		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(p.dir, name+".registry"), FromStart: true}}, nil, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Run(testkit.Context(t, 2*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// startTracker runs the real processor group on the run's topics.
-func (p *pipeline) startTracker(t *testing.T) {
-	t.Helper()
-	tr := tracker.New(tracker.Config{Kafka: p.k, Group: p.group, Input: p.input, Alerts: p.alerts,
-		Rules: detect.DefaultRules(), ReportLoc: seoul, StorageDir: filepath.Join(p.dir, "storage")}, nil, logger)
-	if err := tr.EnsureTopics(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	background(t, "tracker", func(ctx context.Context) error { return tr.Run(ctx) })
-}
-
-func (p *pipeline) readAlerts(t *testing.T) map[string]detect.Alert {
-	t.Helper()
-	out := map[string]detect.Alert{}
-	for _, m := range testkit.ReadAll(t, p.k, p.alerts) {
-		var a detect.Alert
-		if err := json.Unmarshal(m.Value, &a); err != nil {
-			t.Fatal(err)
-		}
-		out[a.ID] = a
-	}
-	return out
-}
-
-// waitAlerts polls the alert topic until it holds n distinct alerts.
-func (p *pipeline) waitAlerts(t *testing.T, n int, d time.Duration) map[string]detect.Alert {
+// waitAlerts polls the run's alert topic until it holds n distinct alerts
+// (by id) or d passes.
+func waitAlerts(t *testing.T, p *pipeline.Run, n int, d time.Duration) map[string]detect.Alert {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		got := p.readAlerts(t)
+		got := map[string]detect.Alert{}
+		for _, a := range p.ReadAlerts(t) {
+			got[a.ID] = a
+		}
 		if len(got) >= n || time.Now().After(deadline) {
 			return got
 		}
@@ -156,16 +68,16 @@ func recipients(t *testing.T) (to []string, addrs []string) {
 	return to, []string{a, b}
 }
 
-func newNotifier(t *testing.T, p *pipeline, smtp config.SMTP, group string, to []string, digestAfter int, window time.Duration, ledger string, m *notify.Metrics) *notify.Notifier {
+func newNotifier(t *testing.T, p *pipeline.Run, smtp config.SMTP, group string, to []string, digestAfter int, window time.Duration, ledger string, m *notify.Metrics) *notify.Notifier {
 	t.Helper()
 	s, err := mail.New(smtp, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := notify.New(notify.Config{Kafka: p.k, Topic: p.alerts, Group: group, To: to,
+	n, err := notify.New(notify.Config{Kafka: p.K, Topic: p.Alerts, Group: group, To: to,
 		DigestAfter: digestAfter, DigestWindow: window, LedgerPath: ledger,
 		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second,
-		Links: notify.Links{API: "http://api.example.test", Kibana: "http://kibana.example.test:5601"}, Loc: seoul}, s, m, logger)
+		Links: notify.Links{API: "http://api.example.test", Kibana: "http://kibana.example.test:5601"}, Loc: p.Loc}, s, m, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,19 +89,19 @@ func newNotifier(t *testing.T, p *pipeline, smtp config.SMTP, group string, to [
 // mail per alert (recipients, subject, facts, links) for a lone attacker,
 // and one digest when eight IPs attack at once.
 func TestAttackMailsAndDigest(t *testing.T) {
-	p := newPipeline(t, "it-notify-attack")
-	p.startTracker(t)
+	p := pipeline.New(t, "it-notify-attack")
+	p.StartTracker(t)
 	to, addrs := recipients(t)
 	m := notify.NewMetrics(nil)
-	n := newNotifier(t, p, testkit.SMTP(t), p.group+"-notify", to, 5, 4*time.Second, filepath.Join(p.dir, "ledger"), m)
-	background(t, "notify", n.Run)
+	n := newNotifier(t, p, testkit.SMTP(t), p.Group+"-notify", to, 5, 4*time.Second, filepath.Join(p.Dir, "ledger"), m)
+	pipeline.Background(t, "notify", n.Run)
 
 	// Phase 1: one attacker, 10 failed logins in 90 s: one brute_force alert.
-	start := time.Date(2015, 12, 10, 9, 0, 0, 0, seoul)
+	start := time.Date(2015, 12, 10, 9, 0, 0, 0, p.Loc)
 	var b strings.Builder
 	attackLines(&b, "203.0.113.7", "alice", start, 10, 10*time.Second)
-	p.publish(t, "phase1.log", b.String())
-	alerts := p.waitAlerts(t, 1, 90*time.Second)
+	p.PublishLines(t, "phase1.log", b.String())
+	alerts := waitAlerts(t, p, 1, 90*time.Second)
 	if len(alerts) != 1 {
 		t.Fatalf("phase 1: %d alerts on the topic, want 1: %v", len(alerts), alerts)
 	}
@@ -244,8 +156,8 @@ func TestAttackMailsAndDigest(t *testing.T) {
 		ips = append(ips, ip)
 		attackLines(&b, ip, fmt.Sprintf("bob%d", i), start2.Add(time.Duration(i)*time.Second), 10, 5*time.Second)
 	}
-	p.publish(t, "phase2.log", b.String())
-	alerts = p.waitAlerts(t, 9, 90*time.Second)
+	p.PublishLines(t, "phase2.log", b.String())
+	alerts = waitAlerts(t, p, 9, 90*time.Second)
 	if len(alerts) != 9 {
 		t.Fatalf("phase 2: %d alerts on the topic, want 9", len(alerts))
 	}
@@ -331,10 +243,10 @@ func syntheticAlerts(prefix string, n int) []detect.Alert {
 func TestSMTPDownThenUp(t *testing.T) {
 	st := testkit.Stack(t)
 	smtp := testkit.SMTP(t)
-	p := newPipeline(t, "it-notify-down")
+	p := pipeline.New(t, "it-notify-down")
 	to, addrs := recipients(t)
-	ledger := filepath.Join(p.dir, "ledger")
-	group := p.group + "-notify"
+	ledger := filepath.Join(p.Dir, "ledger")
+	group := p.Group + "-notify"
 	ctx := testkit.Context(t, 5*time.Minute)
 
 	t.Cleanup(func() { // whatever happens, leave Mailpit running
@@ -349,19 +261,19 @@ func TestSMTPDownThenUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	alerts := syntheticAlerts(testkit.UniqueName("down"), 12)
-	produceAlerts(t, p.k, p.alerts, alerts[:6])
+	produceAlerts(t, p.K, p.Alerts, alerts[:6])
 
 	m1 := notify.NewMetrics(nil)
-	stop1 := background(t, "notify 1", newNotifier(t, p, smtp, group, to, 0, 500*time.Millisecond, ledger, m1).Run)
+	stop1 := pipeline.Background(t, "notify 1", newNotifier(t, p, smtp, group, to, 0, 500*time.Millisecond, ledger, m1).Run)
 	waitFor(t, "send failures while SMTP is down", 30*time.Second, func() bool { return testutil.ToFloat64(m1.Failures) >= 3 })
 	if got := testutil.ToFloat64(m1.Pending); got != 6 {
 		t.Errorf("pending = %v while SMTP is down, want 6", got)
 	}
 	stop1() // a restart while the server is down: nothing was confirmed
 
-	produceAlerts(t, p.k, p.alerts, alerts[6:])
+	produceAlerts(t, p.K, p.Alerts, alerts[6:])
 	m2 := notify.NewMetrics(nil)
-	stop2 := background(t, "notify 2", newNotifier(t, p, smtp, group, to, 0, 500*time.Millisecond, ledger, m2).Run)
+	stop2 := pipeline.Background(t, "notify 2", newNotifier(t, p, smtp, group, to, 0, 500*time.Millisecond, ledger, m2).Run)
 	waitFor(t, "send failures after the restart", 30*time.Second, func() bool { return testutil.ToFloat64(m2.Failures) >= 2 })
 	downFor := time.Now()
 	if err := st.StartMailpit(); err != nil {
@@ -380,9 +292,9 @@ func TestSMTPDownThenUp(t *testing.T) {
 
 	// The processors re-emit three alerts; a third instance starts on the
 	// same group and ledger.
-	produceAlerts(t, p.k, p.alerts, alerts[3:6])
+	produceAlerts(t, p.K, p.Alerts, alerts[3:6])
 	m3 := notify.NewMetrics(nil)
-	stop3 := background(t, "notify 3", newNotifier(t, p, smtp, group, to, 0, 500*time.Millisecond, ledger, m3).Run)
+	stop3 := pipeline.Background(t, "notify 3", newNotifier(t, p, smtp, group, to, 0, 500*time.Millisecond, ledger, m3).Run)
 	waitFor(t, "re-emitted alerts seen", 30*time.Second, func() bool {
 		return testutil.ToFloat64(m3.Skipped.WithLabelValues("duplicate")) >= 3
 	})
@@ -429,13 +341,13 @@ func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 // mailed twice.
 func TestKilledMailerResendsAtMostInFlight(t *testing.T) {
 	smtp := testkit.SMTP(t)
-	p := newPipeline(t, "it-notify-kill")
+	p := pipeline.New(t, "it-notify-kill")
 	bin := testkit.BuildLogmon(t)
 	to := testkit.UniqueName("kill") + "@example.test"
 	alerts := syntheticAlerts(testkit.UniqueName("kill"), 400)
-	produceAlerts(t, p.k, p.alerts, alerts)
+	produceAlerts(t, p.K, p.Alerts, alerts)
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "notify", "-topic", p.alerts, "-group", p.group+"-notify", "-data-dir", p.dir,
+		cmd := exec.Command(bin, "notify", "-topic", p.Alerts, "-group", p.Group+"-notify", "-data-dir", p.Dir,
 			"-to", to, "-daily-report=false", "-digest-after", "0", "-digest-window", "10ms", "-metrics-addr", "", "-log-level", "warn",
 			"-smtp-host", smtp.Host, "-smtp-port", fmt.Sprint(smtp.Port))
 		cmd.Stderr = os.Stderr

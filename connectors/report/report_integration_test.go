@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,59 +18,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/report"
-	"github.com/log-monitor/log_monitor/connectors/tail"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
-	"github.com/log-monitor/log_monitor/topics"
-	"github.com/log-monitor/log_monitor/views"
+	"github.com/log-monitor/log_monitor/testkit/pipeline"
 )
 
-var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+var logger = pipeline.Logger
 
-func background(t *testing.T, what string, f func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: %v", what, err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-type topicsOf struct {
-	k                             config.Kafka
-	group, input, alerts, metrics string
-}
-
-func newTopics(t *testing.T, prefix string) topicsOf {
-	t.Helper()
-	k := testkit.Kafka(t)
-	g := testkit.UniqueName(prefix)
-	r := topicsOf{k: k, group: g, input: g + "-ssh-log", alerts: g + "-alerts", metrics: g + "-metrics"}
-	specs := []topics.Spec{{Name: r.input, Partitions: 3}, {Name: r.alerts, Partitions: 3}, {Name: r.metrics, Partitions: 1, Compacted: true}}
-	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, logger); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-func (r topicsOf) source() report.KafkaSource {
-	return report.KafkaSource{Kafka: r.k, MetricsTopic: r.metrics, AlertsTopic: r.alerts}
+// source reads the run's metrics-daily and alert topics.
+func source(r *pipeline.Run) report.KafkaSource {
+	return report.KafkaSource{Kafka: r.K, MetricsTopic: r.Metrics, AlertsTopic: r.Alerts}
 }
 
 func sender(t *testing.T, smtp config.SMTP) *mail.Sender {
@@ -131,62 +91,33 @@ func replicaSlice(t *testing.T, dir string) (string, int64) {
 // equals the day's alerts on the alert topic.
 func TestReplicaDayReport(t *testing.T) {
 	smtp := testkit.SMTP(t)
-	r := newTopics(t, "it-report-replica")
-	dir := t.TempDir()
-	file, dec11 := replicaSlice(t, dir)
+	r := pipeline.New(t, "it-report-replica")
+	file, dec11 := replicaSlice(t, r.Dir)
 
-	in, err := ingest.New(ingest.Config{Kafka: r.k, Topic: r.input, Year: 2015, Loc: seoul, Once: true,
-		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(dir, "registry.json"), FromStart: true}}, nil, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Run(testkit.Context(t, 3*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	tr := tracker.New(tracker.Config{Kafka: r.k, Group: r.group, Input: r.input, Alerts: r.alerts,
-		Rules: detect.DefaultRules(), ReportLoc: seoul, StorageDir: filepath.Join(dir, "storage")}, nil, logger)
-	if err := tr.EnsureTopics(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	background(t, "tracker", func(ctx context.Context) error { return tr.Run(ctx) })
-	view, err := views.NewTracker(r.k, r.group, filepath.Join(dir, "view"), logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	background(t, "view", view.Run)
-	em, err := daily.New(daily.Config{Kafka: r.k, Topic: r.metrics, Loc: seoul, Every: time.Second, Idle: 3 * time.Second,
-		Busy: func() bool { return tr.Busy(context.Background()) }}, view, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := view.WaitReady(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	src := r.source()
+	r.Publish(t, file)
+	r.StartTracker(t)
+	src := source(r)
 	day := "2015-12-11"
 
-	// Before the day is final the report refuses to build.
-	deadline := time.Now().Add(4 * time.Minute)
-	var doc tracker.DailyMetrics
-	for {
-		if err := em.Tick(); err != nil {
-			t.Fatal(err)
+	final := func(docs map[string]tracker.DailyMetrics) bool {
+		return docs[day].Final && docs["2015-12-10"].Final
+	}
+	docs := r.Settle(t, 4*time.Minute, func(docs map[string]tracker.DailyMetrics) bool {
+		if final(docs) {
+			return true
 		}
-		d, ok := em.Documents()[day]
-		if ok && d.Final && em.Documents()["2015-12-10"].Final {
-			break
-		}
-		if ok && !d.Final {
+		// Before the day is final the report refuses to build.
+		if d, ok := docs[day]; ok && !d.Final {
 			if _, err := report.BuildDay(context.Background(), src, day, seoul, time.Now()); !errors.Is(err, report.ErrNotFinal) && !errors.Is(err, report.ErrNoMetrics) {
 				t.Errorf("report of a day still filling: err %v, want ErrNotFinal", err)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no final metrics-daily for %s: %+v", day, em.Documents())
-		}
-		time.Sleep(time.Second)
+		return false
+	})
+	if !final(docs) {
+		t.Fatalf("no final metrics-daily for %s: %+v", day, docs)
 	}
-	doc, err = src.Daily(context.Background(), day)
+	doc, err := src.Daily(context.Background(), day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,11 +135,7 @@ func TestReplicaDayReport(t *testing.T) {
 	// The alert summary equals the alert topic's alerts of that day.
 	var dayAlerts []detect.Alert
 	byRule := map[string]int{}
-	for _, m := range testkit.ReadAll(t, r.k, r.alerts) {
-		var a detect.Alert
-		if err := json.Unmarshal(m.Value, &a); err != nil {
-			t.Fatal(err)
-		}
+	for _, a := range r.ReadAlerts(t) {
 		if a.LastEventTime.In(seoul).Format(time.DateOnly) == day {
 			dayAlerts = append(dayAlerts, a)
 			byRule[a.Rule]++
@@ -277,11 +204,11 @@ func checkReport(t *testing.T, what, html, text string, doc tracker.DailyMetrics
 // failure with the error to the recipients.
 func TestMissingMetricsRetryThenFailureMail(t *testing.T) {
 	smtp := testkit.SMTP(t)
-	r := newTopics(t, "it-report-missing")
+	r := pipeline.New(t, "it-report-missing")
 	to := testkit.UniqueName("failure") + "@example.test"
 	sched, _ := report.ParseSchedule("0 9 * * *", seoul)
 	run, err := report.NewRunner(report.Config{Schedule: sched, RetryDelay: 1500 * time.Millisecond, To: []string{to},
-		StatePath: filepath.Join(t.TempDir(), "state.json")}, r.source(), sender(t, smtp), nil, logger)
+		StatePath: filepath.Join(t.TempDir(), "state.json")}, source(r), sender(t, smtp), nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +230,7 @@ func TestMissingMetricsRetryThenFailureMail(t *testing.T) {
 	}
 	m := got[0]
 	if m.Subject != "[logmon] SSH daily report 2015-12-12 FAILED" || !strings.Contains(m.Text, "no metrics-daily document for 2015-12-12") ||
-		!strings.Contains(m.Text, r.metrics) || !strings.Contains(m.Text, "after 2 attempts") || !strings.Contains(m.HTML, "no metrics-daily document") {
+		!strings.Contains(m.Text, r.Metrics) || !strings.Contains(m.Text, "after 2 attempts") || !strings.Contains(m.HTML, "no metrics-daily document") {
 		t.Errorf("failure mail: %q\n%s", m.Subject, m.Text)
 	}
 
@@ -311,7 +238,7 @@ func TestMissingMetricsRetryThenFailureMail(t *testing.T) {
 	// the report and no failure mail goes out.
 	to2 := testkit.UniqueName("late") + "@example.test"
 	run2, err := report.NewRunner(report.Config{Schedule: sched, RetryDelay: 3 * time.Second, To: []string{to2},
-		StatePath: filepath.Join(t.TempDir(), "state.json")}, r.source(), sender(t, smtp), nil, logger)
+		StatePath: filepath.Join(t.TempDir(), "state.json")}, source(r), sender(t, smtp), nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,15 +263,15 @@ func finalDoc(day string) tracker.DailyMetrics {
 	return d
 }
 
-func produceDoc(t *testing.T, r topicsOf, d tracker.DailyMetrics) {
-	prod, err := sarama.NewSyncProducer(r.k.Brokers, kafkaconfig.Sarama("report-test"))
+func produceDoc(t *testing.T, r *pipeline.Run, d tracker.DailyMetrics) {
+	prod, err := sarama.NewSyncProducer(r.K.Brokers, kafkaconfig.Sarama("report-test"))
 	if err != nil {
 		t.Error(err)
 		return
 	}
 	defer prod.Close()
 	b, _ := json.Marshal(d)
-	if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: r.metrics, Key: sarama.StringEncoder(d.MetricDate), Value: sarama.ByteEncoder(b)}); err != nil {
+	if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: r.Metrics, Key: sarama.StringEncoder(d.MetricDate), Value: sarama.ByteEncoder(b)}); err != nil {
 		t.Error(err)
 	}
 }
@@ -416,7 +343,7 @@ func (c *fakeClock) waitSleeping(t *testing.T) {
 // runner that stays up across 09:00 the next day sends that day's once.
 func TestScheduleFiresOnceAcrossRestart(t *testing.T) {
 	smtp := testkit.SMTP(t)
-	r := newTopics(t, "it-report-schedule")
+	r := pipeline.New(t, "it-report-schedule")
 	produceDoc(t, r, finalDoc("2015-12-10"))
 	produceDoc(t, r, finalDoc("2015-12-11"))
 	to := testkit.UniqueName("sched") + "@example.test"
@@ -431,11 +358,11 @@ func TestScheduleFiresOnceAcrossRestart(t *testing.T) {
 	}
 	start := func(clock *fakeClock) (stop func()) {
 		run, err := report.NewRunner(report.Config{Schedule: sched, RetryDelay: time.Minute, To: []string{to}, StatePath: state},
-			r.source(), sender(t, smtp), clock, logger)
+			source(r), sender(t, smtp), clock, logger)
 		if err != nil {
 			t.Fatal(err)
 		}
-		stop = background(t, "runner", run.Run)
+		stop = pipeline.Background(t, "runner", run.Run)
 		clock.waitSleeping(t)
 		return stop
 	}

@@ -108,7 +108,7 @@ func TestReplicaExactDailyMetricsAndScenarios(t *testing.T) {
 	t.Logf("replica processed and settled in %v", time.Since(start).Round(time.Second))
 	compareDays(t, docs, want)
 
-	alerts := readAlerts(t, r)
+	alerts := r.ReadAlerts(t)
 	checkScenarios(t, alerts, r.Loc)
 	compareAlertedKeys(t, alerts, events)
 }
@@ -160,18 +160,6 @@ func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []sshlog.Eve
 // overFivePercent reports more than 5% of the reference keys missing.
 func overFivePercent(missing, total int) bool { return missing*20 > total }
 
-func readAlerts(t *testing.T, r *run) []detect.Alert {
-	t.Helper()
-	var out []detect.Alert
-	for _, m := range testkit.ReadAll(t, r.K, r.Alerts) {
-		var a detect.Alert
-		if err := json.Unmarshal(m.Value, &a); err != nil {
-			t.Fatalf("alert %s: %v", m.Value, err)
-		}
-		out = append(out, a)
-	}
-	return out
-}
 
 // checkScenarios finds each labelled scenario's alert: rule, key and time.
 func checkScenarios(t *testing.T, alerts []detect.Alert, loc *time.Location) {
@@ -393,7 +381,7 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 		if extra > 0 || missing > 0 {
 			t.Errorf("%s: %d alert ids not in the uninterrupted run, %d of %d missing", v.Group, extra, missing, len(idsU))
 		}
-		checkScenarios(t, readAlerts(t, v), v.Loc)
+		checkScenarios(t, v.ReadAlerts(t), v.Loc)
 		compareDays(t, settle(t, v, want, 3*time.Minute), want)
 	}
 }

@@ -7,6 +7,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -69,6 +70,32 @@ func (r *Run) Publish(t testing.TB, file string) {
 	if err := p.Run(testkit.Context(t, 3*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// PublishLines writes lines to the file name in Dir and publishes it as
+// Publish does.
+func (r *Run) PublishLines(t testing.TB, name, lines string) {
+	t.Helper()
+	file := filepath.Join(r.Dir, name)
+	if err := os.WriteFile(file, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Publish(t, file)
+}
+
+// ReadAlerts returns every alert on the run's alert topic so far, in
+// partition and offset order, replays included.
+func (r *Run) ReadAlerts(t testing.TB) []detect.Alert {
+	t.Helper()
+	var out []detect.Alert
+	for _, m := range testkit.ReadAll(t, r.K, r.Alerts) {
+		var a detect.Alert
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatalf("alert %s: %v", m.Value, err)
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // Tracker returns an instance of the run's group (default rules), its
