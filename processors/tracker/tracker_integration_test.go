@@ -160,7 +160,6 @@ func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []sshlog.Eve
 // overFivePercent reports more than 5% of the reference keys missing.
 func overFivePercent(missing, total int) bool { return missing*20 > total }
 
-
 // checkScenarios finds each labelled scenario's alert: rule, key and time.
 func checkScenarios(t *testing.T, alerts []detect.Alert, loc *time.Location) {
 	t.Helper()
