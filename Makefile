@@ -22,6 +22,10 @@ stack-down: build
 stack-status: build
 	$(BIN) stack status
 
+## generate: regenerate proto/ (gRPC, grpc-gateway, OpenAPI) with pinned protoc and plugins
+generate:
+	bash scripts/generate.sh
+
 bench: build
 	./benchmarks/run.sh
 

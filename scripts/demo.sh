@@ -40,6 +40,25 @@ logmon process -until-caught-up -metrics-addr "" -log-level warn
 step "alerts (ssh-alerts) and daily metrics (metrics-daily)"
 logmon show
 
+step "API: the demo's worst attacker and the last day, over REST (logmon api)"
+api_log="$demo_dir/logmon-api.log"
+logmon api -metrics-addr "" -log-level warn > "$api_log" 2>&1 &
+api_pid=$!
+trap 'kill -INT $api_pid 2>/dev/null || true' EXIT
+api="http://127.0.0.1:8080"
+for _ in $(seq 1 120); do
+  curl -fs "$api/v1/ready" > /dev/null && break
+  kill -0 $api_pid 2>/dev/null || { echo "logmon api exited; its log:"; cat "$api_log"; exit 1; }
+  sleep 0.5
+done
+attacker=$(curl -fs "$api/v1/alerts?rule=brute_force&page_size=1" | grep -o '"ip":"[^"]*"' | head -1 | cut -d'"' -f4)
+last_day=$(curl -fs "$api/v1/metrics/daily" | grep -o '"[0-9]\{4\}-[0-9-]*"' | tail -1 | tr -d '"')
+echo "GET /v1/ips/$attacker"; curl -fs "$api/v1/ips/$attacker" | head -c 1500; echo
+echo "GET /v1/metrics/daily/$last_day"; curl -fs "$api/v1/metrics/daily/$last_day" | head -c 1500; echo
+echo "GET /v1/metrics/daily/today"; curl -s "$api/v1/metrics/daily/today" | head -c 600; echo
+kill -INT $api_pid; wait $api_pid || true
+trap - EXIT
+
 step "Kafka topics"
 logmon topics -list 2>/dev/null
 
@@ -51,6 +70,8 @@ Kafka brokers:   $brokers   (topic ssh-log holds the events; key row_hash, JSON 
 Elasticsearch:   $es   (try: curl -s '$es/_cat/indices?v')
 Dry-run a log:   bin/logmon parse -summary /var/log/auth.log
 Tail your logs:  bin/logmon ingest -globs '/var/log/auth.log' -from-start   (metrics on http://127.0.0.1:9464/metrics)
+API:             bin/logmon api   then http://127.0.0.1:8080/v1/ips/<ip>, /v1/metrics/daily/today, /openapi.json; gRPC 127.0.0.1:9090
+Mail (Mailpit):  http://127.0.0.1:8025   (bin/logmon notify mails the alerts; REPORT_RECIPIENTS / ALERT_RECIPIENTS)
 Stack status:    bin/logmon stack status
 Stop the stack:  bin/logmon stack down
 MSG

@@ -130,3 +130,102 @@ func (t *Tracker) Days() ([]string, error) {
 	sort.Strings(days)
 	return days, nil
 }
+
+// Document returns day's metrics-daily document as it stands, with Final
+// set by the emitter's closing rule with its defaults (tracker.DayClose).
+// ok is false when the day has no events.
+func (t *Tracker) Document(day string, loc *time.Location, now time.Time) (tracker.DailyMetrics, bool, error) {
+	parts, err := t.DayParts()
+	if err != nil {
+		return tracker.DailyMetrics{}, false, err
+	}
+	p, ok := parts[day]
+	if !ok {
+		return tracker.DailyMetrics{}, false, nil
+	}
+	m := tracker.Merge(day, p, now)
+	m.Final = tracker.DefaultDayClose(loc).Closed(day, parts, false, now)
+	return m, true, nil
+}
+
+// TopLists are a day's top IPs by events and by failed attempts.
+type TopLists struct {
+	ByEvents, ByFailures []tracker.IPCount
+	// Complete: the lists are the day's exact top n, from every IP's own
+	// counts of the day. Otherwise some IP no longer keeps that day (an IP
+	// keeps tracker.KeepDays days) and the lists are the metrics' exact top
+	// tracker.TopN.
+	Complete bool
+}
+
+// TopIPs returns day's n IPs with the most events and with the most failed
+// attempts, ties by IP ascending; ok is false when the day has no events.
+func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
+	parts, err := t.DayParts()
+	if err != nil {
+		return TopLists{}, false, err
+	}
+	p, ok := parts[day]
+	if !ok {
+		return TopLists{}, false, nil
+	}
+	m := tracker.Merge(day, p, time.Time{})
+	if n <= tracker.TopN {
+		// The metrics' own lists are exact up to TopN: no scan.
+		return TopLists{ByEvents: cut(m.TopIPList, n), ByFailures: cut(m.TopBruteList, n), Complete: true}, true, nil
+	}
+	// Longer lists come from every IP's own counts of the day: a scan of
+	// the table (a few hundred ms on the replica's IPs).
+	it, err := t.view.Iterator()
+	if err != nil {
+		return TopLists{}, false, fmt.Errorf("view iterate: %w", err)
+	}
+	defer it.Release()
+	var events, failures []tracker.IPCount
+	for it.Next() {
+		if strings.HasPrefix(it.Key(), "d|") || strings.HasPrefix(it.Key(), "u|") {
+			continue
+		}
+		v, err := it.Value()
+		if err != nil {
+			return TopLists{}, false, fmt.Errorf("view ip %s: %w", it.Key(), err)
+		}
+		r, ok := v.(*tracker.IPRecord)
+		if !ok {
+			continue
+		}
+		for _, d := range r.Days {
+			if d.Day == day && d.Events > 0 {
+				events = append(events, tracker.IPCount{IP: it.Key(), Cnt: d.Events})
+				if d.Failed > 0 {
+					failures = append(failures, tracker.IPCount{IP: it.Key(), Cnt: d.Failed})
+				}
+			}
+		}
+	}
+	if int64(len(events)) != m.UniqueIPs {
+		return TopLists{ByEvents: cut(m.TopIPList, n), ByFailures: cut(m.TopBruteList, n)}, true, nil
+	}
+	return TopLists{ByEvents: top(events, n), ByFailures: top(failures, n), Complete: true}, true, nil
+}
+
+// top sorts l by count descending, IP ascending, and keeps n.
+func top(l []tracker.IPCount, n int) []tracker.IPCount {
+	sort.Slice(l, func(i, j int) bool {
+		if l[i].Cnt != l[j].Cnt {
+			return l[i].Cnt > l[j].Cnt
+		}
+		return l[i].IP < l[j].IP
+	})
+	return cut(l, n)
+}
+
+func cut(l []tracker.IPCount, n int) []tracker.IPCount {
+	if len(l) > n {
+		l = l[:n]
+	}
+	if l == nil {
+		l = []tracker.IPCount{}
+	}
+	return l
+}

@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"show":    {"print the alerts by rule and the metrics-daily documents", runShow},
 	"notify":  {"mail the alerts of ssh-alerts to the on-call people (digest when many)", runNotify},
 	"report":  {"the daily report mail: on its schedule, or -date YYYY-MM-DD [-send] [-out file.html]", runReport},
+	"api":     {"gRPC + REST API over the views: IP status, daily metrics, alerts, alert stream", runAPI},
 }
 
 func main() {

@@ -4,10 +4,10 @@
 // topic (key metric_date) while the day fills, at most once per interval and
 // only when it changed, and a final document when the day closes.
 //
-// A day closes when every partition's event time has passed the day's end
-// plus a grace period, or, for the last days of a replay and for live days
-// with no more traffic, when the wall clock is past that point, the
-// processors have no input left and the day has not changed for Idle.
+// A day closes by tracker.DayClose: every partition's event time past the
+// day's end plus a grace period, or, for the last days of a replay and for
+// live days with no more traffic, the wall clock past that point, no input
+// left and no change for Idle.
 package daily
 
 import (
@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -58,8 +59,10 @@ type Emitter struct {
 	src  Source
 	log  *slog.Logger
 	prod sarama.SyncProducer
-	sent map[string]tracker.DailyMetrics
 	now  func() time.Time
+
+	mu   sync.Mutex // Tick runs on its timer and on demand (-until-caught-up)
+	sent map[string]tracker.DailyMetrics
 }
 
 // New connects the emitter's producer.
@@ -70,17 +73,18 @@ func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	if cfg.Every == 0 {
 		cfg.Every = 5 * time.Second
 	}
+	def := tracker.DefaultDayClose(cfg.Loc)
 	if cfg.Grace == 0 {
-		cfg.Grace = 10 * time.Minute
+		cfg.Grace = def.Grace
 	}
 	if cfg.Idle == 0 {
-		cfg.Idle = 30 * time.Second
+		cfg.Idle = def.Idle
 	}
 	if cfg.Loc == nil {
 		cfg.Loc = time.UTC
 	}
 	if cfg.Partitions == 0 {
-		cfg.Partitions = 3
+		cfg.Partitions = def.Partitions
 	}
 	prod, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-daily"))
 	if err != nil {
@@ -111,12 +115,14 @@ func (e *Emitter) Run(ctx context.Context) error {
 
 // Tick sends every day whose document changed since it was last sent.
 func (e *Emitter) Tick() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	parts, err := e.src.DayParts()
 	if err != nil {
 		return err
 	}
 	now := e.now()
-	latest := latestPerPartition(parts)
+	rule := tracker.DayClose{Grace: e.cfg.Grace, Idle: e.cfg.Idle, Partitions: e.cfg.Partitions, Loc: e.cfg.Loc}
 	busy := e.cfg.Busy != nil && e.cfg.Busy()
 	days := make([]string, 0, len(parts))
 	for d := range parts {
@@ -125,7 +131,7 @@ func (e *Emitter) Tick() error {
 	sort.Strings(days)
 	for _, day := range days {
 		doc := tracker.Merge(day, parts[day], now)
-		doc.Final = e.closed(day, parts[day], latest, busy, now)
+		doc.Final = rule.Closed(day, parts, busy, now)
 		prev, ok := e.sent[day]
 		if ok && same(prev, doc) {
 			continue
@@ -143,6 +149,8 @@ func (e *Emitter) Tick() error {
 
 // Documents returns the last document sent per day.
 func (e *Emitter) Documents() map[string]tracker.DailyMetrics {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	out := make(map[string]tracker.DailyMetrics, len(e.sent))
 	for k, v := range e.sent {
 		out[k] = v
@@ -160,44 +168,6 @@ func (e *Emitter) send(doc tracker.DailyMetrics) error {
 		return fmt.Errorf("metrics-daily %s: %w", doc.MetricDate, err)
 	}
 	return nil
-}
-
-// closed applies the closing rule to day.
-func (e *Emitter) closed(day string, parts []*tracker.DayState, latest map[int32]int64, busy bool, now time.Time) bool {
-	start, err := time.ParseInLocation("2006-01-02", day, e.cfg.Loc)
-	if err != nil {
-		return false
-	}
-	closeAt := start.AddDate(0, 0, 1).Add(e.cfg.Grace)
-	byEventTime := len(latest) >= e.cfg.Partitions
-	for _, t := range latest {
-		if t < closeAt.Unix() {
-			byEventTime = false
-		}
-	}
-	if byEventTime {
-		return true
-	}
-	var updated int64
-	for _, p := range parts {
-		if p.Updated > updated {
-			updated = p.Updated
-		}
-	}
-	return !busy && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= e.cfg.Idle
-}
-
-// latestPerPartition is each partition's latest event time (from its day keys).
-func latestPerPartition(parts map[string][]*tracker.DayState) map[int32]int64 {
-	latest := map[int32]int64{}
-	for _, ps := range parts {
-		for _, p := range ps {
-			if p.MaxTime > latest[p.Partition] {
-				latest[p.Partition] = p.MaxTime
-			}
-		}
-	}
-	return latest
 }
 
 // same compares documents without their creation time.

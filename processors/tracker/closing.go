@@ -1,0 +1,59 @@
+package tracker
+
+import "time"
+
+// DayClose is the rule that makes a day's metrics-daily document final.
+// The emitter (processors/daily) applies it when it sends documents and the
+// API (views) when it answers for a day, so both say the same.
+//
+// A day closes when every partition's event time (of the IP deltas, see
+// DayState.MaxTime) has passed the day's end plus Grace, or, for the last
+// days of a replay and for live days with no more traffic, when the wall
+// clock is past that point, the processors have no input left and the day
+// has not changed for Idle.
+type DayClose struct {
+	Grace time.Duration
+	Idle  time.Duration
+	// Partitions of ssh-log: a day closes by event time only once every
+	// one of them has passed it.
+	Partitions int
+	Loc        *time.Location
+}
+
+// DefaultDayClose is the rule with its defaults: 10 minutes of grace, 30 s
+// idle, ssh-log's 3 partitions, days in loc.
+func DefaultDayClose(loc *time.Location) DayClose {
+	return DayClose{Grace: 10 * time.Minute, Idle: 30 * time.Second, Partitions: 3, Loc: loc}
+}
+
+// Closed reports whether day is closed, given every day's per-partition
+// aggregates (all) and whether the processors still have input (busy).
+func (c DayClose) Closed(day string, all map[string][]*DayState, busy bool, now time.Time) bool {
+	start, err := time.ParseInLocation("2006-01-02", day, c.Loc)
+	if err != nil {
+		return false
+	}
+	closeAt := start.AddDate(0, 0, 1).Add(c.Grace)
+	latest := map[int32]int64{}
+	for _, ps := range all {
+		for _, s := range ps {
+			if s.MaxTime > latest[s.Partition] {
+				latest[s.Partition] = s.MaxTime
+			}
+		}
+	}
+	byEventTime := len(latest) >= c.Partitions
+	for _, t := range latest {
+		if t < closeAt.Unix() {
+			byEventTime = false
+		}
+	}
+	if byEventTime {
+		return true
+	}
+	var updated int64
+	for _, s := range all[day] {
+		updated = max(updated, s.Updated)
+	}
+	return !busy && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= c.Idle
+}
