@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,17 +10,6 @@ import (
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
-// freeAddr returns a loopback address with a port nobody listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestLogmonAPICommand runs `logmon api` as its own process: it becomes
 // ready, serves REST, the OpenAPI document, /metrics and /healthz, and stops
 // cleanly (exit 0) on SIGINT while an alert stream is open.
@@ -29,7 +17,7 @@ func TestLogmonAPICommand(t *testing.T) {
 	f := newFixture(t, "it-api-cmd")
 	f.producer(t).send(t, testAlert(1, attacker))
 	bin := testkit.BuildLogmon(t)
-	grpcAddr, httpAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	grpcAddr, httpAddr, metricsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	cmd := exec.Command(bin, "api", "-group", f.group, "-alerts", f.alerts, "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
 		"-metrics-addr", metricsAddr, "-data-dir", f.dir, "-log-level", "warn")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
+	"log/slog"
 	"path/filepath"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
@@ -15,6 +15,12 @@ import (
 	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/views"
 )
+
+// apiOptions are `logmon api`'s own flags.
+type apiOptions struct {
+	group, alerts string
+	maxAlerts     int
+}
 
 // runAPI serves the gRPC + REST API over the tracker view and the alert
 // view until ctx ends.
@@ -26,10 +32,12 @@ func runAPI(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("api", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
 	cfg.RegisterCommonFlags(fs)
+	registerProcessFlags(fs, &cfg)
 	registerAPIFlags(fs, &cfg)
-	group := fs.String("group", tracker.DefaultGroup, "goka group whose table the API reads (tests and benchmarks use their own)")
-	alerts := fs.String("alerts", "", "alert topic (default ssh-alerts)")
-	maxAlerts := fs.Int("max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
+	o := &apiOptions{}
+	fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group whose table the API reads (tests and benchmarks use their own)")
+	fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
+	fs.IntVar(&o.maxAlerts, "max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,36 +45,12 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	// The views read the group's table and the alert topic: make sure they exist.
-	if err := tracker.New(tracker.Config{Kafka: cfg.Kafka, Group: *group, Alerts: *alerts}, nil, log).EnsureTopics(ctx); err != nil {
-		return err
-	}
-	tv, err := views.NewTracker(cfg.Kafka, *group, filepath.Join(cfg.DataDir, "api", *group+"-view"), log)
-	if err != nil {
-		return err
-	}
-	av := views.NewAlerts(views.AlertsConfig{Kafka: cfg.Kafka, Topic: *alerts, MaxAlerts: *maxAlerts}, log)
 	reg := telemetry.NewRegistry()
-	srv, err := api.New(cfg, tv, av, reg, log)
+	comps, err := buildAPI(ctx, cfg, o, reg, log)
 	if err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return tv.Run(gctx) })
-	g.Go(func() error { return av.Run(gctx) })
-	g.Go(func() error { return srv.Run(gctx) })
-	g.Go(func() error {
-		return telemetry.Serve(gctx, cfg.MetricsAddr, reg, func() error {
-			if !tv.Ready() || !av.Ready() {
-				return errors.New("views recovering")
-			}
-			return nil
-		}, log)
-	})
-	if err := g.Wait(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("api: %w", err)
-	}
-	return nil
+	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
 }
 
 // registerAPIFlags adds the API's flags. The token has none: a flag would
@@ -77,6 +61,40 @@ func registerAPIFlags(fs *flag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.API.TLSCert, "tls-cert", cfg.API.TLSCert, "PEM certificate: serve gRPC and REST over TLS (env "+config.EnvAPITLSCert+")")
 	fs.StringVar(&cfg.API.TLSKey, "tls-key", cfg.API.TLSKey, "PEM key of -tls-cert (env "+config.EnvAPITLSKey+")")
 	fs.Float64Var(&cfg.API.RateLimit, "rate-limit", cfg.API.RateLimit, "requests per second per client, 0 = no limit (env "+config.EnvAPIRateLimit+")")
-	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of metric_date and \"today\" (env "+config.EnvReportTZ+")")
-	fs.StringVar(&cfg.RulesFile, "rules", cfg.RulesFile, "detection rules file, for the windows and verdicts of IP status (env "+config.EnvRulesFile+")")
+}
+
+// buildAPI makes the tracker view, the recent-alerts view and the server.
+func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+	if o.group == "" {
+		o.group = tracker.DefaultGroup
+	}
+	if o.maxAlerts == 0 {
+		o.maxAlerts = views.DefaultMaxAlerts
+	}
+	// The views read the group's table and the alert topic: make sure they exist.
+	if err := tracker.New(tracker.Config{Kafka: cfg.Kafka, Group: o.group, Alerts: o.alerts}, nil, log).EnsureTopics(ctx); err != nil {
+		return nil, err
+	}
+	tv, err := views.NewTracker(cfg.Kafka, o.group, filepath.Join(cfg.DataDir, "api", o.group+"-view"), log)
+	if err != nil {
+		return nil, err
+	}
+	av := views.NewAlerts(views.AlertsConfig{Kafka: cfg.Kafka, Topic: o.alerts, MaxAlerts: o.maxAlerts}, log)
+	srv, err := api.New(cfg, tv, av, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	ready := func(v interface{ Ready() bool }, what string) func() error {
+		return func() error {
+			if !v.Ready() {
+				return errors.New(what + " recovering")
+			}
+			return nil
+		}
+	}
+	return []component{
+		{name: "tracker view", run: tv.Run, ready: ready(tv, "tracker view")},
+		{name: "alerts view", run: av.Run, ready: ready(av, "alerts view")},
+		{name: "api", run: srv.Run},
+	}, nil
 }

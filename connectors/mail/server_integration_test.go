@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,16 +57,6 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // ownMailpit starts a Mailpit of the test's own with extra flags and returns
 // its SMTP port and API address.
 func ownMailpit(t *testing.T, extra ...string) (int, string) {
@@ -74,7 +65,7 @@ func ownMailpit(t *testing.T, extra ...string) (int, string) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("mailpit binary: %v (the stack builds it at `logmon stack up`)", err)
 	}
-	smtpPort, httpPort := freePort(t), freePort(t)
+	smtpPort, httpPort := port(testkit.FreeAddr(t)), port(testkit.FreeAddr(t))
 	args := append([]string{"--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--smtp-disable-rdns", "--disable-version-check", "--quiet"}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -230,4 +221,11 @@ func TestTLSModesAndAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// port is the port of a host:port address.
+func port(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }

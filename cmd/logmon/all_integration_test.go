@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/log-monitor/log_monitor/testkit"
+)
+
+// TestLogmonAll runs `logmon all` as its own process on the real Kafka and
+// Mailpit: a brute-force attack written to a tailed file is ingested,
+// processed, answered by the API and mailed; SIGINT stops every part and
+// the process exits 0.
+func TestLogmonAll(t *testing.T) {
+	k := testkit.Kafka(t)
+	smtp := testkit.SMTP(t)
+	bin := testkit.BuildLogmon(t)
+	dir := t.TempDir()
+	to := testkit.UniqueName("oncall") + "@example.test"
+	ip := fmt.Sprintf("203.0.113.%d", 1+time.Now().UnixNano()%250)
+
+	// Twelve failures in the last minutes, in UTC, as a live server writes them.
+	var b strings.Builder
+	start := time.Now().UTC().Add(-3 * time.Minute).Truncate(time.Second)
+	for i := range 12 {
+		fmt.Fprintf(&b, "%s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n",
+			start.Add(time.Duration(i)*5*time.Second).Format(time.Stamp), 4000+i, ip, 50000+i)
+	}
+	logFile := filepath.Join(dir, "auth.log")
+	if err := os.WriteFile(logFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	httpAddr := testkit.FreeAddr(t)
+	cmd := exec.Command(bin, "all",
+		"-brokers", strings.Join(k.Brokers, ","), "-name-prefix", testkit.UniqueName("it-all")+"-",
+		"-globs", logFile, "-from-start", "-source-tz", "UTC", "-report-tz", "UTC",
+		"-data-dir", filepath.Join(dir, "data"), "-metrics-addr", testkit.FreeAddr(t), "-log-level", "warn",
+		"-http-addr", httpAddr, "-grpc-addr", testkit.FreeAddr(t),
+		"-smtp-host", smtp.Host, "-smtp-port", strconv.Itoa(smtp.Port), "-to", to,
+		"-digest-window", "500ms", "-daily-report=false")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	// The API knows the attacker and its brute_force alert.
+	deadline := time.Now().Add(2 * time.Minute)
+	var status struct {
+		IP           string `json:"ip"`
+		ActiveAlerts []struct {
+			Rule string `json:"rule"`
+		} `json:"active_alerts"`
+	}
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("logmon all exited by itself: %v", err)
+		default:
+		}
+		resp, err := http.Get("http://" + httpAddr + "/v1/ips/" + ip)
+		if err == nil {
+			if resp.StatusCode == http.StatusOK {
+				err = json.NewDecoder(resp.Body).Decode(&status)
+			}
+			resp.Body.Close()
+			if err == nil && len(status.ActiveAlerts) > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert for %s in the API after 2 minutes (last %+v)", ip, status)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if status.IP != ip || status.ActiveAlerts[0].Rule == "" {
+		t.Errorf("IP status %+v", status)
+	}
+	rules := map[string]bool{}
+	for _, a := range status.ActiveAlerts {
+		rules[a.Rule] = true
+	}
+	if !rules["brute_force"] || !rules["root_attempts"] {
+		t.Errorf("active alerts %v, want brute_force and root_attempts", rules)
+	}
+
+	// ... and the on-call address got mail about it.
+	mails := testkit.WaitMails(t, to, 1, time.Minute)
+	found := false
+	for _, m := range mails {
+		if strings.Contains(m.Subject, ip) || strings.Contains(m.Text, ip) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no mail about %s among %d mails to %s", ip, len(mails), to)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("logmon all after SIGINT: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("logmon all did not stop within 30 s of SIGINT")
+	}
+}
