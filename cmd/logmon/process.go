@@ -23,6 +23,7 @@ import (
 type processOptions struct {
 	group, input, alerts, metricsTopic string
 	untilDone                          bool
+	noPace                             bool
 }
 
 // registerProcessFlags adds the processing settings (also `logmon all`'s).
@@ -47,6 +48,7 @@ func runProcess(ctx context.Context, args []string) error {
 	fs.StringVar(&o.input, "input", "", "input topic (default ssh-log)")
 	fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
 	fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
+	fs.BoolVar(&o.noPace, "no-pace", false, "do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
 	fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (benchmarks)")
 	if err := fs.Parse(args); err != nil {
@@ -86,7 +88,7 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 	}
 	tr := tracker.New(tracker.Config{
 		Kafka: cfg.Kafka, Group: o.group, Input: o.input, Alerts: o.alerts, Rules: rules, ReportLoc: loc,
-		StorageDir: filepath.Join(cfg.DataDir, "process", o.group),
+		StorageDir: filepath.Join(cfg.DataDir, "process", o.group), NoPace: o.noPace,
 	}, tracker.NewMetrics(reg), log)
 	tr.RegisterLag(reg)
 	// The view reads the group's table: create every topic first.

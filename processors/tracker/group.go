@@ -59,6 +59,10 @@ type Config struct {
 	StorageDir string
 	// OnAssign, if set, is told the partitions of every rebalance.
 	OnAssign func(goka.Assignment)
+	// NoPace turns off the event-time merge of the input partitions
+	// (pace.go): replays go faster, but distributed_attack may miss
+	// attacks while partitions drift apart.
+	NoPace bool
 }
 
 func (c *Config) defaults() {
@@ -148,7 +152,9 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 		goka.WithPartitionChannelSize(4096),
 		goka.WithLogger(gokaLogger{t.log}),
 	)
-	t.pace = newPacer(0, time.Second)
+	if !t.cfg.NoPace {
+		t.pace = newPacer(0, time.Second)
+	}
 	onAssign := t.cfg.OnAssign
 	opts = append(opts, goka.WithRebalanceCallback(func(a goka.Assignment) {
 		parts := make([]int32, 0, len(a))

@@ -51,6 +51,9 @@ func newPacer(slack, idleAfter time.Duration) *pacer {
 // assign starts over with the partitions this instance now processes: each
 // holds the others back until it routes its first event or goes idle.
 func (p *pacer) assign(parts []int32) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.progress, p.seen = map[int32]int64{}, map[int32]time.Time{}
@@ -63,6 +66,9 @@ func (p *pacer) assign(parts []int32) {
 // run wakes the waiters regularly, so that a partition going idle releases
 // them, until ctx ends.
 func (p *pacer) run(ctx context.Context) {
+	if p == nil {
+		return
+	}
 	tick := time.NewTicker(p.idleAfter / 4)
 	defer tick.Stop()
 	for {
