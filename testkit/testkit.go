@@ -205,3 +205,33 @@ func FreeAddr(t testing.TB) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// DeleteTopicsAtEnd deletes, when the test ends and passed, every topic
+// whose name starts with prefix (a test's unique name): the local stack
+// then does not fill its disk with the replicas of earlier runs. A failed
+// test keeps its topics for a look.
+func DeleteTopicsAtEnd(t testing.TB, k config.Kafka, prefix string) {
+	t.Cleanup(func() {
+		if t.Failed() || prefix == "" {
+			return
+		}
+		admin, err := sarama.NewClusterAdmin(k.Brokers, kafkaconfig.Sarama("logmon-test-cleanup"))
+		if err != nil {
+			t.Logf("topics of %s left: %v", prefix, err)
+			return
+		}
+		defer admin.Close()
+		all, err := admin.ListTopics()
+		if err != nil {
+			t.Logf("topics of %s left: %v", prefix, err)
+			return
+		}
+		for name := range all {
+			if strings.HasPrefix(name, prefix) {
+				if err := admin.DeleteTopic(name); err != nil {
+					t.Logf("topic %s left: %v", name, err)
+				}
+			}
+		}
+	})
+}

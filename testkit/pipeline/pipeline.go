@@ -55,6 +55,7 @@ func New(t testing.TB, prefix string) *Run {
 	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, Logger); err != nil {
 		t.Fatal(err)
 	}
+	testkit.DeleteTopicsAtEnd(t, k, r.Group)
 	return r
 }
 
