@@ -29,5 +29,8 @@ generate:
 bench: build
 	./benchmarks/run.sh
 
+bench-index: build
+	./benchmarks/index.sh
+
 clean:
 	rm -rf bin

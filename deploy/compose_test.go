@@ -31,7 +31,7 @@ import (
 // cmd/logmon does not have yet (they are being written). The command check
 // skips a service whose subcommand is listed here instead of failing; remove
 // each name as its subcommand lands in cmd/logmon's commands map.
-var pendingCommands = []string{"index"}
+var pendingCommands = []string{}
 
 // wantLogmonServices are the compose services that run the logmon image, and
 // the subcommand each runs.

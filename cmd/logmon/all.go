@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/notify"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/telemetry"
@@ -15,7 +16,7 @@ import (
 )
 
 // allParts are the parts `logmon all` runs, in start order.
-var allParts = []string{"ingest", "process", "api", "notify"}
+var allParts = []string{"ingest", "process", "index", "api", "notify"}
 
 // runAll runs every long-running part of log_monitor in one process, for
 // small installations: one binary, one /metrics, one data directory.
@@ -29,10 +30,11 @@ func runAll(ctx context.Context, args []string) error {
 	cfg.RegisterCommonFlags(fs)
 	ingestOpts := registerIngestFlags(fs, &cfg)
 	registerProcessFlags(fs, &cfg)
+	registerIndexFlags(fs, &cfg)
 	registerAPIFlags(fs, &cfg)
 	notifyOpts := registerNotifyFlags(fs, &cfg)
 	skip := fs.String("skip", "", "parts to leave out, comma-separated: "+strings.Join(allParts, ", "))
-	prefix := fs.String("name-prefix", "", "prefix of every topic and consumer group name (tests; default the contract's names)")
+	prefix := fs.String("name-prefix", "", "prefix of every topic and consumer group name, and suffix of the index names (tests; default the contract's names)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +67,12 @@ func runAll(ctx context.Context, args []string) error {
 		"process": func() ([]component, error) {
 			return buildProcess(ctx, cfg, &processOptions{group: group, input: name(topics.SSHLog),
 				alerts: name(topics.SSHAlerts), metricsTopic: name(topics.MetricsDaily)}, reg, log)
+		},
+		"index": func() ([]component, error) {
+			c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(topics.SSHLog),
+				AlertsTopic: name(topics.SSHAlerts), MetricsTopic: name(topics.MetricsDaily), DLQTopic: name(topics.SSHLogDLQ),
+				IndexSuffix: strings.TrimSuffix(*prefix, "-")}, reg, log)
+			return []component{c}, err
 		},
 		"api": func() ([]component, error) {
 			return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(topics.SSHAlerts)}, reg, log)

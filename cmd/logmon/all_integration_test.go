@@ -16,12 +16,13 @@ import (
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
-// TestLogmonAll runs `logmon all` as its own process on the real Kafka and
-// Mailpit: a brute-force attack written to a tailed file is ingested,
-// processed, answered by the API and mailed; SIGINT stops every part and
-// the process exits 0.
+// TestLogmonAll runs `logmon all` as its own process on the real Kafka,
+// Elasticsearch and Mailpit: a brute-force attack written to a tailed file
+// is ingested, processed, indexed, answered by the API and mailed; SIGINT
+// stops every part and the process exits 0.
 func TestLogmonAll(t *testing.T) {
 	k := testkit.Kafka(t)
+	es := testkit.Elastic(t)
 	smtp := testkit.SMTP(t)
 	bin := testkit.BuildLogmon(t)
 	dir := t.TempDir()
@@ -41,8 +42,10 @@ func TestLogmonAll(t *testing.T) {
 	}
 
 	httpAddr := testkit.FreeAddr(t)
+	name := testkit.UniqueName("it-all")
+	testkit.DeleteTopicsAtEnd(t, k, name)
 	cmd := exec.Command(bin, "all",
-		"-brokers", strings.Join(k.Brokers, ","), "-name-prefix", testkit.UniqueName("it-all")+"-",
+		"-brokers", strings.Join(k.Brokers, ","), "-es-urls", strings.Join(es.URLs, ","), "-name-prefix", name+"-",
 		"-globs", logFile, "-from-start", "-source-tz", "UTC", "-report-tz", "UTC",
 		"-data-dir", filepath.Join(dir, "data"), "-metrics-addr", testkit.FreeAddr(t), "-log-level", "warn",
 		"-http-addr", httpAddr, "-grpc-addr", testkit.FreeAddr(t),
@@ -107,6 +110,31 @@ func TestLogmonAll(t *testing.T) {
 	if !found {
 		t.Errorf("no mail about %s among %d mails to %s", ip, len(mails), to)
 	}
+
+	// ... and Elasticsearch holds its twelve events.
+	index := "ssh-log-" + name
+	var count struct {
+		Count int `json:"count"`
+	}
+	for deadline := time.Now().Add(time.Minute); count.Count != 12; time.Sleep(500 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("index %s: %d documents of %s, want 12", index, count.Count, ip)
+		}
+		resp, err := http.Get(es.URLs[0] + "/" + index + "/_count?q=ip:%22" + ip + "%22")
+		if err != nil {
+			continue
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&count)
+		resp.Body.Close()
+	}
+	t.Cleanup(func() {
+		for _, n := range []string{"ssh-log-", "ssh-alerts-", "metrics-daily-"} {
+			req, _ := http.NewRequest(http.MethodDelete, es.URLs[0]+"/"+n+name, nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

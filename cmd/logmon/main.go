@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"notify":  {"mail the alerts of ssh-alerts to the on-call people (digest when many)", runNotify},
 	"report":  {"the daily report mail: on its schedule, or -date YYYY-MM-DD [-send] [-out file.html]", runReport},
 	"api":     {"gRPC + REST API over the views: IP status, daily metrics, alerts, alert stream", runAPI},
+	"index":   {"Elasticsearch sink: ssh-log, ssh-alerts, metrics-daily into their indices", runIndex},
 	"all":     {"every long-running part in one process (small installations): ingest, process, index, api, notify", runAll},
 }
 

@@ -46,5 +46,5 @@ func runSetup(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("index templates ready", "elasticsearch", cfg.Elastic.URLs)
-	return nil
+	return importKibana(ctx, cfg.KibanaURL, log)
 }

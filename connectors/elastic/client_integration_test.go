@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -195,5 +198,73 @@ func TestTemplatesApply(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 400 {
 		t.Fatalf("a host name in the ip field was accepted (%s)", res.Status())
+	}
+}
+
+// TestDailyIndicesAndRetention creates daily indices behind an alias with
+// EnsureIndex (twice: idempotent), then EnforceRetention deletes exactly the
+// expired ones and leaves indices of other names alone.
+func TestDailyIndicesAndRetention(t *testing.T) {
+	ec := testkit.Elastic(t)
+	ctx := testkit.Context(t, 2*time.Minute)
+	es, err := elastic.NewClient(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := elastic.EnsureTemplates(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	l, err := elastic.NewLayout(elastic.LayoutDaily, testkit.UniqueName("it-ret"), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alias := l.Alias(elastic.IndexSSHLog)
+	now := time.Now().UTC()
+	days := []time.Time{now.AddDate(0, 0, -30), now.AddDate(0, 0, -9), now.AddDate(0, 0, -3), now}
+	other := alias + "-keep"
+	t.Cleanup(func() {
+		names, _ := elastic.ListIndices(context.Background(), es, alias+"*")
+		for _, n := range names {
+			if res, err := es.Indices.Delete([]string{n}); err == nil {
+				res.Body.Close()
+			}
+		}
+	})
+	for _, d := range days {
+		for i := 0; i < 2; i++ {
+			if err := elastic.EnsureIndex(ctx, es, l.Index(elastic.IndexSSHLog, d), alias); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	res, err := es.Indices.Create(other)
+	if err != nil || res.IsError() {
+		t.Fatalf("create %s: %v %v", other, err, res)
+	}
+	res.Body.Close()
+	res, err = es.Index(l.Index(elastic.IndexSSHLog, now), strings.NewReader(`{"ip":"10.1.2.3","row_hash":"x"}`), es.Index.WithRefresh("true"))
+	if err != nil || res.IsError() {
+		t.Fatalf("index: %v %v", err, res)
+	}
+	res.Body.Close()
+	if n := search(t, es, alias, `{"query":{"term":{"ip":"10.0.0.0/8"}}}`); n != 1 {
+		t.Fatalf("search through the alias found %d, want 1 (ip mapping from the template)", n)
+	}
+	deleted, err := elastic.EnforceRetention(ctx, es, l, []string{elastic.IndexSSHLog}, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{l.Index(elastic.IndexSSHLog, days[0]), l.Index(elastic.IndexSSHLog, days[1])}
+	sort.Strings(deleted)
+	sort.Strings(want)
+	if strings.Join(deleted, ",") != strings.Join(want, ",") {
+		t.Fatalf("retention deleted %v, want %v", deleted, want)
+	}
+	left, err := elastic.ListIndices(ctx, es, alias+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 3 {
+		t.Fatalf("left %v, want two recent daily indices and %s", left, other)
 	}
 }

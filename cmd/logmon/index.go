@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/esindex"
+	"github.com/log-monitor/log_monitor/kibana"
+	"github.com/log-monitor/log_monitor/telemetry"
+)
+
+// registerIndexFlags adds the index layout flags (also `logmon all`'s).
+func registerIndexFlags(fs *flag.FlagSet, cfg *config.Config) {
+	cfg.RegisterElasticFlags(fs)
+	fs.StringVar(&cfg.Elastic.IndexLayout, "index-layout", cfg.Elastic.IndexLayout, "single (one index per name), daily or monthly (time-based indices behind the names as aliases) (env "+config.EnvElasticIndexLayout+")")
+	fs.IntVar(&cfg.Elastic.RetentionDays, "retention-days", cfg.Elastic.RetentionDays, "delete time-based indices older than this many days, 0 = keep (env "+config.EnvElasticRetentionDays+")")
+}
+
+// runIndex runs the Elasticsearch sink: ssh-log, ssh-alerts and
+// metrics-daily into their indices, offsets committed after Elasticsearch
+// acknowledged.
+func runIndex(ctx context.Context, args []string) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("index", flag.ExitOnError)
+	cfg.RegisterKafkaFlags(fs)
+	cfg.RegisterCommonFlags(fs)
+	registerIndexFlags(fs, &cfg)
+	var sc esindex.Config
+	fs.StringVar(&sc.Group, "group", esindex.DefaultGroup, "Kafka consumer group (tests and benchmarks use their own)")
+	fs.StringVar(&sc.EventsTopic, "events-topic", "", "events topic (default ssh-log)")
+	fs.StringVar(&sc.AlertsTopic, "alerts-topic", "", "alerts topic (default ssh-alerts)")
+	fs.StringVar(&sc.MetricsTopic, "metrics-topic", "", "metrics topic (default metrics-daily)")
+	fs.StringVar(&sc.DLQTopic, "dlq-topic", "", "dead-letter topic (default ssh-log-dlq)")
+	fs.StringVar(&sc.IndexSuffix, "index-suffix", "", "write <name>-<suffix> instead of the contract's index names (tests, benchmarks)")
+	fs.IntVar(&sc.BatchDocs, "batch-docs", 5000, "documents per bulk request at most")
+	fs.IntVar(&sc.BatchBytes, "batch-bytes", 8<<20, "bytes per bulk request at most")
+	fs.DurationVar(&sc.FlushInterval, "flush-interval", 0, "send a partial batch after this long (default 500ms)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	reg := telemetry.NewRegistry()
+	c, err := buildIndex(cfg, sc, reg, log)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg.MetricsAddr, reg, log, c)
+}
+
+// buildIndex makes the Elasticsearch sink.
+func buildIndex(cfg config.Config, sc esindex.Config, reg prometheus.Registerer, log *slog.Logger) (component, error) {
+	sc.Kafka, sc.Elastic = cfg.Kafka, cfg.Elastic
+	sink, err := esindex.New(sc, esindex.NewMetrics(reg), log)
+	if err != nil {
+		return component{}, fmt.Errorf("index: %w", err)
+	}
+	return component{name: "index", run: sink.Run, ready: func() error {
+		if !sink.Ready() {
+			return errors.New("not consuming yet")
+		}
+		return nil
+	}}, nil
+}
+
+// importKibana imports the saved objects (data views, dashboard) into the
+// Kibana at url; an unreachable Kibana is skipped with a log line, so the
+// setup job works where Kibana does not run (CI, this repository's stack).
+func importKibana(ctx context.Context, url string, log *slog.Logger) error {
+	if url == "" {
+		log.Info("KIBANA_URL empty: Kibana saved objects not imported")
+		return nil
+	}
+	res, err := kibana.Import(ctx, nil, url)
+	if errors.Is(err, kibana.ErrUnreachable) {
+		log.Info("Kibana unreachable: saved objects not imported; run `logmon setup` again once Kibana runs", "kibana", url, "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("Kibana saved objects imported", "kibana", url, "objects", res.SuccessCount)
+	return nil
+}

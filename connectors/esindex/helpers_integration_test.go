@@ -1,0 +1,395 @@
+package esindex_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/elastic"
+	"github.com/log-monitor/log_monitor/connectors/esindex"
+	"github.com/log-monitor/log_monitor/connectors/ingest"
+	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/topics"
+)
+
+var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// env is one test's topics, group and index suffix, so tests never share state.
+type env struct {
+	k                              config.Kafka
+	ec                             config.Elastic
+	es                             *elasticsearch.Client
+	name                           string // group, topic prefix and index suffix
+	events, alerts, metrics, dlq   string
+	dir                            string
+	loc                            *time.Location
+	layout                         string
+	registry                       int
+	sinkCfg                        esindex.Config
+	eventsAlias, alertsAlias, mAli string
+}
+
+func newEnv(t *testing.T, prefix, layout string) *env {
+	t.Helper()
+	k := testkit.Kafka(t)
+	ec := testkit.Elastic(t)
+	ec.IndexLayout = layout
+	es, err := elastic.NewClient(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := testkit.UniqueName(prefix)
+	e := &env{k: k, ec: ec, es: es, name: name, dir: t.TempDir(), loc: loc, layout: layout,
+		events: name + "-ssh-log", alerts: name + "-alerts", metrics: name + "-metrics", dlq: name + "-dlq"}
+	e.sinkCfg = esindex.Config{Kafka: k, Elastic: ec, Group: name + "-index", EventsTopic: e.events, AlertsTopic: e.alerts,
+		MetricsTopic: e.metrics, DLQTopic: e.dlq, IndexSuffix: name}
+	e.eventsAlias = elastic.IndexSSHLog + "-" + name
+	e.alertsAlias = elastic.IndexSSHAlerts + "-" + name
+	e.mAli = elastic.IndexMetricsDaily + "-" + name
+	specs := []topics.Spec{{Name: e.events, Partitions: 3}, {Name: e.alerts, Partitions: 3},
+		{Name: e.metrics, Partitions: 1, Compacted: true}, {Name: e.dlq, Partitions: 1}}
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, logger); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.cleanup(t) })
+	return e
+}
+
+// cleanup deletes the test's indices (by exact name: wildcard deletes are
+// refused by default) and every topic named after the test.
+func (e *env) cleanup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, alias := range []string{e.eventsAlias, e.alertsAlias, e.mAli} {
+		names, err := elastic.ListIndices(ctx, e.es, alias+"*")
+		if err != nil {
+			t.Logf("cleanup: %v", err)
+			continue
+		}
+		for _, n := range names {
+			if res, err := e.es.Indices.Delete([]string{n}, e.es.Indices.Delete.WithContext(ctx)); err == nil {
+				res.Body.Close()
+			}
+		}
+	}
+	admin, err := sarama.NewClusterAdmin(e.k.Brokers, kafkaconfig.Sarama("it-index-cleanup"))
+	if err != nil {
+		return
+	}
+	defer admin.Close()
+	all, err := admin.ListTopics()
+	if err != nil {
+		return
+	}
+	for tp := range all { // the sink's topics, the tracker's table and loopback
+		if strings.HasPrefix(tp, e.name+"-") {
+			_ = admin.DeleteTopic(tp)
+		}
+	}
+}
+
+// publish sends file to the events topic with the real ingest pipeline.
+func (e *env) publish(t *testing.T, file string) {
+	t.Helper()
+	e.registry++
+	p, err := ingest.New(ingest.Config{Kafka: e.k, Topic: e.events, Year: 2015, Loc: e.loc, Once: true,
+		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(e.dir, fmt.Sprintf("ingest-%d.json", e.registry)), FromStart: true}}, nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(testkit.Context(t, 4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sink runs the connector in this process until the returned stop.
+func (e *env) sink(t *testing.T) (stop func()) {
+	t.Helper()
+	s, err := esindex.New(e.sinkCfg, nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return background(t, "sink", s.Run)
+}
+
+// background runs f until stop (or the test's end).
+func background(t *testing.T, what string, f func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// lines copies lines [from, to) of src into a new file and returns its path.
+func lines(t *testing.T, src, name string, from, to int) string {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dst := filepath.Join(filepath.Dir(src), name)
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReaderSize(in, 1<<20)
+	bw := bufio.NewWriterSize(out, 1<<20)
+	for i := 0; i < to; i++ {
+		line, err := br.ReadString('\n')
+		if i >= from {
+			bw.WriteString(line)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// hashes returns the row_hash of every line of path, in file order, as the
+// parser computes it for a file read from its beginning.
+func hashes(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var out []string
+	var off int64
+	for {
+		line, err := br.ReadString('\n')
+		if len(line) > 0 {
+			out = append(out, sshlog.RowHash(path, off, line))
+			off += int64(len(line))
+		}
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// count is the number of documents searchable under name, after a refresh.
+// It returns -1 when Elasticsearch does not answer.
+func (e *env) count(name string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if res, err := e.es.Indices.Refresh(e.es.Indices.Refresh.WithIndex(name), e.es.Indices.Refresh.WithContext(ctx)); err == nil {
+		res.Body.Close()
+	}
+	res, err := e.es.Count(e.es.Count.WithIndex(name), e.es.Count.WithContext(ctx))
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		return -1
+	}
+	var c struct {
+		Count int `json:"count"`
+	}
+	if json.NewDecoder(res.Body).Decode(&c) != nil {
+		return -1
+	}
+	return c.Count
+}
+
+// waitCount waits until name holds want documents; it fails on more.
+func (e *env) waitCount(t *testing.T, name string, want int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	last := -1
+	for time.Now().Before(deadline) {
+		last = e.count(name)
+		if last == want {
+			return
+		}
+		if last > want {
+			t.Fatalf("%s holds %d documents, want %d", name, last, want)
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("%s holds %d documents after %v, want %d", name, last, limit, want)
+}
+
+// waitAtLeast waits until name holds at least n documents.
+func (e *env) waitAtLeast(t *testing.T, name string, n int, limit time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if c := e.count(name); c >= n {
+			return c
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not reach %d documents in %v", name, n, limit)
+	return 0
+}
+
+// waitCommitted waits until the sink's group has committed every record.
+func (e *env) waitCommitted(t *testing.T, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var lag int64
+	var err error
+	for time.Now().Before(deadline) {
+		lag, err = topics.GroupLag(context.Background(), e.k, e.sinkCfg.Group, []string{e.events, e.alerts, e.metrics})
+		if err == nil && lag == 0 {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("group %s: lag %d after %v (%v)", e.sinkCfg.Group, lag, limit, err)
+}
+
+// search refreshes name, runs query on it and returns the raw answer.
+func (e *env) search(t *testing.T, name, query string) []byte {
+	t.Helper()
+	if res, err := e.es.Indices.Refresh(e.es.Indices.Refresh.WithIndex(name)); err == nil {
+		res.Body.Close()
+	}
+	res, err := e.es.Search(e.es.Search.WithIndex(name), e.es.Search.WithBody(strings.NewReader(query)), e.es.Search.WithTrackTotalHits(true))
+	if err != nil {
+		t.Fatalf("search %s: %v", name, err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(res.Body); err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError() {
+		t.Fatalf("search %s: %s: %s", name, res.Status(), buf.String())
+	}
+	return buf.Bytes()
+}
+
+// checkIDs fails unless every id in sample is a document of name.
+func (e *env) checkIDs(t *testing.T, name string, sample []string) {
+	t.Helper()
+	for i := 0; i < len(sample); i += 500 {
+		end := min(i+500, len(sample))
+		ids, _ := json.Marshal(sample[i:end])
+		var r struct {
+			Hits struct {
+				Total struct {
+					Value int `json:"value"`
+				} `json:"total"`
+			} `json:"hits"`
+		}
+		if err := json.Unmarshal(e.search(t, name, fmt.Sprintf(`{"size":0,"query":{"ids":{"values":%s}}}`, ids)), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Hits.Total.Value != end-i {
+			t.Fatalf("%s: %d of %d sampled ids found", name, r.Hits.Total.Value, end-i)
+		}
+	}
+}
+
+// rowHashes returns every row_hash under name with its number of documents
+// (a composite aggregation, so duplicates across time-based indices show).
+func (e *env) rowHashes(t *testing.T, name string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	after := ""
+	for {
+		q := `{"size":0,"aggs":{"h":{"composite":{"size":10000,"sources":[{"h":{"terms":{"field":"row_hash"}}}]` + after + `}}}}`
+		var r struct {
+			Aggregations struct {
+				H struct {
+					AfterKey json.RawMessage `json:"after_key"`
+					Buckets  []struct {
+						Key struct {
+							H string `json:"h"`
+						} `json:"key"`
+						DocCount int `json:"doc_count"`
+					} `json:"buckets"`
+				} `json:"h"`
+			} `json:"aggregations"`
+		}
+		if err := json.Unmarshal(e.search(t, name, q), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range r.Aggregations.H.Buckets {
+			out[b.Key.H] += b.DocCount
+		}
+		if len(r.Aggregations.H.Buckets) == 0 || len(r.Aggregations.H.AfterKey) == 0 {
+			return out
+		}
+		after = `,"after":` + string(r.Aggregations.H.AfterKey)
+	}
+}
+
+// exactly fails unless name holds each of want exactly once and nothing else.
+func (e *env) exactly(t *testing.T, name string, want []string) {
+	t.Helper()
+	got := e.rowHashes(t, name)
+	var missing, dups, extra int
+	for _, h := range want {
+		switch n := got[h]; {
+		case n == 0:
+			missing++
+		case n > 1:
+			dups++
+		}
+	}
+	wantSet := make(map[string]bool, len(want))
+	for _, h := range want {
+		wantSet[h] = true
+	}
+	for h := range got {
+		if !wantSet[h] {
+			extra++
+		}
+	}
+	if missing+dups+extra > 0 {
+		t.Fatalf("%s: %d row hashes missing, %d duplicated, %d unexpected (of %d)", name, missing, dups, extra, len(want))
+	}
+	t.Logf("%s: all %d row hashes present exactly once", name, len(want))
+}
