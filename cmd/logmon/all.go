@@ -4,14 +4,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/notify"
 	"github.com/log-monitor/log_monitor/processors/tracker"
-	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -21,78 +23,73 @@ var allParts = []string{"ingest", "process", "index", "api", "notify"}
 // runAll runs every long-running part of log_monitor in one process, for
 // small installations: one binary, one /metrics, one data directory.
 func runAll(ctx context.Context, args []string) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("all", flag.ExitOnError)
-	cfg.RegisterKafkaFlags(fs)
-	cfg.RegisterCommonFlags(fs)
-	ingestOpts := registerIngestFlags(fs, &cfg)
-	registerProcessFlags(fs, &cfg)
-	registerIndexFlags(fs, &cfg)
-	registerAPIFlags(fs, &cfg)
-	notifyOpts := registerNotifyFlags(fs, &cfg)
-	skip := fs.String("skip", "", "parts to leave out, comma-separated: "+strings.Join(allParts, ", "))
-	prefix := fs.String("name-prefix", "", "prefix of every topic and consumer group name, and suffix of the index names (tests; default the contract's names)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	skipped := config.SplitList(*skip)
-	for _, s := range skipped {
-		if !slices.Contains(allParts, s) {
-			return fmt.Errorf("all: -skip %q: not a part (%s)", s, strings.Join(allParts, ", "))
+	var (
+		ingestOpts   *ingestOptions
+		notifyOpts   *notifyOptions
+		skip, prefix string
+	)
+	return runComponents(ctx, "all", args, func(fs *flag.FlagSet, cfg *config.Config) {
+		ingestOpts = registerIngestFlags(fs, cfg)
+		registerProcessFlags(fs, cfg)
+		registerIndexFlags(fs, cfg)
+		registerAPIFlags(fs, cfg)
+		notifyOpts = registerNotifyFlags(fs, cfg)
+		fs.StringVar(&skip, "skip", "", "parts to leave out, comma-separated: "+strings.Join(allParts, ", "))
+		fs.StringVar(&prefix, "name-prefix", "", "prefix of every topic and consumer group name, and suffix of the index names (tests; default the contract's names)")
+	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+		skipped := config.SplitList(skip)
+		for _, s := range skipped {
+			if !slices.Contains(allParts, s) {
+				return nil, fmt.Errorf("all: -skip %q: not a part (%s)", s, strings.Join(allParts, ", "))
+			}
 		}
-	}
-	log := newLogger(cfg.LogLevel)
-	if !slices.Contains(skipped, "notify") && len(cfg.AlertRecipients) == 0 && len(cfg.ReportRecipients) == 0 {
-		log.Warn("no " + config.EnvAlertRecipients + " or " + config.EnvReportRecipients + ": running without notify (no alert mails, no daily report)")
-		skipped = append(skipped, "notify")
-	}
-	// Names: the contract's, or each prefixed (tests run beside others).
-	name := func(n string) string { return *prefix + n }
-	group := name(tracker.DefaultGroup)
-	ingestOpts.topic = name(topics.SSHLog)
-	notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(topics.SSHAlerts)
-	notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(topics.MetricsDaily), name(topics.SSHAlerts)
-	reg := telemetry.NewRegistry()
-	builders := map[string]func() ([]component, error){
-		"ingest": func() ([]component, error) {
-			c, err := buildIngest(cfg, ingestOpts, reg, log)
-			return []component{c}, err
-		},
-		"process": func() ([]component, error) {
-			return buildProcess(ctx, cfg, &processOptions{group: group, input: name(topics.SSHLog),
-				alerts: name(topics.SSHAlerts), metricsTopic: name(topics.MetricsDaily)}, reg, log)
-		},
-		"index": func() ([]component, error) {
-			c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(topics.SSHLog),
-				AlertsTopic: name(topics.SSHAlerts), MetricsTopic: name(topics.MetricsDaily), DLQTopic: name(topics.SSHLogDLQ),
-				IndexSuffix: strings.TrimSuffix(*prefix, "-")}, reg, log)
-			return []component{c}, err
-		},
-		"api": func() ([]component, error) {
-			return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(topics.SSHAlerts)}, reg, log)
-		},
-		"notify": func() ([]component, error) { return buildNotify(ctx, cfg, notifyOpts, reg, log) },
-	}
-	var comps []component
-	for _, part := range allParts {
-		if slices.Contains(skipped, part) {
-			continue
+		if !slices.Contains(skipped, "notify") && len(cfg.AlertRecipients) == 0 && len(cfg.ReportRecipients) == 0 {
+			log.Warn("no " + config.EnvAlertRecipients + " or " + config.EnvReportRecipients + ": running without notify (no alert mails, no daily report)")
+			skipped = append(skipped, "notify")
 		}
-		c, err := builders[part]()
-		if err != nil {
-			return fmt.Errorf("all: %s: %w", part, err)
+		// Names: the contract's, or each prefixed (tests run beside others).
+		name := func(n string) string { return prefix + n }
+		group := name(tracker.DefaultGroup)
+		ingestOpts.topic = name(topics.SSHLog)
+		notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(topics.SSHAlerts)
+		notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(topics.MetricsDaily), name(topics.SSHAlerts)
+		builders := map[string]func() ([]component, error){
+			"ingest": func() ([]component, error) {
+				c, err := buildIngest(cfg, ingestOpts, reg, log)
+				return []component{c}, err
+			},
+			"process": func() ([]component, error) {
+				return buildProcess(ctx, cfg, &processOptions{group: group, input: name(topics.SSHLog),
+					alerts: name(topics.SSHAlerts), metricsTopic: name(topics.MetricsDaily)}, reg, log)
+			},
+			"index": func() ([]component, error) {
+				c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(topics.SSHLog),
+					AlertsTopic: name(topics.SSHAlerts), MetricsTopic: name(topics.MetricsDaily), DLQTopic: name(topics.SSHLogDLQ),
+					IndexSuffix: strings.TrimSuffix(prefix, "-")}, reg, log)
+				return []component{c}, err
+			},
+			"api": func() ([]component, error) {
+				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(topics.SSHAlerts)}, reg, log)
+			},
+			"notify": func() ([]component, error) { return buildNotify(ctx, cfg, notifyOpts, reg, log) },
 		}
-		comps = append(comps, c...)
-	}
-	if len(comps) == 0 {
-		return fmt.Errorf("all: every part skipped")
-	}
-	log.Info("running", "parts", strings.Join(slices.DeleteFunc(slices.Clone(allParts), func(p string) bool { return slices.Contains(skipped, p) }), ","))
-	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
+		var comps []component
+		var running []string
+		for _, part := range allParts {
+			if slices.Contains(skipped, part) {
+				continue
+			}
+			c, err := builders[part]()
+			if err != nil {
+				return nil, fmt.Errorf("all: %s: %w", part, err)
+			}
+			comps = append(comps, c...)
+			running = append(running, part)
+		}
+		if len(comps) == 0 {
+			return nil, fmt.Errorf("all: every part skipped")
+		}
+		log.Info("running", "parts", strings.Join(running, ","))
+		return comps, nil
+	})
 }

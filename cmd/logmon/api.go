@@ -12,7 +12,6 @@ import (
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/processors/tracker"
-	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/views"
 )
 
@@ -25,32 +24,16 @@ type apiOptions struct {
 // runAPI serves the gRPC + REST API over the tracker view and the alert
 // view until ctx ends.
 func runAPI(ctx context.Context, args []string) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("api", flag.ExitOnError)
-	cfg.RegisterKafkaFlags(fs)
-	cfg.RegisterCommonFlags(fs)
-	registerProcessFlags(fs, &cfg)
-	registerAPIFlags(fs, &cfg)
 	o := &apiOptions{}
-	fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group whose table the API reads (tests and benchmarks use their own)")
-	fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
-	fs.IntVar(&o.maxAlerts, "max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	reg := telemetry.NewRegistry()
-	comps, err := buildAPI(ctx, cfg, o, reg, log)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
+	return runComponents(ctx, "api", args, func(fs *flag.FlagSet, cfg *config.Config) {
+		registerProcessFlags(fs, cfg)
+		registerAPIFlags(fs, cfg)
+		fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group whose table the API reads (tests and benchmarks use their own)")
+		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
+		fs.IntVar(&o.maxAlerts, "max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
+	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+		return buildAPI(ctx, cfg, o, reg, log)
+	})
 }
 
 // registerAPIFlags adds the API's flags. The token has none: a flag would

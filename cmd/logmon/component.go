@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/telemetry"
 )
 
@@ -53,4 +55,34 @@ func serve(ctx context.Context, addr string, reg *prometheus.Registry, log *slog
 		}, log)
 	})
 	return g.Wait()
+}
+
+// runComponents is the body of every long-running subcommand: load the
+// settings, parse the flags (the Kafka and common ones, and what register
+// adds), build the components and serve them with /metrics and /healthz.
+func runComponents(ctx context.Context, name string, args []string,
+	register func(fs *flag.FlagSet, cfg *config.Config),
+	build func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error),
+) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	cfg.RegisterKafkaFlags(fs)
+	cfg.RegisterCommonFlags(fs)
+	register(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	reg := telemetry.NewRegistry()
+	comps, err := build(ctx, cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
 }

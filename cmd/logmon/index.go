@@ -12,7 +12,6 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/kibana"
-	"github.com/log-monitor/log_monitor/telemetry"
 )
 
 // registerIndexFlags adds the index layout flags (also `logmon all`'s).
@@ -26,37 +25,22 @@ func registerIndexFlags(fs *flag.FlagSet, cfg *config.Config) {
 // metrics-daily into their indices, offsets committed after Elasticsearch
 // acknowledged.
 func runIndex(ctx context.Context, args []string) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("index", flag.ExitOnError)
-	cfg.RegisterKafkaFlags(fs)
-	cfg.RegisterCommonFlags(fs)
-	registerIndexFlags(fs, &cfg)
 	var sc esindex.Config
-	fs.StringVar(&sc.Group, "group", esindex.DefaultGroup, "Kafka consumer group (tests and benchmarks use their own)")
-	fs.StringVar(&sc.EventsTopic, "events-topic", "", "events topic (default ssh-log)")
-	fs.StringVar(&sc.AlertsTopic, "alerts-topic", "", "alerts topic (default ssh-alerts)")
-	fs.StringVar(&sc.MetricsTopic, "metrics-topic", "", "metrics topic (default metrics-daily)")
-	fs.StringVar(&sc.DLQTopic, "dlq-topic", "", "dead-letter topic (default ssh-log-dlq)")
-	fs.StringVar(&sc.IndexSuffix, "index-suffix", "", "write <name>-<suffix> instead of the contract's index names (tests, benchmarks)")
-	fs.IntVar(&sc.BatchDocs, "batch-docs", 5000, "documents per bulk request at most")
-	fs.IntVar(&sc.BatchBytes, "batch-bytes", 8<<20, "bytes per bulk request at most")
-	fs.DurationVar(&sc.FlushInterval, "flush-interval", 0, "send a partial batch after this long (default 500ms)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	reg := telemetry.NewRegistry()
-	c, err := buildIndex(cfg, sc, reg, log)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg.MetricsAddr, reg, log, c)
+	return runComponents(ctx, "index", args, func(fs *flag.FlagSet, cfg *config.Config) {
+		registerIndexFlags(fs, cfg)
+		fs.StringVar(&sc.Group, "group", esindex.DefaultGroup, "Kafka consumer group (tests and benchmarks use their own)")
+		fs.StringVar(&sc.EventsTopic, "events-topic", "", "events topic (default ssh-log)")
+		fs.StringVar(&sc.AlertsTopic, "alerts-topic", "", "alerts topic (default ssh-alerts)")
+		fs.StringVar(&sc.MetricsTopic, "metrics-topic", "", "metrics topic (default metrics-daily)")
+		fs.StringVar(&sc.DLQTopic, "dlq-topic", "", "dead-letter topic (default ssh-log-dlq)")
+		fs.StringVar(&sc.IndexSuffix, "index-suffix", "", "write <name>-<suffix> instead of the contract's index names (tests, benchmarks)")
+		fs.IntVar(&sc.BatchDocs, "batch-docs", 5000, "documents per bulk request at most")
+		fs.IntVar(&sc.BatchBytes, "batch-bytes", 8<<20, "bytes per bulk request at most")
+		fs.DurationVar(&sc.FlushInterval, "flush-interval", 0, "send a partial batch after this long (default 500ms)")
+	}, func(_ context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+		c, err := buildIndex(cfg, sc, reg, log)
+		return []component{c}, err
+	})
 }
 
 // buildIndex makes the Elasticsearch sink.

@@ -13,7 +13,6 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
-	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -39,34 +38,20 @@ func registerIngestFlags(fs *flag.FlagSet, cfg *config.Config) *ingestOptions {
 }
 
 func runIngest(ctx context.Context, args []string) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("ingest", flag.ExitOnError)
-	cfg.RegisterKafkaFlags(fs)
-	cfg.RegisterCommonFlags(fs)
-	o := registerIngestFlags(fs, &cfg)
-	fs.BoolVar(&o.once, "once", false, "stop when every file is published to its end (replay), instead of following them")
-	fs.StringVar(&o.topic, "topic", topics.SSHLog, "Kafka topic (tests and benchmarks use their own)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	reg := telemetry.NewRegistry()
-	c, err := buildIngest(cfg, o, reg, log)
-	if err != nil {
-		return err
-	}
+	var o *ingestOptions
 	start := time.Now()
-	if err := serve(ctx, cfg.MetricsAddr, reg, log, c); err != nil {
-		return err
+	err := runComponents(ctx, "ingest", args, func(fs *flag.FlagSet, cfg *config.Config) {
+		o = registerIngestFlags(fs, cfg)
+		fs.BoolVar(&o.once, "once", false, "stop when every file is published to its end (replay), instead of following them")
+		fs.StringVar(&o.topic, "topic", topics.SSHLog, "Kafka topic (tests and benchmarks use their own)")
+	}, func(_ context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+		c, err := buildIngest(cfg, o, reg, log)
+		return []component{c}, err
+	})
+	if err == nil {
+		slog.Info("ingest done", "seconds", time.Since(start).Seconds())
 	}
-	log.Info("ingest done", "seconds", time.Since(start).Seconds())
-	return nil
+	return err
 }
 
 // buildIngest makes the tail -> parse -> publish pipeline.

@@ -15,7 +15,6 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/notify"
 	"github.com/log-monitor/log_monitor/connectors/report"
-	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -79,31 +78,16 @@ func registerNotifyFlags(fs *flag.FlagSet, cfg *config.Config) *notifyOptions {
 // runNotify mails the alerts of ssh-alerts and, unless -daily-report=false,
 // sends the daily report on its schedule.
 func runNotify(ctx context.Context, args []string) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("notify", flag.ExitOnError)
-	cfg.RegisterKafkaFlags(fs)
-	cfg.RegisterCommonFlags(fs)
-	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of the times in mails (env "+config.EnvReportTZ+")")
-	o := registerNotifyFlags(fs, &cfg)
-	fs.StringVar(&o.group, "group", notify.DefaultGroup, "consumer group (tests use their own)")
-	fs.StringVar(&o.topic, "topic", topics.SSHAlerts, "alert topic")
-	fs.StringVar(&o.ledger, "ledger", "", "file of mailed alert ids (default <data-dir>/notify/sent-alerts.log)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	reg := telemetry.NewRegistry()
-	comps, err := buildNotify(ctx, cfg, o, reg, log)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
+	var o *notifyOptions
+	return runComponents(ctx, "notify", args, func(fs *flag.FlagSet, cfg *config.Config) {
+		fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of the times in mails (env "+config.EnvReportTZ+")")
+		o = registerNotifyFlags(fs, cfg)
+		fs.StringVar(&o.group, "group", notify.DefaultGroup, "consumer group (tests use their own)")
+		fs.StringVar(&o.topic, "topic", topics.SSHAlerts, "alert topic")
+		fs.StringVar(&o.ledger, "ledger", "", "file of mailed alert ids (default <data-dir>/notify/sent-alerts.log)")
+	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+		return buildNotify(ctx, cfg, o, reg, log)
+	})
 }
 
 // buildNotify makes the alert mailer and, with dailyReport, the report's

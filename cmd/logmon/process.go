@@ -14,7 +14,6 @@ import (
 	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
-	"github.com/log-monitor/log_monitor/telemetry"
 	"github.com/log-monitor/log_monitor/topics"
 	"github.com/log-monitor/log_monitor/views"
 )
@@ -35,42 +34,29 @@ func registerProcessFlags(fs *flag.FlagSet, cfg *config.Config) {
 // runProcess runs the tracker group (per-IP, per-user and per-day state,
 // alerts) and the metrics-daily emitter over its view.
 func runProcess(ctx context.Context, args []string) error {
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("process", flag.ExitOnError)
-	cfg.RegisterKafkaFlags(fs)
-	cfg.RegisterCommonFlags(fs)
-	registerProcessFlags(fs, &cfg)
 	o := &processOptions{}
-	fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group (tests and benchmarks use their own)")
-	fs.StringVar(&o.input, "input", "", "input topic (default ssh-log)")
-	fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
-	fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
-	fs.BoolVar(&o.noPace, "no-pace", false, "do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
-	fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (benchmarks)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
+	var cpuProfile string
+	stopProfile := func() {}
+	defer func() { stopProfile() }()
+	return runComponents(ctx, "process", args, func(fs *flag.FlagSet, cfg *config.Config) {
+		registerProcessFlags(fs, cfg)
+		fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group (tests and benchmarks use their own)")
+		fs.StringVar(&o.input, "input", "", "input topic (default ssh-log)")
+		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
+		fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
+		fs.BoolVar(&o.noPace, "no-pace", false, "do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
+		fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (benchmarks)")
+	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
+		if cpuProfile != "" {
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return nil, err
+			}
+			stopProfile = stop
 		}
-		defer stop()
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log := newLogger(cfg.LogLevel)
-	reg := telemetry.NewRegistry()
-	comps, err := buildProcess(ctx, cfg, o, reg, log)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg.MetricsAddr, reg, log, comps...)
+		return buildProcess(ctx, cfg, o, reg, log)
+	})
 }
 
 // buildProcess makes the tracker group, the day view and the metrics-daily

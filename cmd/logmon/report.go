@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/report"
@@ -92,17 +90,7 @@ func runReport(ctx context.Context, args []string) error {
 	}
 	reg := telemetry.NewRegistry()
 	run.Metrics = report.NewMetrics(reg)
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, gctx := errgroup.WithContext(rctx)
-	g.Go(func() error { defer cancel(); return run.Run(gctx) })
-	g.Go(func() error {
-		return telemetry.Serve(gctx, cfg.MetricsAddr, reg, func() error { return nil }, log)
-	})
-	if err := g.Wait(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	return nil
+	return serve(ctx, cfg.MetricsAddr, reg, log, component{name: "daily report", run: run.Run})
 }
 
 // reportOptions are the schedule's flags that are not config settings.

@@ -8,7 +8,7 @@ import (
 
 // pacer merges the ssh-log partitions that one instance processes in event
 // time: an input handler routes its event only when no other active
-// partition still has an earlier one to route.
+// partition is more than slack behind it (slack 0: a strict merge).
 //
 // A user's failures (distributed_attack) reach the user's state from every
 // partition, in the order the input handlers route them. Left alone, the
