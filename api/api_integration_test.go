@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -75,7 +74,7 @@ func writeLog(t *testing.T, dir string, ls []line) string {
 func TestEndpoints(t *testing.T) {
 	f := newFixture(t, "it-api-endpoints")
 	ls := synthetic()
-	f.publish(t, writeLog(t, f.dir, ls))
+	f.Publish(t, writeLog(t, f.Dir, ls))
 	f.process(t, 2*time.Minute)
 	av := f.alertsView(t, 0)
 	s := startServer(t, f.config(), f.tv, av)
@@ -207,7 +206,7 @@ func TestEndpoints(t *testing.T) {
 			t.Errorf("top_brute_list %v", d.TopBruteList)
 		}
 		// today (no events in 2026's data): an empty document, not an error.
-		today := time.Now().In(f.loc).Format(time.DateOnly)
+		today := time.Now().In(f.Loc).Format(time.DateOnly)
 		code, m := s.rest(t, "/v1/metrics/daily/today", "")
 		if code != 200 || m["metric_date"] != today || num(t, m, "total_logs") != 0 {
 			t.Errorf("today: %d %v", code, m)
@@ -261,13 +260,8 @@ func TestEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw := testkit.ReadAll(t, f.k, f.alerts)
 		ids := map[string]bool{}
-		for _, m := range raw {
-			var a detect.Alert
-			if err := json.Unmarshal(m.Value, &a); err != nil {
-				t.Fatal(err)
-			}
+		for _, a := range f.ReadAlerts(t) {
 			ids[a.ID] = true
 		}
 		if len(all.Alerts) != len(ids) || len(ids) == 0 {
@@ -361,14 +355,14 @@ func keys(m map[string]any) []string {
 func TestUnavailableUntilRecovered(t *testing.T) {
 	f := newFixture(t, "it-api-unready")
 	// Views that are never run stay unrecovered.
-	tv, err := views.NewTracker(f.k, f.group, filepath.Join(f.dir, "idle-view"), logger)
+	tv, err := views.NewTracker(f.K, f.Group, filepath.Join(f.Dir, "idle-view"), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	idle := struct {
 		tv *views.Tracker
 		av *views.Alerts
-	}{tv, views.NewAlerts(views.AlertsConfig{Kafka: f.k, Topic: f.alerts}, logger)}
+	}{tv, views.NewAlerts(views.AlertsConfig{Kafka: f.K, Topic: f.Alerts}, logger)}
 	s := startServer(t, f.config(), idle.tv, idle.av)
 	c := s.client(t)
 	ctx := testkit.Context(t, time.Minute)

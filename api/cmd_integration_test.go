@@ -18,8 +18,8 @@ func TestLogmonAPICommand(t *testing.T) {
 	f.producer(t).send(t, testAlert(1, attacker))
 	bin := testkit.BuildLogmon(t)
 	grpcAddr, httpAddr, metricsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
-	cmd := exec.Command(bin, "api", "-group", f.group, "-alerts", f.alerts, "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
-		"-metrics-addr", metricsAddr, "-data-dir", f.dir, "-log-level", "warn")
+	cmd := exec.Command(bin, "api", "-group", f.Group, "-alerts", f.Alerts, "-grpc-addr", grpcAddr, "-http-addr", httpAddr,
+		"-metrics-addr", metricsAddr, "-data-dir", f.Dir, "-log-level", "warn")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

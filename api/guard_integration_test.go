@@ -79,7 +79,7 @@ func TestTokenAndTLS(t *testing.T) {
 	const token = "s3cret-token"
 	cfg := f.config()
 	cfg.API.Token = token
-	cfg.API.TLSCert, cfg.API.TLSKey, _ = selfSigned(t, f.dir)
+	cfg.API.TLSCert, cfg.API.TLSKey, _ = selfSigned(t, f.Dir)
 	_, _, pool := selfSigned(t, t.TempDir()) // a certificate the client must not trust
 	s := startServer(t, cfg, f.tv, av)
 	certPEM, err := os.ReadFile(cfg.API.TLSCert)

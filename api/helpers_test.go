@@ -5,12 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -23,61 +20,31 @@ import (
 
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/connectors/ingest"
-	"github.com/log-monitor/log_monitor/connectors/tail"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 	"github.com/log-monitor/log_monitor/testkit"
-	"github.com/log-monitor/log_monitor/topics"
+	"github.com/log-monitor/log_monitor/testkit/pipeline"
 	"github.com/log-monitor/log_monitor/views"
 )
 
-var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+var logger = pipeline.Logger
 
-// fixture is one test's topics, group and views on the real Kafka.
+// fixture is one test's topics and group on the real Kafka
+// (testkit/pipeline), its tracker and its tracker view.
 type fixture struct {
-	k                             config.Kafka
-	loc                           *time.Location
-	dir                           string
-	group, input, alerts, metrics string
-	tv                            *views.Tracker
-	tr                            *tracker.Tracker
+	*pipeline.Run
+	tr *tracker.Tracker
+	tv *views.Tracker
 }
 
+// newFixture creates the run's topics and the tracker's (the views read
+// its table), without running the tracker.
 func newFixture(t *testing.T, prefix string) *fixture {
 	t.Helper()
-	k := testkit.Kafka(t)
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{k: k, loc: loc, dir: t.TempDir(), group: testkit.UniqueName(prefix)}
-	f.input, f.alerts, f.metrics = f.group+"-ssh-log", f.group+"-alerts", f.group+"-metrics"
-	specs := []topics.Spec{{Name: f.input, Partitions: 3}, {Name: f.alerts, Partitions: 3}, {Name: f.metrics, Partitions: 1, Compacted: true}}
-	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, logger); err != nil {
-		t.Fatal(err)
-	}
-	f.tr = tracker.New(tracker.Config{Kafka: k, Group: f.group, Input: f.input, Alerts: f.alerts,
-		Rules: detect.DefaultRules(), ReportLoc: loc, StorageDir: filepath.Join(f.dir, "storage")}, nil, logger)
-	if err := f.tr.EnsureTopics(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// publish sends file through the real ingest pipeline to the input topic.
-func (f *fixture) publish(t *testing.T, file string) {
-	t.Helper()
-	p, err := ingest.New(ingest.Config{Kafka: f.k, Topic: f.input, Year: 2015, Loc: f.loc, Once: true,
-		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(f.dir, "ingest.json"), FromStart: true}}, nil, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Run(testkit.Context(t, 3*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	r := pipeline.New(t, prefix)
+	return &fixture{Run: r, tr: r.Tracker(t, "a")}
 }
 
 // process runs the tracker until the test ends and waits until it has
@@ -86,9 +53,7 @@ func (f *fixture) process(t *testing.T, limit time.Duration) {
 	t.Helper()
 	start := time.Now()
 	background(t, "tracker", func(ctx context.Context) error { return f.tr.Run(ctx) })
-	if err := f.tr.WaitCaughtUp(testkit.Context(t, limit)); err != nil {
-		t.Fatalf("tracker not caught up in %v: %v", limit, err)
-	}
+	f.WaitCaughtUp(t, limit)
 	t.Logf("tracker caught up in %v", time.Since(start).Round(100*time.Millisecond))
 	f.tv = f.trackerView(t)
 	if err := f.tv.WaitReady(testkit.Context(t, time.Minute)); err != nil {
@@ -99,7 +64,7 @@ func (f *fixture) process(t *testing.T, limit time.Duration) {
 
 func (f *fixture) trackerView(t *testing.T) *views.Tracker {
 	t.Helper()
-	v, err := views.NewTracker(f.k, f.group, filepath.Join(f.dir, testkit.UniqueName("view")), logger)
+	v, err := views.NewTracker(f.K, f.Group, filepath.Join(f.Dir, testkit.UniqueName("view")), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +75,7 @@ func (f *fixture) trackerView(t *testing.T) *views.Tracker {
 // alertsView runs a view of the fixture's alert topic keeping max alerts.
 func (f *fixture) alertsView(t *testing.T, max int) *views.Alerts {
 	t.Helper()
-	v := views.NewAlerts(views.AlertsConfig{Kafka: f.k, Topic: f.alerts, MaxAlerts: max}, logger)
+	v := views.NewAlerts(views.AlertsConfig{Kafka: f.K, Topic: f.Alerts, MaxAlerts: max}, logger)
 	background(t, "alerts view", v.Run)
 	if err := v.WaitReady(testkit.Context(t, time.Minute)); err != nil {
 		t.Fatal(err)
@@ -121,7 +86,7 @@ func (f *fixture) alertsView(t *testing.T, max int) *views.Alerts {
 // config is the API configuration of a test server: free ports, no token.
 func (f *fixture) config() config.Config {
 	c := config.Default()
-	c.Kafka = f.k
+	c.Kafka = f.K
 	c.API.GRPCAddr, c.API.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	c.API.RateLimit = 0
 	c.ReportTZ = "Asia/Seoul"
@@ -216,29 +181,10 @@ func withToken(ctx context.Context, token string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
 
-// background runs f until the test ends.
+// background runs f until the test ends (testkit/pipeline); f must also
+// return within 30 s of its context's end.
 func background(t *testing.T, what string, f func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("%s: %v", what, err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("%s: did not stop within 30 s of its context's end", what)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return pipeline.BackgroundStopWithin(t, what, 30*time.Second, f)
 }
 
 // producer sends alerts straight to the fixture's alert topic (as the
@@ -250,12 +196,12 @@ type producer struct {
 
 func (f *fixture) producer(t *testing.T) *producer {
 	t.Helper()
-	p, err := sarama.NewSyncProducer(f.k.Brokers, kafkaconfig.Sarama("logmon-api-test"))
+	p, err := sarama.NewSyncProducer(f.K.Brokers, kafkaconfig.Sarama("logmon-api-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return &producer{p: p, topic: f.alerts}
+	return &producer{p: p, topic: f.Alerts}
 }
 
 func (p *producer) send(t *testing.T, a detect.Alert) {

@@ -2,17 +2,16 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"reflect"
 	"sort"
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/testkit/pipeline"
 )
 
 // TestReplicaDailyMetricsEqualDocuments pushes the 655,147-line replica
@@ -23,37 +22,18 @@ import (
 func TestReplicaDailyMetricsEqualDocuments(t *testing.T) {
 	f := newFixture(t, "it-api-replica")
 	start := time.Now()
-	f.publish(t, testkit.Replica(t, f.dir))
+	f.Publish(t, testkit.Replica(t, f.Dir))
 	t.Logf("replica published in %v", time.Since(start).Round(time.Second))
 	f.process(t, 5*time.Minute)
 
-	em, err := daily.New(daily.Config{Kafka: f.k, Topic: f.metrics, Loc: f.loc, Every: time.Second, Idle: 3 * time.Second,
-		Busy: func() bool { return f.tr.Busy(context.Background()) }}, f.tv, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		if err := em.Tick(); err != nil {
-			t.Fatal(err)
-		}
-		docs := em.Documents()
-		final := len(docs) > 0
-		for _, d := range docs {
-			final = final && d.Final
-		}
-		if final {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the days did not all close within 3 minutes")
-		}
-		time.Sleep(time.Second)
+	if docs := f.Settle(t, 3*time.Minute, pipeline.AllFinal(1)); !pipeline.AllFinal(1)(docs) {
+		t.Fatal("the days did not all close within 3 minutes")
 	}
 
 	// The topic's last document per day, as the bytes consumers read.
 	want := map[string]map[string]any{}
-	for _, m := range testkit.ReadAll(t, f.k, f.metrics) {
+	for _, m := range testkit.ReadAll(t, f.K, f.Metrics) {
 		want[string(m.Key)] = decodeNumbers(t, m.Value)
 	}
 	days := make([]string, 0, len(want))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -18,12 +17,9 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/daily"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/testkit/pipeline"
 	"github.com/log-monitor/log_monitor/topics"
-	"github.com/log-monitor/log_monitor/views"
 )
 
 // TestPoisonDocumentsGoToDLQ sends 60 events, three of them unindexable (an
@@ -33,7 +29,7 @@ import (
 // and every offset is committed.
 func TestPoisonDocumentsGoToDLQ(t *testing.T) {
 	e := newEnv(t, "it-index-poison", elastic.LayoutSingle)
-	prod, err := sarama.NewSyncProducer(e.k.Brokers, kafkaconfig.Sarama("it-index-poison"))
+	prod, err := sarama.NewSyncProducer(e.K.Brokers, kafkaconfig.Sarama("it-index-poison"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +55,7 @@ func TestPoisonDocumentsGoToDLQ(t *testing.T) {
 			v = "Dec 10 06:55:46 LabSZ sshd[24200]: not json"
 		}
 		// One key: one partition, so "around it" is offset order.
-		msgs = append(msgs, &sarama.ProducerMessage{Topic: e.events, Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder(v)})
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: e.Input, Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder(v)})
 	}
 	if err := prod.SendMessages(msgs); err != nil {
 		t.Fatal(err)
@@ -81,7 +77,7 @@ func TestPoisonDocumentsGoToDLQ(t *testing.T) {
 	}
 	e.checkIDs(t, e.eventsAlias, want)
 
-	dead := testkit.ReadAll(t, e.k, e.dlq)
+	dead := testkit.ReadAll(t, e.K, e.dlq)
 	if len(dead) != len(poison) {
 		t.Fatalf("dead-letter topic holds %d records, want %d", len(dead), len(poison))
 	}
@@ -93,7 +89,7 @@ func TestPoisonDocumentsGoToDLQ(t *testing.T) {
 		i, found := byOffset[d.Offset]
 		wantReason, ok := poison[i]
 		ok = ok && found
-		if !ok || d.Topic != e.events || d.Partition != msgs[i].Partition || !strings.Contains(d.Reason, wantReason) {
+		if !ok || d.Topic != e.Input || d.Partition != msgs[i].Partition || !strings.Contains(d.Reason, wantReason) {
 			t.Errorf("dead letter %+v: want the record at offset %d with reason %q", d, i, wantReason)
 		}
 		if i != 40 && !strings.Contains(string(d.Document), fmt.Sprintf("poison-%02d", i)) {
@@ -114,7 +110,7 @@ func TestPoisonDocumentsGoToDLQ(t *testing.T) {
 // day was sent several times.
 func TestReplicaEndToEnd(t *testing.T) {
 	e := newEnv(t, "it-index-replica", elastic.LayoutSingle)
-	replica := testkit.Replica(t, e.dir)
+	replica := testkit.Replica(t, e.Dir)
 	want := hashes(t, replica)
 	if len(want) != 655147 {
 		t.Fatalf("replica has %d lines, want 655147", len(want))
@@ -124,29 +120,15 @@ func TestReplicaEndToEnd(t *testing.T) {
 	e.publish(t, replica)
 	t.Logf("replica published in %v", time.Since(start).Round(time.Second))
 
-	group := e.name + "-tracker"
-	tr := tracker.New(tracker.Config{Kafka: e.k, Group: group, Input: e.events, Alerts: e.alerts, Rules: detect.DefaultRules(),
-		ReportLoc: e.loc, StorageDir: filepath.Join(e.dir, "storage")}, nil, logger)
-	if err := tr.EnsureTopics(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	background(t, "tracker", func(ctx context.Context) error { return tr.Run(ctx) })
-	view, err := views.NewTracker(e.k, group, filepath.Join(e.dir, "view"), logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	background(t, "view", view.Run)
-	em, err := daily.New(daily.Config{Kafka: e.k, Topic: e.metrics, Loc: e.loc, Every: time.Second, Idle: 3 * time.Second,
-		Busy: func() bool { return tr.Busy(context.Background()) }}, view, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.StartTracker(t)
+	view, _ := e.DayView(t)
+	em := e.Emitter(t, view)
 	if err := view.WaitReady(testkit.Context(t, 2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	// The emitter sends each day while it fills, as `logmon process` does,
 	// so the topic holds partial documents before the final ones.
-	stopTicks := background(t, "emitter", func(ctx context.Context) error {
+	stopTicks := pipeline.Background(t, "emitter", func(ctx context.Context) error {
 		for ctx.Err() == nil {
 			if err := em.Tick(); err != nil {
 				return err
@@ -155,27 +137,10 @@ func TestReplicaEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
-	if err := tr.WaitCaughtUp(testkit.Context(t, 8*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	e.WaitCaughtUp(t, 8*time.Minute)
 	stopTicks()
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		if err := em.Tick(); err != nil {
-			t.Fatal(err)
-		}
-		docs := em.Documents()
-		final := len(docs) > 0
-		for _, d := range docs {
-			final = final && d.Final
-		}
-		if final {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics-daily: the days did not all close in time (%d days)", len(docs))
-		}
-		time.Sleep(time.Second)
+	if docs := pipeline.TickUntil(t, em, 4*time.Minute, pipeline.AllFinal(1)); !pipeline.AllFinal(1)(docs) {
+		t.Fatalf("metrics-daily: the days did not all close in time (%d days)", len(docs))
 	}
 	t.Logf("tracker caught up and every day closed after %v", time.Since(start).Round(time.Second))
 
@@ -188,7 +153,7 @@ func TestReplicaEndToEnd(t *testing.T) {
 	e.checkIDs(t, e.eventsAlias, sample)
 
 	// metrics-daily: the last record per day, several records per day sent.
-	records := testkit.ReadAll(t, e.k, e.metrics)
+	records := testkit.ReadAll(t, e.K, e.Metrics)
 	last := map[string][]byte{}
 	for _, m := range records {
 		last[string(m.Key)] = m.Value
@@ -231,15 +196,15 @@ func TestReplicaEndToEnd(t *testing.T) {
 	replay := e.sinkCfg
 	replay.Group = e.name + "-replay"
 	replay.EventsTopic, replay.AlertsTopic = e.name+"-empty-events", e.name+"-empty-alerts"
-	if _, err := topics.Ensure(testkit.Context(t, time.Minute), e.k, []topics.Spec{{Name: replay.EventsTopic, Partitions: 3}, {Name: replay.AlertsTopic, Partitions: 3}}, logger); err != nil {
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), e.K, []topics.Spec{{Name: replay.EventsTopic, Partitions: 3}, {Name: replay.AlertsTopic, Partitions: 3}}, logger); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := esindex.New(replay, nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopReplay := background(t, "replay sink", rs.Run)
-	waitLag(t, e, replay.Group, []string{e.metrics}, 2*time.Minute)
+	stopReplay := pipeline.Background(t, "replay sink", rs.Run)
+	waitLag(t, e, replay.Group, []string{e.Metrics}, 2*time.Minute)
 	stopReplay()
 	if err := json.Unmarshal(e.search(t, e.mAli, `{"size":1000,"query":{"match_all":{}}}`), &got); err != nil {
 		t.Fatal(err)
@@ -255,12 +220,8 @@ func TestReplicaEndToEnd(t *testing.T) {
 
 	// alerts: one document per distinct alert_id (re-emissions share the id)
 	ids := map[string]bool{}
-	alerts := testkit.ReadAll(t, e.k, e.alerts)
-	for _, m := range alerts {
-		var a detect.Alert
-		if err := json.Unmarshal(m.Value, &a); err != nil {
-			t.Fatal(err)
-		}
+	alerts := e.ReadAlerts(t)
+	for _, a := range alerts {
 		ids[a.ID] = true
 	}
 	if n := e.count(e.alertsAlias); n != len(ids) {
@@ -276,7 +237,7 @@ func TestReplicaEndToEnd(t *testing.T) {
 func TestElasticOutage(t *testing.T) {
 	e := newEnv(t, "it-index-outage", elastic.LayoutDaily)
 	st := testkit.Stack(t)
-	replica := testkit.Replica(t, e.dir)
+	replica := testkit.Replica(t, e.Dir)
 	first := lines(t, replica, "first.log", 0, 150000)
 	second := lines(t, replica, "second.log", 150000, 250000)
 	want := append(hashes(t, first), hashes(t, second)...)
@@ -340,13 +301,13 @@ func TestElasticOutage(t *testing.T) {
 func TestSIGKILLSink(t *testing.T) {
 	e := newEnv(t, "it-index-kill", elastic.LayoutSingle)
 	bin := testkit.BuildLogmon(t)
-	replica := testkit.Replica(t, e.dir)
+	replica := testkit.Replica(t, e.Dir)
 	part := lines(t, replica, "part.log", 0, 200000)
 	want := hashes(t, part)
 	e.publish(t, part)
 
-	args := []string{"index", "-group", e.sinkCfg.Group, "-events-topic", e.events, "-alerts-topic", e.alerts,
-		"-metrics-topic", e.metrics, "-dlq-topic", e.dlq, "-index-suffix", e.name, "-index-layout", "single",
+	args := []string{"index", "-group", e.sinkCfg.Group, "-events-topic", e.Input, "-alerts-topic", e.Alerts,
+		"-metrics-topic", e.Metrics, "-dlq-topic", e.dlq, "-index-suffix", e.name, "-index-layout", "single",
 		"-batch-docs", "1000", "-metrics-addr", "", "-log-level", "warn"}
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, args...)
@@ -384,7 +345,7 @@ func TestSIGKILLSink(t *testing.T) {
 }
 
 func groupLag(e *env) (int64, error) {
-	return topics.GroupLag(context.Background(), e.k, e.sinkCfg.Group, []string{e.events, e.alerts, e.metrics})
+	return topics.GroupLag(context.Background(), e.K, e.sinkCfg.Group, []string{e.Input, e.Alerts, e.Metrics})
 }
 
 func stackHealth(e *env) (string, error) {
@@ -405,7 +366,7 @@ func waitLag(t *testing.T, e *env, group string, names []string, limit time.Dura
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		lag, err := topics.GroupLag(context.Background(), e.k, group, names)
+		lag, err := topics.GroupLag(context.Background(), e.K, group, names)
 		if err == nil && lag == 0 {
 			return
 		}

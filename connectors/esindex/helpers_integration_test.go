@@ -5,71 +5,57 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
-	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
-	"github.com/log-monitor/log_monitor/connectors/tail"
-	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/testkit/pipeline"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
-var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+var logger = pipeline.Logger
 
-// env is one test's topics, group and index suffix, so tests never share state.
+// env is one test's topics, group and index suffix, so tests never share
+// state: the run's topics (testkit/pipeline), a dead-letter topic, the
+// sink's configuration and the indices' aliases.
 type env struct {
-	k                              config.Kafka
+	*pipeline.Run
 	ec                             config.Elastic
 	es                             *elasticsearch.Client
 	name                           string // group, topic prefix and index suffix
-	events, alerts, metrics, dlq   string
-	dir                            string
-	loc                            *time.Location
-	layout                         string
-	registry                       int
+	dlq                            string
 	sinkCfg                        esindex.Config
 	eventsAlias, alertsAlias, mAli string
 }
 
 func newEnv(t *testing.T, prefix, layout string) *env {
 	t.Helper()
-	k := testkit.Kafka(t)
 	ec := testkit.Elastic(t)
 	ec.IndexLayout = layout
 	es, err := elastic.NewClient(ec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := testkit.UniqueName(prefix)
-	e := &env{k: k, ec: ec, es: es, name: name, dir: t.TempDir(), loc: loc, layout: layout,
-		events: name + "-ssh-log", alerts: name + "-alerts", metrics: name + "-metrics", dlq: name + "-dlq"}
-	e.sinkCfg = esindex.Config{Kafka: k, Elastic: ec, Group: name + "-index", EventsTopic: e.events, AlertsTopic: e.alerts,
-		MetricsTopic: e.metrics, DLQTopic: e.dlq, IndexSuffix: name}
+	r := pipeline.New(t, prefix) // its topics are deleted after a passed test
+	name := r.Group
+	e := &env{Run: r, ec: ec, es: es, name: name, dlq: name + "-dlq"}
+	e.sinkCfg = esindex.Config{Kafka: r.K, Elastic: ec, Group: name + "-index", EventsTopic: r.Input, AlertsTopic: r.Alerts,
+		MetricsTopic: r.Metrics, DLQTopic: e.dlq, IndexSuffix: name}
 	e.eventsAlias = elastic.IndexSSHLog + "-" + name
 	e.alertsAlias = elastic.IndexSSHAlerts + "-" + name
 	e.mAli = elastic.IndexMetricsDaily + "-" + name
-	specs := []topics.Spec{{Name: e.events, Partitions: 3}, {Name: e.alerts, Partitions: 3},
-		{Name: e.metrics, Partitions: 1, Compacted: true}, {Name: e.dlq, Partitions: 1}}
-	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, logger); err != nil {
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), r.K, []topics.Spec{{Name: e.dlq, Partitions: 1}}, logger); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.cleanup(t) })
@@ -77,7 +63,7 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 }
 
 // cleanup deletes the test's indices (by exact name: wildcard deletes are
-// refused by default) and every topic named after the test.
+// refused by default).
 func (e *env) cleanup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -93,34 +79,12 @@ func (e *env) cleanup(t *testing.T) {
 			}
 		}
 	}
-	admin, err := sarama.NewClusterAdmin(e.k.Brokers, kafkaconfig.Sarama("it-index-cleanup"))
-	if err != nil {
-		return
-	}
-	defer admin.Close()
-	all, err := admin.ListTopics()
-	if err != nil {
-		return
-	}
-	for tp := range all { // the sink's topics, the tracker's table and loopback
-		if strings.HasPrefix(tp, e.name+"-") {
-			_ = admin.DeleteTopic(tp)
-		}
-	}
 }
 
 // publish sends file to the events topic with the real ingest pipeline.
 func (e *env) publish(t *testing.T, file string) {
 	t.Helper()
-	e.registry++
-	p, err := ingest.New(ingest.Config{Kafka: e.k, Topic: e.events, Year: 2015, Loc: e.loc, Once: true,
-		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(e.dir, fmt.Sprintf("ingest-%d.json", e.registry)), FromStart: true}}, nil, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Run(testkit.Context(t, 4*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	e.PublishWithin(t, file, 4*time.Minute)
 }
 
 // sink runs the connector in this process until the returned stop.
@@ -130,27 +94,7 @@ func (e *env) sink(t *testing.T) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return background(t, "sink", s.Run)
-}
-
-// background runs f until stop (or the test's end).
-func background(t *testing.T, what string, f func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: %v", what, err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return pipeline.Background(t, "sink", s.Run)
 }
 
 // lines copies lines [from, to) of src into a new file and returns its path.
@@ -280,7 +224,7 @@ func (e *env) waitCommitted(t *testing.T, limit time.Duration) {
 	var lag int64
 	var err error
 	for time.Now().Before(deadline) {
-		lag, err = topics.GroupLag(context.Background(), e.k, e.sinkCfg.Group, []string{e.events, e.alerts, e.metrics})
+		lag, err = topics.GroupLag(context.Background(), e.K, e.sinkCfg.Group, []string{e.Input, e.Alerts, e.Metrics})
 		if err == nil && lag == 0 {
 			return
 		}

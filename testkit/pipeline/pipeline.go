@@ -63,12 +63,18 @@ func New(t testing.TB, prefix string) *Run {
 // the real ingest pipeline, to its end.
 func (r *Run) Publish(t testing.TB, file string) {
 	t.Helper()
+	r.PublishWithin(t, file, 3*time.Minute)
+}
+
+// PublishWithin is Publish with its own time limit for the ingest run.
+func (r *Run) PublishWithin(t testing.TB, file string, limit time.Duration) {
+	t.Helper()
 	p, err := ingest.New(ingest.Config{Kafka: r.K, Topic: r.Input, Year: 2015, Loc: r.Loc, Once: true,
 		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(r.Dir, testkit.UniqueName("ingest")+".json"), FromStart: true}}, nil, Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Run(testkit.Context(t, 3*time.Minute)); err != nil {
+	if err := p.Run(testkit.Context(t, limit)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -137,20 +143,44 @@ func (r *Run) WaitCaughtUp(t testing.TB, limit time.Duration) {
 // last documents.
 func (r *Run) Settle(t testing.TB, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
 	t.Helper()
+	view, stop := r.DayView(t)
+	defer stop()
+	em := r.Emitter(t, view)
+	if err := view.WaitReady(testkit.Context(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	return TickUntil(t, em, limit, done)
+}
+
+// DayView runs a day view of the run's group (the per-day aggregates the
+// emitter reads) until the test ends or stop is called; it does not wait
+// for the view to be ready.
+func (r *Run) DayView(t testing.TB) (view *views.Tracker, stop func()) {
+	t.Helper()
 	view, err := views.NewDayView(r.K, r.Group, Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := Background(t, "day view", view.Run)
-	defer stop()
+	return view, Background(t, "day view", view.Run)
+}
+
+// Emitter returns a metrics-daily emitter over src to the run's metrics
+// topic, as Settle uses it: a tick at most every second, days closing after
+// 3 s idle once the group has no input left.
+func (r *Run) Emitter(t testing.TB, src daily.Source) *daily.Emitter {
+	t.Helper()
 	em, err := daily.New(daily.Config{Kafka: r.K, Topic: r.Metrics, Loc: r.Loc, Every: time.Second, Idle: 3 * time.Second,
-		Busy: func() bool { return r.Lag().Busy(context.Background()) }}, view, Logger)
+		Busy: func() bool { return r.Lag().Busy(context.Background()) }}, src, Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := view.WaitReady(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	return em
+}
+
+// TickUntil ticks em every second until done accepts its documents or
+// limit passes; it returns the last documents.
+func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
+	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
 		if err := em.Tick(); err != nil {
@@ -182,6 +212,19 @@ func AllFinal(n int) func(map[string]tracker.DailyMetrics) bool {
 // Background runs f until the test ends or stop is called; an error other
 // than cancellation fails the test.
 func Background(t testing.TB, what string, f func(context.Context) error) (stop func()) {
+	return background(t, what, 0, f)
+}
+
+// BackgroundStopWithin is Background that also fails the test when f has
+// not returned within limit of its context's end; stop then returns
+// without waiting longer.
+func BackgroundStopWithin(t testing.TB, what string, limit time.Duration, f func(context.Context) error) (stop func()) {
+	return background(t, what, limit, f)
+}
+
+// background runs f as Background does; a limit above zero bounds the wait
+// for f to return after cancellation.
+func background(t testing.TB, what string, limit time.Duration, f func(context.Context) error) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f(ctx) }()
@@ -192,8 +235,17 @@ func Background(t testing.TB, what string, f func(context.Context) error) (stop 
 		}
 		stopped = true
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: %v", what, err)
+		var timeout <-chan time.Time
+		if limit > 0 {
+			timeout = time.After(limit)
+		}
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: %v", what, err)
+			}
+		case <-timeout:
+			t.Errorf("%s: did not stop within %v of its context's end", what, limit)
 		}
 	}
 	t.Cleanup(stop)
