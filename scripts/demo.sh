@@ -12,7 +12,7 @@ demo_dir="${LOGMON_DATA_DIR:-data}/demo"
 replay=(-year 2015 -source-tz Asia/Seoul)
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
-  step "local stack (Kafka 3 brokers + Elasticsearch); stop it with: bin/logmon stack down"
+  step "local stack (Kafka 3 brokers + Elasticsearch + Mailpit); stop it with: bin/logmon stack down"
   logmon stack up
 fi
 
@@ -36,6 +36,25 @@ logmon ingest -once -from-start "${replay[@]}" -globs "$demo_dir/ssh-*.log" \
 
 step "process: the Goka group (per-IP, per-user and per-day state) raises alerts and fills metrics-daily"
 logmon process -until-caught-up -metrics-addr "" -log-level warn
+
+step "index: ssh-log, ssh-alerts and metrics-daily into Elasticsearch (logmon index), until every event is searchable"
+es="${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}"
+es="${es%%,*}"
+index_log="$demo_dir/logmon-index.log"
+logmon index -metrics-addr "" -log-level warn > "$index_log" 2>&1 &
+index_pid=$!
+trap 'kill -INT $index_pid 2>/dev/null || true' EXIT
+events=$(logmon topics -list 2>/dev/null | awk '$1 == "ssh-log" {sub("records=", "", $3); print $3}')
+count() { curl -fs "$es/$1/_count" 2>/dev/null | grep -o '"count":[0-9]*' | cut -d: -f2; }
+for _ in $(seq 1 240); do
+  [ "$(count ssh-log || echo 0)" = "$events" ] && break
+  kill -0 $index_pid 2>/dev/null || { echo "logmon index exited; its log:"; cat "$index_log"; exit 1; }
+  sleep 0.5
+done
+curl -fs -XPOST "$es/ssh-log,ssh-alerts,metrics-daily/_refresh" > /dev/null || true
+echo "Elasticsearch: ssh-log $(count ssh-log) documents (Kafka ssh-log: $events), ssh-alerts $(count ssh-alerts), metrics-daily $(count metrics-daily)"
+kill -INT $index_pid; wait $index_pid || true
+trap - EXIT
 
 step "alerts (ssh-alerts) and daily metrics (metrics-daily)"
 logmon show
