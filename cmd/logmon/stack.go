@@ -49,7 +49,10 @@ func runStack(ctx context.Context, args []string) error {
 	case "reset":
 		return st.Reset(ctx)
 	case "fetch":
-		return st.Fetch(ctx)
+		if err := st.Fetch(ctx); err != nil {
+			return err
+		}
+		return st.FetchMailpit(ctx)
 	default:
 		fs.Usage()
 		return fmt.Errorf("stack: unknown action %q", fs.Arg(0))
