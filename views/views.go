@@ -144,7 +144,7 @@ func (t *Tracker) Document(day string, loc *time.Location, now time.Time) (track
 		return tracker.DailyMetrics{}, false, nil
 	}
 	m := tracker.Merge(day, p, now)
-	m.Final = tracker.DefaultDayClose(loc).Closed(day, parts, false, now)
+	m.Final = tracker.DefaultDayClose(loc).Closed(day, parts, 0, now)
 	return m, true, nil
 }
 

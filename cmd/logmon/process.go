@@ -91,7 +91,7 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 		return nil, err
 	}
 	em, err := daily.New(daily.Config{Kafka: cfg.Kafka, Topic: o.metricsTopic, Loc: loc,
-		Busy: func() bool { return tr.Busy(ctx) }}, view, log)
+		Lag: func() int64 { return lagOrUnknown(tr.Lag(ctx)) }}, view, log)
 	if err != nil {
 		return nil, err
 	}
@@ -120,4 +120,12 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 		}})
 	}
 	return comps, nil
+}
+
+// lagOrUnknown is a lag, or -1 when it could not be read.
+func lagOrUnknown(lag int64, err error) int64 {
+	if err != nil {
+		return -1
+	}
+	return lag
 }

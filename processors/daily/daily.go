@@ -48,9 +48,9 @@ type Config struct {
 	// Partitions of ssh-log (default 3): a day closes by event time only
 	// once every one of them has passed it.
 	Partitions int
-	// Busy reports whether the processors still have input to work through;
-	// the idle rule closes no day while they do (nil: never busy).
-	Busy func() bool
+	// Lag is the records the processors have not committed yet (negative:
+	// unknown); see tracker.DayClose (nil: always 0).
+	Lag func() int64
 }
 
 // Emitter sends metrics-daily documents.
@@ -122,8 +122,12 @@ func (e *Emitter) Tick() error {
 		return err
 	}
 	now := e.now()
-	rule := tracker.DayClose{Grace: e.cfg.Grace, Idle: e.cfg.Idle, Partitions: e.cfg.Partitions, Loc: e.cfg.Loc}
-	busy := e.cfg.Busy != nil && e.cfg.Busy()
+	rule := tracker.DefaultDayClose(e.cfg.Loc)
+	rule.Grace, rule.Idle, rule.Partitions = e.cfg.Grace, e.cfg.Idle, e.cfg.Partitions
+	var lag int64
+	if e.cfg.Lag != nil {
+		lag = e.cfg.Lag()
+	}
 	days := make([]string, 0, len(parts))
 	for d := range parts {
 		days = append(days, d)
@@ -131,7 +135,7 @@ func (e *Emitter) Tick() error {
 	sort.Strings(days)
 	for _, day := range days {
 		doc := tracker.Merge(day, parts[day], now)
-		doc.Final = rule.Closed(day, parts, busy, now)
+		doc.Final = rule.Closed(day, parts, lag, now)
 		prev, ok := e.sent[day]
 		if ok && same(prev, doc) {
 			continue

@@ -7,28 +7,36 @@ import "time"
 // API (views) when it answers for a day, so both say the same.
 //
 // A day closes when every partition's event time (of the IP deltas, see
-// DayState.MaxTime) has passed the day's end plus Grace, or, for the last
-// days of a replay and for live days with no more traffic, when the wall
-// clock is past that point, the processors have no input left and the day
-// has not changed for Idle.
+// DayState.MaxTime) has passed the day's end plus Grace and the processors
+// are not catching up (at most MaxBacklog records behind: a day's
+// aggregate key can sit in a loopback partition that lags the others, so
+// in a replay the event time of the other days ran ahead of its pending
+// deltas and days were closed early), or, for the last days of a replay
+// and for live days with no more traffic, when the wall clock is past that
+// point, the processors have no input left and the day has not changed for
+// Idle.
 type DayClose struct {
 	Grace time.Duration
 	Idle  time.Duration
 	// Partitions of ssh-log: a day closes by event time only once every
 	// one of them has passed it.
 	Partitions int
+	// MaxBacklog is the most records the processors may be behind for the
+	// event-time rule (live traffic keeps a few in flight).
+	MaxBacklog int64
 	Loc        *time.Location
 }
 
 // DefaultDayClose is the rule with its defaults: 10 minutes of grace, 30 s
 // idle, ssh-log's 3 partitions, days in loc.
 func DefaultDayClose(loc *time.Location) DayClose {
-	return DayClose{Grace: 10 * time.Minute, Idle: 30 * time.Second, Partitions: 3, Loc: loc}
+	return DayClose{Grace: 10 * time.Minute, Idle: 30 * time.Second, Partitions: 3, MaxBacklog: 10_000, Loc: loc}
 }
 
 // Closed reports whether day is closed, given every day's per-partition
-// aggregates (all) and whether the processors still have input (busy).
-func (c DayClose) Closed(day string, all map[string][]*DayState, busy bool, now time.Time) bool {
+// aggregates (all) and the records the processors have not committed yet
+// (lag; negative: unknown, counted as far behind).
+func (c DayClose) Closed(day string, all map[string][]*DayState, lag int64, now time.Time) bool {
 	start, err := time.ParseInLocation("2006-01-02", day, c.Loc)
 	if err != nil {
 		return false
@@ -42,7 +50,7 @@ func (c DayClose) Closed(day string, all map[string][]*DayState, busy bool, now 
 			}
 		}
 	}
-	byEventTime := len(latest) >= c.Partitions
+	byEventTime := len(latest) >= c.Partitions && lag >= 0 && lag <= c.MaxBacklog
 	for _, t := range latest {
 		if t < closeAt.Unix() {
 			byEventTime = false
@@ -55,5 +63,5 @@ func (c DayClose) Closed(day string, all map[string][]*DayState, busy bool, now 
 	for _, s := range all[day] {
 		updated = max(updated, s.Updated)
 	}
-	return !busy && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= c.Idle
+	return lag == 0 && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= c.Idle
 }
