@@ -60,7 +60,9 @@ func (h *inOrderHandler) Cleanup(s sarama.ConsumerGroupSession) error {
 func (h *inOrderHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
 	ws := h.wrap(s)
 	d := ws.partition(c.Topic(), c.Partition())
-	out := make(chan *sarama.ConsumerMessage)
+	// Buffered like the claim's own channel: a synchronous hand-over per
+	// message would cost two goroutine switches on the hottest path.
+	out := make(chan *sarama.ConsumerMessage, ChannelBufferSize)
 	go func() {
 		defer close(out)
 		for m := range c.Messages() {

@@ -91,7 +91,7 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 		return nil, err
 	}
 	em, err := daily.New(daily.Config{Kafka: cfg.Kafka, Topic: o.metricsTopic, Loc: loc,
-		Lag: func() int64 { return lagOrUnknown(tr.Lag(ctx)) }}, view, log)
+		Lag: func() int64 { return tr.Backlog(ctx) }}, view, log)
 	if err != nil {
 		return nil, err
 	}
@@ -120,12 +120,4 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 		}})
 	}
 	return comps, nil
-}
-
-// lagOrUnknown is a lag, or -1 when it could not be read.
-func lagOrUnknown(lag int64, err error) int64 {
-	if err != nil {
-		return -1
-	}
-	return lag
 }

@@ -208,16 +208,22 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 	}
 	e := t.compact(&ev, ctx.Partition(), ctx.Offset())
 	t.m.event(ctx.Partition())
-	t.pace.route(ctx.Context(), ctx.Partition(), e.Time, func() {
-		if e.IP != "" {
-			ctx.Loopback(e.IP, e)
-		} else {
-			ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
-		}
-		if e.Failed > 0 && e.User != "" {
-			ctx.Loopback(userKeyPrefix+e.User, e)
-		}
-	})
+	t.pace.hold(ctx.Context(), ctx.Partition(), e.Time)
+	t.route(ctx, e)
+	t.pace.release()
+}
+
+// route sends an event to its IP (or, without one, straight to its day)
+// and, for a failure with a user, to the user.
+func (t *Tracker) route(ctx goka.Context, e *Event) {
+	if e.IP != "" {
+		ctx.Loopback(e.IP, e)
+	} else {
+		ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
+	}
+	if e.Failed > 0 && e.User != "" {
+		ctx.Loopback(userKeyPrefix+e.User, e)
+	}
 }
 
 const userKeyPrefix = "u|"
@@ -291,11 +297,18 @@ func (t *Tracker) Lag(ctx context.Context) (int64, error) {
 	return topics.GroupLag(ctx, t.cfg.Kafka, t.cfg.Group, []string{t.cfg.Input, gg.LoopStream().Topic()})
 }
 
-// Busy reports whether the group has input left (errors count as busy).
-func (t *Tracker) Busy(ctx context.Context) bool {
+// Backlog is Lag for callers without an error path: -1 when the lag could
+// not be read.
+func (t *Tracker) Backlog(ctx context.Context) int64 {
 	lag, err := t.Lag(ctx)
-	return err != nil || lag > 0
+	if err != nil {
+		return -1
+	}
+	return lag
 }
+
+// Busy reports whether the group has input left (errors count as busy).
+func (t *Tracker) Busy(ctx context.Context) bool { return t.Backlog(ctx) != 0 }
 
 // WaitCaughtUp returns once the group has committed everything it was
 // given (three checks in a row, since loopback messages of the last inputs

@@ -82,39 +82,47 @@ func (p *pacer) run(ctx context.Context) {
 	}
 }
 
-// route calls fn, which routes partition part's event of time t (unix
-// seconds), once no other active partition has an earlier one. A nil pacer
-// calls fn at once.
-func (p *pacer) route(ctx context.Context, part int32, t int64, fn func()) {
+// hold blocks until partition part may route its event of time t (unix
+// seconds), i.e. no other active partition has an earlier one, and returns
+// with the pacer locked: the caller routes the event, then calls release,
+// so the loopback receives the events in that order. A nil pacer never
+// waits.
+func (p *pacer) hold(ctx context.Context, part int32, t int64) {
 	if p == nil {
-		fn()
 		return
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.seen[part] = p.now()
+	now := p.now()
+	p.seen[part] = now
 	if t > p.progress[part] {
 		p.progress[part] = t
 		p.changed.Broadcast()
 	}
-	for start := p.now(); ctx.Err() == nil && p.now().Sub(start) < maxPaceWait; {
-		slowest, ok := p.slowestOther(part)
+	for start := now; ctx.Err() == nil && now.Sub(start) < maxPaceWait; {
+		slowest, ok := p.slowestOther(part, now)
 		if !ok || t <= slowest+p.slack {
-			break
+			return
 		}
 		p.changed.Wait()
-		p.seen[part] = p.now() // waiting is not idling
+		now = p.now()
+		p.seen[part] = now // waiting is not idling
 	}
-	fn()
+}
+
+// release ends the routing that hold allowed.
+func (p *pacer) release() {
+	if p != nil {
+		p.mu.Unlock()
+	}
 }
 
 // slowestOther is the least progress among the other active partitions.
-func (p *pacer) slowestOther(part int32) (int64, bool) {
-	now := p.now()
+func (p *pacer) slowestOther(part int32, now time.Time) (int64, bool) {
+	live := now.Unix() - liveLag
 	var slowest int64
 	found := false
 	for q, t := range p.progress {
-		if q == part || now.Sub(p.seen[q]) > p.idleAfter || t >= now.Unix()-liveLag {
+		if q == part || now.Sub(p.seen[q]) > p.idleAfter || t >= live {
 			continue
 		}
 		if !found || t < slowest {

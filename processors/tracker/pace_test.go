@@ -24,11 +24,11 @@ func TestPacerMergesPartitionsInTimeOrder(t *testing.T) {
 			defer wg.Done()
 			step := int64(7 + 5*part) // seconds of event time per event: different speeds
 			for tm := int64(1); tm < 86400; tm += step {
-				p.route(ctx, part, tm, func() {
-					mu.Lock()
-					routed = append(routed, tm)
-					mu.Unlock()
-				})
+				p.hold(ctx, part, tm)
+				mu.Lock()
+				routed = append(routed, tm)
+				mu.Unlock()
+				p.release()
 			}
 		}()
 	}
@@ -54,9 +54,9 @@ func TestPacerIgnoresIdlePartition(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go p.run(ctx)
-	p.route(ctx, 1, 100, func() {}) // partition 1 routes one event, then nothing
+	route(p, ctx, 1, 100) // partition 1 routes one event, then nothing
 	start := time.Now()
-	p.route(ctx, 0, 100000, func() {})
+	route(p, ctx, 0, 100000)
 	if d := time.Since(start); d < 150*time.Millisecond || d > 900*time.Millisecond {
 		t.Errorf("waited %v for an idle partition, want about its idle time (200 ms)", d)
 	}
@@ -71,18 +71,24 @@ func TestPacerLiveDoesNotWait(t *testing.T) {
 	defer cancel()
 	go p.run(ctx)
 	now := time.Now().Unix()
-	p.route(ctx, 1, now-5, func() {}) // partition 1 active, a little behind
+	route(p, ctx, 1, now-5) // partition 1 active, a little behind
 	start := time.Now()
-	p.route(ctx, 0, now, func() {})
+	route(p, ctx, 0, now)
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Errorf("a live event waited %v", d)
 	}
 	// The same distance in a replay (a month ago) is a wait.
 	p.assign([]int32{0, 1})
-	p.route(ctx, 1, now-30*86400, func() {})
+	route(p, ctx, 1, now-30*86400)
 	start = time.Now()
-	p.route(ctx, 0, now-30*86400+5, func() {})
+	route(p, ctx, 0, now-30*86400+5)
 	if d := time.Since(start); d < 500*time.Millisecond {
 		t.Errorf("a replayed event ahead of an active partition waited only %v", d)
 	}
+}
+
+// route lets partition part route an event of time t (routing nothing).
+func route(p *pacer, ctx context.Context, part int32, t int64) {
+	p.hold(ctx, part, t)
+	p.release()
 }

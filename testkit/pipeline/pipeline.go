@@ -170,13 +170,7 @@ func (r *Run) DayView(t testing.TB) (view *views.Tracker, stop func()) {
 func (r *Run) Emitter(t testing.TB, src daily.Source) *daily.Emitter {
 	t.Helper()
 	em, err := daily.New(daily.Config{Kafka: r.K, Topic: r.Metrics, Loc: r.Loc, Every: time.Second, Idle: 3 * time.Second,
-		Lag: func() int64 {
-			lag, err := r.Lag().Lag(context.Background())
-			if err != nil {
-				return -1
-			}
-			return lag
-		}}, src, Logger)
+		Lag: func() int64 { return r.Lag().Backlog(context.Background()) }}, src, Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
