@@ -250,6 +250,24 @@ func rounds(dir string) (map[string]map[int]map[string]string, error) {
 	return out, nil
 }
 
+// addTime adds the wall time, CPU time and peak memory of one
+// /usr/bin/time record (path) to tool's series in m.
+func addTime(m map[string]map[string]series, tool, path string) error {
+	kv, err := readKV(path)
+	if err != nil {
+		return err
+	}
+	w, _ := num(kv, "wall_s")
+	u, _ := num(kv, "user_s")
+	s, _ := num(kv, "sys_s")
+	add(m, tool, "wall_s", w)
+	add(m, tool, "cpu_s", u+s)
+	if v, ok := num(kv, "maxrss_kb"); ok {
+		add(m, tool, "maxrss_mb", v/1024)
+	}
+	return nil
+}
+
 func add(m map[string]map[string]series, tool, metric string, v float64) {
 	if m[tool] == nil {
 		m[tool] = map[string]series{}
@@ -303,17 +321,8 @@ func (r *results) readParse(dir string) error {
 				add(r.parse, tool, "runs", float64(len(h.Results[0].Times)))
 			}
 			if p := files["time"]; p != "" { // /usr/bin/time: one run (or the median of a loop)
-				kv, err := readKV(p)
-				if err != nil {
+				if err := addTime(r.parse, tool, p); err != nil {
 					return err
-				}
-				w, _ := num(kv, "wall_s")
-				u, _ := num(kv, "user_s")
-				s, _ := num(kv, "sys_s")
-				add(r.parse, tool, "wall_s", w)
-				add(r.parse, tool, "cpu_s", u+s)
-				if v, ok := num(kv, "maxrss_kb"); ok {
-					add(r.parse, tool, "maxrss_mb", v/1024)
 				}
 			}
 			if p := files["out"]; p != "" {
@@ -346,17 +355,8 @@ func (r *results) readIngest(dir string) error {
 		for _, n := range sortedRounds(byRound) {
 			files := byRound[n]
 			if p := files["time"]; p != "" {
-				kv, err := readKV(p)
-				if err != nil {
+				if err := addTime(r.ingest, tool, p); err != nil {
 					return err
-				}
-				w, _ := num(kv, "wall_s")
-				u, _ := num(kv, "user_s")
-				s, _ := num(kv, "sys_s")
-				add(r.ingest, tool, "wall_s", w)
-				add(r.ingest, tool, "cpu_s", u+s)
-				if v, ok := num(kv, "maxrss_kb"); ok {
-					add(r.ingest, tool, "maxrss_mb", v/1024)
 				}
 			}
 			if p := files["brokercpu"]; p != "" {
