@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
 	"path/filepath"
@@ -67,17 +66,9 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 	if err != nil {
 		return nil, err
 	}
-	ready := func(v interface{ Ready() bool }, what string) func() error {
-		return func() error {
-			if !v.Ready() {
-				return errors.New(what + " recovering")
-			}
-			return nil
-		}
-	}
 	return []component{
-		{name: "tracker view", run: tv.Run, ready: ready(tv, "tracker view")},
-		{name: "alerts view", run: av.Run, ready: ready(av, "alerts view")},
+		{name: "tracker view", run: tv.Run, ready: readyWhen(tv, "tracker view recovering")},
+		{name: "alerts view", run: av.Run, ready: readyWhen(av, "alerts view recovering")},
 		{name: "api", run: srv.Run},
 	}, nil
 }

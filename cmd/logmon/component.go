@@ -24,6 +24,17 @@ type component struct {
 	ready func() error
 }
 
+// readyWhen is a component's readiness from a Ready method: not ready
+// yet says why.
+func readyWhen(v interface{ Ready() bool }, why string) func() error {
+	return func() error {
+		if !v.Ready() {
+			return errors.New(why)
+		}
+		return nil
+	}
+}
+
 // serve runs the components and /metrics + /healthz on addr until ctx ends
 // or one of them stops (with an error, or done as in a one-shot replay):
 // then the others are stopped too.

@@ -50,12 +50,7 @@ func buildIndex(cfg config.Config, sc esindex.Config, reg prometheus.Registerer,
 	if err != nil {
 		return component{}, fmt.Errorf("index: %w", err)
 	}
-	return component{name: "index", run: sink.Run, ready: func() error {
-		if !sink.Ready() {
-			return errors.New("not consuming yet")
-		}
-		return nil
-	}}, nil
+	return component{name: "index", run: sink.Run, ready: readyWhen(sink, "not consuming yet")}, nil
 }
 
 // importKibana imports the saved objects (data views, dashboard) into the

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
 	"path/filepath"
@@ -95,15 +94,9 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 	if err != nil {
 		return nil, err
 	}
-	viewReady := func() error {
-		if !view.Ready() {
-			return errors.New("day view recovering")
-		}
-		return nil
-	}
 	comps := []component{
 		{name: "tracker", run: func(ctx context.Context) error { return tr.Run(ctx) }},
-		{name: "day view", run: view.Run, ready: viewReady},
+		{name: "day view", run: view.Run, ready: readyWhen(view, "day view recovering")},
 		{name: "metrics-daily", run: em.Run},
 	}
 	if o.untilDone {
