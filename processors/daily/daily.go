@@ -128,6 +128,7 @@ func (e *Emitter) Tick() error {
 	if e.cfg.Lag != nil {
 		lag = e.cfg.Lag()
 	}
+	closed := rule.Closing(parts, lag, now)
 	days := make([]string, 0, len(parts))
 	for d := range parts {
 		days = append(days, d)
@@ -135,7 +136,7 @@ func (e *Emitter) Tick() error {
 	sort.Strings(days)
 	for _, day := range days {
 		doc := tracker.Merge(day, parts[day], now)
-		doc.Final = rule.Closed(day, parts, lag, now)
+		doc.Final = closed(day)
 		prev, ok := e.sent[day]
 		if ok && same(prev, doc) {
 			continue

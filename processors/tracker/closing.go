@@ -1,6 +1,9 @@
 package tracker
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // DayClose is the rule that makes a day's metrics-daily document final.
 // The emitter (processors/daily) applies it when it sends documents and the
@@ -37,31 +40,40 @@ func DefaultDayClose(loc *time.Location) DayClose {
 // aggregates (all) and the records the processors have not committed yet
 // (lag; negative: unknown, counted as far behind).
 func (c DayClose) Closed(day string, all map[string][]*DayState, lag int64, now time.Time) bool {
-	start, err := time.ParseInLocation("2006-01-02", day, c.Loc)
-	if err != nil {
-		return false
-	}
-	closeAt := start.AddDate(0, 0, 1).Add(c.Grace)
+	return c.Closing(all, lag, now)(day)
+}
+
+// Closing is Closed for many days of the same state: the partitions'
+// latest event time is taken once.
+func (c DayClose) Closing(all map[string][]*DayState, lag int64, now time.Time) func(day string) bool {
 	latest := map[int32]int64{}
 	for _, ps := range all {
 		for _, s := range ps {
-			if s.MaxTime > latest[s.Partition] {
-				latest[s.Partition] = s.MaxTime
-			}
+			latest[s.Partition] = max(latest[s.Partition], s.MaxTime)
 		}
 	}
-	byEventTime := len(latest) >= c.Partitions && lag >= 0 && lag <= c.MaxBacklog
-	for _, t := range latest {
-		if t < closeAt.Unix() {
-			byEventTime = false
+	// The event time every partition has passed (-1: the event-time rule
+	// does not apply: a partition without events, or a backlog).
+	passed := int64(-1)
+	if len(latest) >= c.Partitions && lag >= 0 && lag <= c.MaxBacklog {
+		passed = math.MaxInt64
+		for _, t := range latest {
+			passed = min(passed, t)
 		}
 	}
-	if byEventTime {
-		return true
+	return func(day string) bool {
+		start, err := time.ParseInLocation("2006-01-02", day, c.Loc)
+		if err != nil {
+			return false
+		}
+		closeAt := start.AddDate(0, 0, 1).Add(c.Grace)
+		if passed >= closeAt.Unix() {
+			return true
+		}
+		var updated int64
+		for _, s := range all[day] {
+			updated = max(updated, s.Updated)
+		}
+		return lag == 0 && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= c.Idle
 	}
-	var updated int64
-	for _, s := range all[day] {
-		updated = max(updated, s.Updated)
-	}
-	return lag == 0 && now.After(closeAt) && now.Sub(time.UnixMilli(updated)) >= c.Idle
 }
