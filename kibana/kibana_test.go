@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -212,7 +214,7 @@ func check(t *testing.T, ndjson []byte) []string {
 					bad("%s: %s on %q: no such field", o.ID, agg.Type, name)
 				case fd.nested:
 					bad("%s: %s on %q: a nested field", o.ID, agg.Type, name)
-				case !contains(allowed, fd.typ):
+				case !slices.Contains(allowed, fd.typ):
 					bad("%s: %s on %q of type %s (allowed: %v)", o.ID, agg.Type, name, fd.typ, allowed)
 				default:
 					seen[agg.Type+" "+name] = true
@@ -238,7 +240,7 @@ func check(t *testing.T, ndjson []byte) []string {
 				}
 			}
 			for _, s := range a.Sort {
-				if len(s) == 0 || !contains(sortable, f[s[0]].typ) {
+				if len(s) == 0 || !slices.Contains(sortable, f[s[0]].typ) {
 					bad("%s: sort %v on a field that cannot be sorted", o.ID, s)
 				}
 			}
@@ -274,26 +276,9 @@ func check(t *testing.T, ndjson []byte) []string {
 		}
 	}
 	if len(problems) == 0 {
-		t.Logf("%d objects, aggregations checked: %v", len(objs), keys(seen))
+		t.Logf("%d objects, aggregations checked: %v", len(objs), slices.Collect(maps.Keys(seen)))
 	}
 	return problems
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // TestSavedObjectsMatchTemplates checks every field the data views,

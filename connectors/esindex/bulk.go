@@ -73,8 +73,7 @@ func appendAction(buf []byte, it *item) []byte {
 
 // bulkResponse is the part of a _bulk answer the sink reads.
 type bulkResponse struct {
-	Errors bool `json:"errors"`
-	Items  []map[string]struct {
+	Items []map[string]struct {
 		Status int             `json:"status"`
 		Error  json.RawMessage `json:"error"`
 	} `json:"items"`
@@ -82,9 +81,8 @@ type bulkResponse struct {
 
 // requestError is a failure of the whole bulk request (transport or status).
 type requestError struct {
-	cause  string // "transport", "429", "5xx", "4xx"
-	status int
-	err    error
+	cause string // "transport", "429", "5xx", "4xx"
+	err   error
 }
 
 func (e *requestError) Error() string { return fmt.Sprintf("bulk request (%s): %v", e.cause, e.err) }
@@ -109,7 +107,7 @@ func sendBulk(ctx context.Context, es *elasticsearch.Client, items []*item, buf 
 		} else if res.StatusCode >= 500 {
 			cause = "5xx"
 		}
-		return buf, &requestError{cause: cause, status: res.StatusCode, err: fmt.Errorf("%s: %s", res.Status(), b)}
+		return buf, &requestError{cause: cause, err: fmt.Errorf("%s: %s", res.Status(), b)}
 	}
 	var br bulkResponse
 	if err := json.NewDecoder(res.Body).Decode(&br); err != nil {

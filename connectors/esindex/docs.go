@@ -2,7 +2,6 @@ package esindex
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,8 +55,6 @@ type meta struct {
 	MetricDate   string `json:"metric_date"`
 }
 
-var errNoID = errors.New("no document id")
-
 // docMeta returns a record's _id and the time that picks its index.
 func docMeta(k Kind, value []byte) (id string, t time.Time, err error) {
 	var m meta
@@ -77,7 +74,7 @@ func docMeta(k Kind, value []byte) (id string, t time.Time, err error) {
 		id, ts = m.MetricDate, m.MetricDate
 	}
 	if id == "" {
-		return "", time.Time{}, fmt.Errorf("%w: %s record without %s", errNoID, k, idField(k))
+		return "", time.Time{}, fmt.Errorf("no document id: %s record without %s", k, idField(k))
 	}
 	if ts == "" {
 		return id, time.Time{}, nil

@@ -248,7 +248,7 @@ func TestElasticOutage(t *testing.T) {
 	at := e.waitAtLeast(t, e.eventsAlias, 20000, 3*time.Minute)
 
 	t.Cleanup(func() { // whatever happens, Elasticsearch runs again after the test
-		if _, err := stackHealth(e); err != nil {
+		if _, err := elastic.Health(context.Background(), e.es); err != nil {
 			_ = st.StartElastic()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
@@ -345,11 +345,7 @@ func TestSIGKILLSink(t *testing.T) {
 }
 
 func groupLag(e *env) (int64, error) {
-	return topics.GroupLag(context.Background(), e.K, e.sinkCfg.Group, []string{e.Input, e.Alerts, e.Metrics})
-}
-
-func stackHealth(e *env) (string, error) {
-	return elastic.Health(context.Background(), e.es)
+	return topics.GroupLag(context.Background(), e.K, e.sinkCfg.Group, e.sinkTopics())
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 
-	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
@@ -31,7 +30,6 @@ var logger = pipeline.Logger
 // sink's configuration and the indices' aliases.
 type env struct {
 	*pipeline.Run
-	ec                             config.Elastic
 	es                             *elasticsearch.Client
 	name                           string // group, topic prefix and index suffix
 	dlq                            string
@@ -49,7 +47,7 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 	}
 	r := pipeline.New(t, prefix) // its topics are deleted after a passed test
 	name := r.Group
-	e := &env{Run: r, ec: ec, es: es, name: name, dlq: name + "-dlq"}
+	e := &env{Run: r, es: es, name: name, dlq: name + "-dlq"}
 	e.sinkCfg = esindex.Config{Kafka: r.K, Elastic: ec, Group: name + "-index", EventsTopic: r.Input, AlertsTopic: r.Alerts,
 		MetricsTopic: r.Metrics, DLQTopic: e.dlq, IndexSuffix: name}
 	e.eventsAlias = elastic.IndexSSHLog + "-" + name
@@ -217,20 +215,13 @@ func (e *env) waitAtLeast(t *testing.T, name string, n int, limit time.Duration)
 	return 0
 }
 
+// sinkTopics are the topics the sink consumes.
+func (e *env) sinkTopics() []string { return []string{e.Input, e.Alerts, e.Metrics} }
+
 // waitCommitted waits until the sink's group has committed every record.
 func (e *env) waitCommitted(t *testing.T, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	var lag int64
-	var err error
-	for time.Now().Before(deadline) {
-		lag, err = topics.GroupLag(context.Background(), e.K, e.sinkCfg.Group, []string{e.Input, e.Alerts, e.Metrics})
-		if err == nil && lag == 0 {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("group %s: lag %d after %v (%v)", e.sinkCfg.Group, lag, limit, err)
+	waitLag(t, e, e.sinkCfg.Group, e.sinkTopics(), limit)
 }
 
 // search refreshes name, runs query on it and returns the raw answer.

@@ -206,10 +206,11 @@ func (w *writer) write(ctx context.Context, msgs []*sarama.ConsumerMessage) erro
 		}
 		w.recovered()
 		var again []*item
+		var done [KindMetrics + 1]int // acknowledged documents by kind
 		for _, it := range pending {
 			switch classify(it) {
 			case indexed:
-				w.s.m.docs.WithLabelValues(it.kind.String()).Inc()
+				done[it.kind]++
 			case stale:
 				w.s.m.stale.Inc()
 			case retry:
@@ -221,6 +222,11 @@ func (w *writer) write(ctx context.Context, msgs []*sarama.ConsumerMessage) erro
 				again = append(again, it)
 			case rejected:
 				dead = append(dead, it)
+			}
+		}
+		for k, n := range done {
+			if n > 0 {
+				w.s.m.docs.WithLabelValues(Kind(k).String()).Add(float64(n))
 			}
 		}
 		pending = again
@@ -255,7 +261,12 @@ func (w *writer) prepare(m *sarama.ConsumerMessage, now time.Time) *item {
 }
 
 func (w *writer) ensureIndices(ctx context.Context, items []*item) error {
+	last := ""
 	for _, it := range items {
+		if it.index == last { // a batch mostly holds runs of one index
+			continue
+		}
+		last = it.index
 		if err := w.s.ensureIndex(ctx, it.index, it.kind); err != nil {
 			return err
 		}

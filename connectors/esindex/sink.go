@@ -128,23 +128,21 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Sink, error) {
 	return &Sink{cfg: cfg, layout: layout, kinds: kinds, es: es, m: m, log: log, created: map[string]bool{}}, nil
 }
 
-// Layout is the index layout the sink writes.
-func (s *Sink) Layout() elastic.Layout { return s.layout }
-
 // Alias is the name readers use for a contract index (base).
 func (s *Sink) Alias(base string) string { return s.layout.Alias(base) }
 
 // Ready reports whether the sink has its templates and topics and consumes.
 func (s *Sink) Ready() bool { return s.ready.Load() }
 
-// topicSpecs are the sink's topics as the contract wants them.
+// topicSpecs are the contract's topics under the sink's configured names.
 func (s *Sink) topicSpecs() []topics.Spec {
-	return []topics.Spec{
-		{Name: s.cfg.EventsTopic, Partitions: 3},
-		{Name: s.cfg.AlertsTopic, Partitions: 3},
-		{Name: s.cfg.MetricsTopic, Partitions: 1, Compacted: true},
-		{Name: s.cfg.DLQTopic, Partitions: 1},
+	names := map[string]string{topics.SSHLog: s.cfg.EventsTopic, topics.SSHAlerts: s.cfg.AlertsTopic,
+		topics.MetricsDaily: s.cfg.MetricsTopic, topics.SSHLogDLQ: s.cfg.DLQTopic}
+	specs := topics.Contract()
+	for i := range specs {
+		specs[i].Name = names[specs[i].Name]
 	}
+	return specs
 }
 
 // Run consumes until ctx ends.

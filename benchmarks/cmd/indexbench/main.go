@@ -29,7 +29,6 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/elastic"
@@ -258,6 +257,7 @@ func found(es *elasticsearch.Client, index, id string) bool {
 	return !res.IsError() && json.NewDecoder(res.Body).Decode(&r) == nil && r.Hits.Total.Value == 1
 }
 
+// counter sums the series of the counter name over every label set.
 func counter(reg *prometheus.Registry, name string) float64 {
 	mfs, _ := reg.Gather()
 	var sum float64
@@ -266,17 +266,10 @@ func counter(reg *prometheus.Registry, name string) float64 {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			sum += metricValue(m)
+			sum += m.GetCounter().GetValue()
 		}
 	}
 	return sum
-}
-
-func metricValue(m *dto.Metric) float64 {
-	if c := m.GetCounter(); c != nil {
-		return c.GetValue()
-	}
-	return m.GetGauge().GetValue()
 }
 
 func deleteIndex(es *elasticsearch.Client, index string) {
