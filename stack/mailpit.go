@@ -24,7 +24,10 @@ var (
 // MailpitAPI is the local Mailpit's HTTP API address.
 func MailpitAPI() string { return "http://127.0.0.1:" + strconv.Itoa(MailpitHTTPPort) }
 
-func (s *Stack) mailpitBin() string { return filepath.Join(s.cacheDir(), "bin", "mailpit") }
+// MailpitBin is the Mailpit binary the stack runs (tests start their own
+// instances of it, e.g. with TLS).
+func (s *Stack) MailpitBin() string { return filepath.Join(s.cacheDir(), "bin", "mailpit") }
+
 func (s *Stack) mailpitDir() string { return filepath.Join(s.Dir, "mailpit") }
 
 func (s *Stack) mailpitProc() *proc {
@@ -33,9 +36,9 @@ func (s *Stack) mailpitProc() *proc {
 		name:    "mailpit",
 		dir:     dir,
 		logFile: filepath.Join(dir, "mailpit.log"),
-		marker:  s.mailpitBin(),
+		marker:  s.MailpitBin(),
 		ports:   []int{MailpitSMTPPort, MailpitHTTPPort},
-		argv: []string{s.mailpitBin(),
+		argv: []string{s.MailpitBin(),
 			"--smtp", "127.0.0.1:" + strconv.Itoa(MailpitSMTPPort),
 			"--listen", "127.0.0.1:" + strconv.Itoa(MailpitHTTPPort),
 			// Kept across a restart (the "SMTP down, then up" tests).
@@ -51,17 +54,17 @@ func (s *Stack) mailpitProc() *proc {
 // FetchMailpit builds Mailpit from its Go module into the cache unless it is
 // there (`go install`, about 35 s on two cores with an empty module cache).
 func (s *Stack) FetchMailpit(ctx context.Context) error {
-	if exists(s.mailpitBin()) {
+	if exists(s.MailpitBin()) {
 		return nil
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		return fmt.Errorf("fetch mailpit: go not found on PATH: %w", err)
 	}
 	start := time.Now()
-	s.Log.Info("building mailpit from its Go module (first start only)", "version", MailpitVersion, "into", filepath.Dir(s.mailpitBin()))
+	s.Log.Info("building mailpit from its Go module (first start only)", "version", MailpitVersion, "into", filepath.Dir(s.MailpitBin()))
 	cmd := exec.CommandContext(ctx, "go", "install", "github.com/axllent/mailpit@"+MailpitVersion)
 	cmd.Dir = s.cacheDir()
-	cmd.Env = append(os.Environ(), "GOBIN="+filepath.Dir(s.mailpitBin()), "GOFLAGS=-mod=mod", "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOBIN="+filepath.Dir(s.MailpitBin()), "GOFLAGS=-mod=mod", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("fetch mailpit: go install: %w\n%s", err, tail(string(out), 2000))
 	}
@@ -121,7 +124,3 @@ func MailpitHealth(ctx context.Context, url string) error {
 	}
 	return nil
 }
-
-// MailpitBin is the Mailpit binary the stack runs (tests start their own
-// instances of it, e.g. with TLS).
-func (s *Stack) MailpitBin() string { return s.mailpitBin() }

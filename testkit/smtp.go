@@ -56,24 +56,15 @@ type mailpitSummary struct {
 // addresses of their own (UniqueName) so they never see another test's mail.
 func MailsTo(t testing.TB, addr string) []Mail {
 	t.Helper()
-	var list struct {
-		Total    int
-		Messages []mailpitSummary
-	}
-	q := url.Values{"query": {"to:" + addr}, "limit": {"10000"}}
-	mailpitGet(t, "/api/v1/search?"+q.Encode(), &list)
+	found := mailsFor(t, addr)
 	var out []Mail
-	for i := len(list.Messages) - 1; i >= 0; i-- { // the API lists newest first
-		s := list.Messages[i]
+	for i := len(found) - 1; i >= 0; i-- { // the API lists newest first
+		s := found[i]
 		m := Mail{ID: s.ID, Subject: s.Subject, From: s.From.Address, Created: s.Created}
-		match := false
 		for _, a := range s.To {
 			m.To = append(m.To, a.Address)
-			match = match || strings.EqualFold(a.Address, addr)
 		}
-		if match { // the search matches substrings
-			out = append(out, m)
-		}
+		out = append(out, m)
 	}
 	// The parts, four requests at a time.
 	var wg sync.WaitGroup
@@ -103,19 +94,26 @@ func MailsTo(t testing.TB, addr string) []Mail {
 // MailsTo: the parts are not fetched).
 func MailCount(t testing.TB, addr string) int {
 	t.Helper()
+	return len(mailsFor(t, addr))
+}
+
+// mailsFor lists the messages Mailpit holds with addr among their
+// recipients, newest first, without their parts.
+func mailsFor(t testing.TB, addr string) []mailpitSummary {
+	t.Helper()
 	var list struct{ Messages []mailpitSummary }
 	q := url.Values{"query": {"to:" + addr}, "limit": {"10000"}}
 	mailpitGet(t, "/api/v1/search?"+q.Encode(), &list)
-	n := 0
+	out := list.Messages[:0]
 	for _, s := range list.Messages {
 		for _, a := range s.To {
-			if strings.EqualFold(a.Address, addr) {
-				n++
+			if strings.EqualFold(a.Address, addr) { // the search matches substrings
+				out = append(out, s)
 				break
 			}
 		}
 	}
-	return n
+	return out
 }
 
 // WaitMails polls Mailpit until addr has at least n messages or d passed,

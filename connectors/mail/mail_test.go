@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -58,13 +57,7 @@ func TestNewChecksSettings(t *testing.T) {
 func TestPasswordNeverLogged(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close() // nothing listens there now
-	c := config.SMTP{Host: "127.0.0.1", Port: port, User: "ops", Password: "s3cret-pw", From: "a@b.org", TLS: "starttls", Timeout: 2 * time.Second}
+	c := config.SMTP{Host: "127.0.0.1", Port: port(testkit.FreeAddr(t)), User: "ops", Password: "s3cret-pw", From: "a@b.org", TLS: "starttls", Timeout: 2 * time.Second}
 	s, err := mail.New(c, log)
 	if err != nil {
 		t.Fatal(err)

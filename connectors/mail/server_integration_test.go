@@ -24,6 +24,7 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
+	"github.com/log-monitor/log_monitor/stack"
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
@@ -79,8 +80,7 @@ func ownMailpit(t *testing.T, extra ...string) (int, string) {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", smtpPort), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			if resp, err := http.Get(api + "/api/v1/info"); err == nil {
-				resp.Body.Close()
+			if stack.MailpitHealth(context.Background(), api) == nil {
 				break
 			}
 		}

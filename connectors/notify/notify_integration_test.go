@@ -305,14 +305,7 @@ func TestSMTPDownThenUp(t *testing.T) {
 
 	for _, addr := range addrs {
 		mails := testkit.MailsTo(t, addr)
-		count := map[string]int{}
-		for _, m := range mails {
-			for _, a := range alerts {
-				if strings.Contains(m.Text, a.ID) {
-					count[a.ID]++
-				}
-			}
-		}
+		count := mailedPerAlert(mails, alerts)
 		for _, a := range alerts {
 			if count[a.ID] != 1 {
 				t.Errorf("%s: alert %s mailed %d times, want 1", addr, a.ID, count[a.ID])
@@ -322,6 +315,19 @@ func TestSMTPDownThenUp(t *testing.T) {
 			t.Errorf("%s: %d mails, want %d", addr, len(mails), len(alerts))
 		}
 	}
+}
+
+// mailedPerAlert counts, per alert id, the mails whose plain part names it.
+func mailedPerAlert(mails []testkit.Mail, alerts []detect.Alert) map[string]int {
+	count := map[string]int{}
+	for _, m := range mails {
+		for _, a := range alerts {
+			if strings.Contains(m.Text, a.ID) {
+				count[a.ID]++
+			}
+		}
+	}
+	return count
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
@@ -368,17 +374,10 @@ func TestKilledMailerResendsAtMostInFlight(t *testing.T) {
 	}
 	cmd = start()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	mails := testkit.WaitMails(t, to, len(alerts), 2*time.Minute)
+	testkit.WaitMails(t, to, len(alerts), 2*time.Minute)
 	time.Sleep(2 * time.Second) // anything re-sent late would show now
-	mails = testkit.MailsTo(t, to)
-	count := map[string]int{}
-	for _, m := range mails {
-		for _, a := range alerts {
-			if strings.Contains(m.Text, a.ID) {
-				count[a.ID]++
-			}
-		}
-	}
+	mails := testkit.MailsTo(t, to)
+	count := mailedPerAlert(mails, alerts)
 	twice := 0
 	for _, a := range alerts {
 		switch c := count[a.ID]; {

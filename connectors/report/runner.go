@@ -56,10 +56,9 @@ type Runner struct {
 	send  Sender
 	clock Clock
 	log   *slog.Logger
-	// Metrics are the runner's counters (never nil).
+	// Metrics are the runner's counters (never nil); Metrics.Attempts
+	// counts the report builds tried.
 	Metrics *Metrics
-	// Attempts counts report builds tried.
-	Attempts int
 }
 
 // NewRunner returns a runner; clock nil means the real clock.
@@ -228,10 +227,9 @@ func (r *Runner) SendDay(ctx context.Context, day string) (string, error) {
 			case <-r.clock.After(r.cfg.RetryDelay):
 			}
 		}
-		r.Attempts++
 		r.Metrics.Attempts.Inc()
 		var rep Report
-		if rep, err = r.build(ctx, day); err == nil {
+		if rep, err = BuildDay(ctx, r.src, day, r.cfg.Schedule.Loc, r.clock.Now()); err == nil {
 			if err = r.send.Send(ctx, rep.Message(r.cfg.To)); errors.Is(err, mail.ErrRecipientsRejected) {
 				r.log.Error("the SMTP server refused recipients of the daily report; it went to the others", "day", day, "err", err)
 				err = nil
@@ -250,10 +248,6 @@ func (r *Runner) SendDay(ctx context.Context, day string) (string, error) {
 		return "", fmt.Errorf("report %s: %w; and the failure mail: %w", day, err, ferr)
 	}
 	return "failed", nil
-}
-
-func (r *Runner) build(ctx context.Context, day string) (Report, error) {
-	return BuildDay(ctx, r.src, day, r.cfg.Schedule.Loc, r.clock.Now())
 }
 
 // BuildDay reads day's metrics and alerts from src and renders the report.

@@ -39,28 +39,27 @@ func ParseSchedule(spec string, loc *time.Location) (Schedule, error) {
 	return Schedule{Minute: m, Hour: h, Loc: loc}, nil
 }
 
-// at is the schedule's time on the calendar day of t (in Loc).
-func (s Schedule) at(t time.Time) time.Time {
+// at is the schedule's time on the calendar day of t (in Loc), moved by
+// days.
+func (s Schedule) at(t time.Time, days int) time.Time {
 	t = t.In(s.Loc)
-	return time.Date(t.Year(), t.Month(), t.Day(), s.Hour, s.Minute, 0, 0, s.Loc)
+	return time.Date(t.Year(), t.Month(), t.Day()+days, s.Hour, s.Minute, 0, 0, s.Loc)
 }
 
 // Prev is the latest firing at or before t.
 func (s Schedule) Prev(t time.Time) time.Time {
-	f := s.at(t)
-	if f.After(t) {
-		f = s.at(time.Date(t.In(s.Loc).Year(), t.In(s.Loc).Month(), t.In(s.Loc).Day()-1, 12, 0, 0, 0, s.Loc))
+	if f := s.at(t, 0); !f.After(t) {
+		return f
 	}
-	return f
+	return s.at(t, -1)
 }
 
 // Next is the earliest firing after t.
 func (s Schedule) Next(t time.Time) time.Time {
-	f := s.at(t)
-	if !f.After(t) {
-		f = s.at(time.Date(t.In(s.Loc).Year(), t.In(s.Loc).Month(), t.In(s.Loc).Day()+1, 12, 0, 0, 0, s.Loc))
+	if f := s.at(t, 0); f.After(t) {
+		return f
 	}
-	return f
+	return s.at(t, 1)
 }
 
 // ReportDay is the day a firing reports on: the calendar day before it.

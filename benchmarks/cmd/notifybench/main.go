@@ -73,6 +73,7 @@ func (t *timedSender) count() int {
 
 type result struct {
 	rate          float64 // drain: mails per second
+	latencyN      int     // alerts the latency is measured over
 	p50, p90, max time.Duration
 }
 
@@ -92,7 +93,7 @@ func run(n, rounds int, window time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("round %d: %w", r+1, err)
 		}
-		fmt.Printf("round %d: drain of %d alerts %.0f mails/s; latency over %d alerts p50 %v p90 %v max %v\n", r+1, n, res.rate, n/5,
+		fmt.Printf("round %d: drain of %d alerts %.0f mails/s; latency over %d alerts p50 %v p90 %v max %v\n", r+1, n, res.rate, res.latencyN,
 			res.p50.Round(time.Millisecond), res.p90.Round(time.Millisecond), res.max.Round(time.Millisecond))
 		results = append(results, res)
 	}
@@ -186,7 +187,7 @@ func round(cfg config.Config, s *mail.Sender, log *slog.Logger, n int, window ti
 		ts.mu.Unlock()
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	res.p50, res.p90, res.max = lat[len(lat)/2], lat[len(lat)*9/10], lat[len(lat)-1]
+	res.latencyN, res.p50, res.p90, res.max = m, lat[len(lat)/2], lat[len(lat)*9/10], lat[len(lat)-1]
 	return res, nil
 }
 
