@@ -2,12 +2,12 @@ package api_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,17 +55,13 @@ func synthetic() []line {
 	return ls
 }
 
-func writeLog(t *testing.T, dir string, ls []line) string {
-	t.Helper()
+// text is the log file of ls.
+func text(ls []line) string {
 	var b strings.Builder
 	for _, l := range ls {
 		b.WriteString(l.text + "\n")
 	}
-	p := filepath.Join(dir, "ssh-synthetic.log")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return b.String()
 }
 
 // TestEndpoints runs the synthetic log through ingest and the tracker on the
@@ -74,7 +70,7 @@ func writeLog(t *testing.T, dir string, ls []line) string {
 func TestEndpoints(t *testing.T) {
 	f := newFixture(t, "it-api-endpoints")
 	ls := synthetic()
-	f.Publish(t, writeLog(t, f.Dir, ls))
+	f.PublishLines(t, "ssh-synthetic.log", text(ls))
 	f.process(t, 2*time.Minute)
 	av := f.alertsView(t, 0)
 	s := startServer(t, f.config(), f.tv, av)
@@ -336,18 +332,9 @@ func TestEndpoints(t *testing.T) {
 		code, m := s.rest(t, "/openapi.json", "")
 		paths, _ := m["paths"].(map[string]any)
 		if code != 200 || m["swagger"] != "2.0" || paths["/v1/ips/{ip}"] == nil || paths["/v1/alerts/watch"] == nil {
-			t.Errorf("openapi: %d, paths %v", code, keys(paths))
+			t.Errorf("openapi: %d, paths %v", code, slices.Sorted(maps.Keys(paths)))
 		}
 	})
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestUnavailableUntilRecovered: views that have not recovered answer
@@ -359,11 +346,8 @@ func TestUnavailableUntilRecovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idle := struct {
-		tv *views.Tracker
-		av *views.Alerts
-	}{tv, views.NewAlerts(views.AlertsConfig{Kafka: f.K, Topic: f.Alerts}, logger)}
-	s := startServer(t, f.config(), idle.tv, idle.av)
+	av := views.NewAlerts(views.AlertsConfig{Kafka: f.K, Topic: f.Alerts}, logger)
+	s := startServer(t, f.config(), tv, av)
 	c := s.client(t)
 	ctx := testkit.Context(t, time.Minute)
 	for name, call := range map[string]func() error{
@@ -382,8 +366,8 @@ func TestUnavailableUntilRecovered(t *testing.T) {
 			return err
 		},
 	} {
-		if status.Code(call()) != codes.Unavailable {
-			t.Errorf("%s: %v, want Unavailable", name, call())
+		if err := call(); status.Code(err) != codes.Unavailable {
+			t.Errorf("%s: %v, want Unavailable", name, err)
 		}
 	}
 	for _, p := range []string{"/v1/ips/" + attacker, "/v1/metrics/daily/" + day1, "/v1/alerts", "/v1/ready"} {

@@ -70,24 +70,16 @@ func TestTokenAndTLS(t *testing.T) {
 	f := newFixture(t, "it-api-token")
 	p := f.producer(t)
 	p.send(t, testAlert(1, attacker))
-	f.tv = f.trackerView(t)
-	if err := f.tv.WaitReady(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	f.startTrackerView(t)
 	av := f.alertsView(t, 0)
 
 	const token = "s3cret-token"
 	cfg := f.config()
 	cfg.API.Token = token
-	cfg.API.TLSCert, cfg.API.TLSKey, _ = selfSigned(t, f.Dir)
+	var trusted *x509.CertPool
+	cfg.API.TLSCert, cfg.API.TLSKey, trusted = selfSigned(t, f.Dir)
 	_, _, pool := selfSigned(t, t.TempDir()) // a certificate the client must not trust
 	s := startServer(t, cfg, f.tv, av)
-	certPEM, err := os.ReadFile(cfg.API.TLSCert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := x509.NewCertPool()
-	trusted.AppendCertsFromPEM(certPEM)
 	s.tls = &tls.Config{RootCAs: trusted, MinVersion: tls.VersionTLS12}
 	s.base = "https://" + s.httpAddr
 	s.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: s.tls}}
@@ -159,10 +151,7 @@ func TestTokenAndTLS(t *testing.T) {
 // request size limit.
 func TestLimits(t *testing.T) {
 	f := newFixture(t, "it-api-limits")
-	f.tv = f.trackerView(t)
-	if err := f.tv.WaitReady(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	f.startTrackerView(t)
 	av := f.alertsView(t, 0)
 	cfg := f.config()
 	cfg.API.RateLimit = 5

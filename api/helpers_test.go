@@ -55,11 +55,18 @@ func (f *fixture) process(t *testing.T, limit time.Duration) {
 	background(t, "tracker", func(ctx context.Context) error { return f.tr.Run(ctx) })
 	f.WaitCaughtUp(t, limit)
 	t.Logf("tracker caught up in %v", time.Since(start).Round(100*time.Millisecond))
+	f.startTrackerView(t)
+	time.Sleep(time.Second) // the view follows the table topic
+}
+
+// startTrackerView runs the fixture's tracker view (f.tv) and waits until
+// it is ready.
+func (f *fixture) startTrackerView(t *testing.T) {
+	t.Helper()
 	f.tv = f.trackerView(t)
 	if err := f.tv.WaitReady(testkit.Context(t, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the view follows the table topic
 }
 
 func (f *fixture) trackerView(t *testing.T) *views.Tracker {
@@ -111,8 +118,7 @@ func startServer(t *testing.T, cfg config.Config, tv *views.Tracker, av *views.A
 		t.Fatal(err)
 	}
 	background(t, "api server", srv.Run)
-	s := &server{grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), base: "http://" + srv.HTTPAddr(), http: &http.Client{Timeout: 30 * time.Second}}
-	return s
+	return &server{grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), base: "http://" + srv.HTTPAddr(), http: testHTTPClient()}
 }
 
 // rest GETs path with the bearer token (if any) and decodes the JSON answer.

@@ -53,15 +53,14 @@ type Server struct {
 	http *http.Server
 	tls  *tls.Config
 
-	gateway        *runtime.ServeMux
-	unaryI         []grpc.UnaryServerInterceptor
-	streamI        []grpc.StreamServerInterceptor
-	inner          *bufconn.Listener
-	gln, hln       net.Listener
-	listenOnce     sync.Once
-	listenErr      error
-	stopStreams    context.CancelFunc
-	streamsStopped context.Context
+	gateway     *runtime.ServeMux
+	unaryI      []grpc.UnaryServerInterceptor
+	streamI     []grpc.StreamServerInterceptor
+	inner       *bufconn.Listener
+	gln, hln    net.Listener
+	listenOnce  sync.Once
+	listenErr   error
+	stopStreams context.CancelFunc
 }
 
 // New builds the server from cfg (addresses, token, TLS, rate limit,
@@ -81,8 +80,9 @@ func New(cfg config.Config, tr *views.Tracker, al *views.Alerts, reg prometheus.
 		}
 	}
 	s := &Server{cfg: cfg.API, log: log, inner: bufconn.Listen(1 << 20)}
-	s.streamsStopped, s.stopStreams = context.WithCancel(context.Background())
-	s.svc = &service{tracker: tr, alerts: al, rules: &rules, loc: loc, now: time.Now, stopped: s.streamsStopped}
+	var streamsStopped context.Context
+	streamsStopped, s.stopStreams = context.WithCancel(context.Background())
+	s.svc = &service{tracker: tr, alerts: al, rules: &rules, loc: loc, now: time.Now, stopped: streamsStopped}
 	if cfg.API.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.API.TLSCert, cfg.API.TLSKey)
 		if err != nil {

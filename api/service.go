@@ -63,7 +63,7 @@ func (s *service) GetIPStatus(_ context.Context, req *pb.GetIPStatusRequest) (*p
 	// form first, then the form asked for.
 	var rec *tracker.IPRecord
 	key := addr.String()
-	for _, k := range []string{key, req.GetIp()} {
+	for _, k := range slices.Compact([]string{key, req.GetIp()}) {
 		if rec, err = s.tracker.IP(k); err != nil {
 			return nil, viewErr(err)
 		}
@@ -121,14 +121,9 @@ func (s *service) GetTopIPs(_ context.Context, req *pb.GetTopIPsRequest) (*pb.To
 	if err != nil {
 		return nil, err
 	}
-	n := int(req.GetLimit())
-	switch {
-	case n < 0:
-		return nil, status.Errorf(codes.InvalidArgument, "limit %d: must be positive", n)
-	case n == 0:
-		n = defaultTopN
-	case n > maxTopN:
-		n = maxTopN
+	n, err := bounded("limit", req.GetLimit(), defaultTopN, maxTopN)
+	if err != nil {
+		return nil, err
 	}
 	top, ok, err := s.tracker.TopIPs(day, n)
 	if err != nil {
@@ -138,6 +133,17 @@ func (s *service) GetTopIPs(_ context.Context, req *pb.GetTopIPsRequest) (*pb.To
 		return nil, status.Errorf(codes.NotFound, "date %s: no events that day", day)
 	}
 	return &pb.TopIPs{MetricDate: day, ByEvents: ipCounts(top.ByEvents), ByFailures: ipCounts(top.ByFailures), Complete: top.Complete || !ok}, nil
+}
+
+// bounded checks a requested count: 0 is def, above most is most.
+func bounded(name string, n int32, def, most int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, status.Errorf(codes.InvalidArgument, "%s %d: must be positive", name, n)
+	case n == 0:
+		return def, nil
+	}
+	return min(int(n), most), nil
 }
 
 // filter checks the alert filters shared by ListAlerts and WatchAlerts.
@@ -174,14 +180,9 @@ func (s *service) ListAlerts(_ context.Context, req *pb.ListAlertsRequest) (*pb.
 	if err != nil {
 		return nil, err
 	}
-	size := int(req.GetPageSize())
-	switch {
-	case size < 0:
-		return nil, status.Errorf(codes.InvalidArgument, "page_size %d: must be positive", size)
-	case size == 0:
-		size = defaultPageSize
-	case size > maxPageSize:
-		size = maxPageSize
+	size, err := bounded("page_size", req.GetPageSize(), defaultPageSize, maxPageSize)
+	if err != nil {
+		return nil, err
 	}
 	list, next, err := s.alerts.List(f, size, req.GetPageToken())
 	if errors.Is(err, views.ErrBadPageToken) {

@@ -2,11 +2,11 @@ package api_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
-	"github.com/log-monitor/log_monitor/testkit"
 )
 
 // TestWatchAlerts: a subscriber gets an alert produced to the alert topic
@@ -26,10 +25,7 @@ func TestWatchAlerts(t *testing.T) {
 	f := newFixture(t, "it-api-watch")
 	p := f.producer(t)
 	p.send(t, testAlert(0, "192.0.2.10")) // before anyone subscribes
-	f.tv = f.trackerView(t)
-	if err := f.tv.WaitReady(testkit.Context(t, time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	f.startTrackerView(t)
 	const keep = 4 // the view keeps at most 5 alerts (1.25 x 4)
 	av := f.alertsView(t, keep)
 	s := startServer(t, f.config(), f.tv, av)
@@ -64,7 +60,7 @@ func TestWatchAlerts(t *testing.T) {
 	t.Logf("gRPC: alert delivered %v after it was produced", time.Since(sent).Round(time.Millisecond))
 	select {
 	case m := <-rest:
-		if m.Result.Alert.GetAlertId() != "test-0001" || m.Result.Alert.Count != 11 {
+		if m.ID != "test-0001" || m.Count != 11 {
 			t.Fatalf("REST stream got %+v", m)
 		}
 	case <-time.After(30 * time.Second):
@@ -130,33 +126,10 @@ func TestWatchAlerts(t *testing.T) {
 	}
 }
 
-type streamMessage struct {
-	Result struct {
-		Alert *struct {
-			AlertID string      `json:"alert_id"`
-			Count   json.Number `json:"count"`
-		} `json:"alert"`
-		Cursor string `json:"cursor"`
-	} `json:"result"`
-}
-
+// restAlert is an alert of the REST stream.
 type restAlert struct {
-	Result struct {
-		Alert  restAlertBody
-		Cursor string
-	}
-}
-
-type restAlertBody struct {
-	id    string
+	ID    string
 	Count int64
-}
-
-func (a *restAlertBody) GetAlertId() string {
-	if a == nil {
-		return ""
-	}
-	return a.id
 }
 
 // restStream reads the REST alert stream (newline-delimited JSON) and sends
@@ -184,10 +157,15 @@ func restStream(t *testing.T, s *server, path string) <-chan restAlert {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		first := true
 		for sc.Scan() {
-			var m streamMessage
-			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-			dec.UseNumber()
-			if err := dec.Decode(&m); err != nil {
+			var m struct {
+				Result struct {
+					Alert *struct {
+						AlertID string          `json:"alert_id"`
+						Count   json.RawMessage `json:"count"`
+					} `json:"alert"`
+				} `json:"result"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 				t.Errorf("REST stream line %s: %v", sc.Bytes(), err)
 				return
 			}
@@ -198,14 +176,12 @@ func restStream(t *testing.T, s *server, path string) <-chan restAlert {
 			if m.Result.Alert == nil {
 				continue
 			}
-			n, err := m.Result.Alert.Count.Int64()
+			// A JSON number, not protojson's string.
+			n, err := strconv.ParseInt(string(m.Result.Alert.Count), 10, 64)
 			if err != nil {
-				t.Errorf("REST stream count %q is not a number", m.Result.Alert.Count)
+				t.Errorf("REST stream count %s is not a number", m.Result.Alert.Count)
 			}
-			var ra restAlert
-			ra.Result.Alert = restAlertBody{id: m.Result.Alert.AlertID, Count: n}
-			ra.Result.Cursor = m.Result.Cursor
-			out <- ra
+			out <- restAlert{ID: m.Result.Alert.AlertID, Count: n}
 		}
 	}()
 	select {

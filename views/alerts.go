@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,20 +272,27 @@ func (a *Alerts) List(f AlertFilter, size int, token string) ([]detect.Alert, st
 	if !a.Ready() {
 		return nil, "", ErrNotReady
 	}
+	// Sort pointers and copy only the page: items are never changed in
+	// place (add appends, and trims into a new slice), so the pointers stay
+	// valid after the lock.
 	a.mu.RLock()
-	var out []detect.Alert
+	var hits []*detect.Alert
 	for i := range a.items {
 		al := &a.items[i].Alert
 		if f.match(al) && (after == nil || after.before(keyOf(al))) {
-			out = append(out, *al)
+			hits = append(hits, al)
 		}
 	}
 	a.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return keyOf(&out[i]).before(keyOf(&out[j])) })
+	sort.Slice(hits, func(i, j int) bool { return keyOf(hits[i]).before(keyOf(hits[j])) })
 	next := ""
-	if len(out) > size {
-		out = out[:size]
-		next = keyOf(&out[size-1]).token()
+	if len(hits) > size {
+		hits = hits[:size]
+		next = keyOf(hits[size-1]).token()
+	}
+	var out []detect.Alert
+	for _, al := range hits {
+		out = append(out, *al)
 	}
 	return out, next, nil
 }
@@ -376,11 +384,7 @@ func ParseCursor(s string) (Cursor, error) {
 func (a *Alerts) Now() Cursor {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	c := make(Cursor, len(a.next))
-	for p, o := range a.next {
-		c[p] = o
-	}
-	return c
+	return Cursor(a.next).copy()
 }
 
 // Subscribe calls fn with every alert matching f from cursor on (an empty
@@ -393,13 +397,9 @@ func (a *Alerts) Subscribe(ctx context.Context, from Cursor, f AlertFilter, fn f
 		return err
 	}
 	delivered := newIDSet(max(1024, a.max))
-	cur := Cursor{}
+	cur := from.copy()
 	if len(from) == 0 {
 		cur = a.Now()
-	} else {
-		for p, o := range from {
-			cur[p] = o
-		}
 	}
 	// next is the index (counting dropped items) of the first item not yet
 	// looked at; -1 until the memory phase starts.
@@ -450,13 +450,7 @@ func (a *Alerts) Subscribe(ctx context.Context, from Cursor, f AlertFilter, fn f
 	}
 }
 
-func (c Cursor) copy() Cursor {
-	out := make(Cursor, len(c))
-	for p, o := range c {
-		out[p] = o
-	}
-	return out
-}
+func (c Cursor) copy() Cursor { return maps.Clone(c) }
 
 // catchUp reads from Kafka the records of each gap [from, to) (what the
 // view no longer keeps) and delivers their alerts, moving cur to the gaps' ends.

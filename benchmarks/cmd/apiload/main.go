@@ -165,7 +165,7 @@ func loadWatch(ctx context.Context, c pb.LogMonitorClient, subs, alerts int, eve
 		mu.Lock()
 		sent[a.ID] = time.Now()
 		mu.Unlock()
-		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(a.IP), Value: sarama.ByteEncoder(b)}); err != nil {
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(a.Key()), Value: sarama.ByteEncoder(b)}); err != nil {
 			fail(err)
 		}
 		mu.Lock()
