@@ -73,11 +73,9 @@ func New(cfg config.Config, tr *views.Tracker, al *views.Alerts, reg prometheus.
 	if err != nil {
 		return nil, err
 	}
-	rules := detect.DefaultRules()
-	if cfg.RulesFile != "" {
-		if rules, err = detect.LoadRules(cfg.RulesFile); err != nil {
-			return nil, fmt.Errorf("api: %w", err)
-		}
+	rules, err := detect.LoadRules(cfg.RulesFile)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	s := &Server{cfg: cfg.API, log: log, inner: bufconn.Listen(1 << 20)}
 	var streamsStopped context.Context

@@ -93,16 +93,7 @@ func (a *Alerts) Ready() bool {
 }
 
 // WaitReady blocks until the view is ready or ctx ends.
-func (a *Alerts) WaitReady(ctx context.Context) error {
-	for !a.Ready() {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %v", ErrNotReady, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
-}
+func (a *Alerts) WaitReady(ctx context.Context) error { return waitReady(ctx, a.Ready) }
 
 // Run consumes the alert topic until ctx ends.
 func (a *Alerts) Run(ctx context.Context) error {

@@ -53,12 +53,15 @@ func (t *Tracker) Run(ctx context.Context) error {
 func (t *Tracker) Ready() bool { return t.view.Recovered() }
 
 // WaitReady blocks until the view has recovered or ctx ends.
-func (t *Tracker) WaitReady(ctx context.Context) error {
-	for !t.Ready() {
+func (t *Tracker) WaitReady(ctx context.Context) error { return waitReady(ctx, t.Ready) }
+
+// waitReady polls ready until it holds or ctx ends.
+func waitReady(ctx context.Context, ready func() bool) error {
+	for !ready() {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %v", ErrNotReady, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	return nil
@@ -101,20 +104,6 @@ func (t *Tracker) DayParts() (map[string][]*tracker.DayState, error) {
 		}
 	}
 	return out, nil
-}
-
-// Day returns the metrics of one day (YYYY-MM-DD) as they stand; ok is
-// false when the day has no events.
-func (t *Tracker) Day(day string, now time.Time) (tracker.DailyMetrics, bool, error) {
-	parts, err := t.DayParts()
-	if err != nil {
-		return tracker.DailyMetrics{}, false, err
-	}
-	p, ok := parts[day]
-	if !ok {
-		return tracker.DailyMetrics{}, false, nil
-	}
-	return tracker.Merge(day, p, now), true, nil
 }
 
 // Days lists the days that have events, oldest first.

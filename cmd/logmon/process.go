@@ -65,11 +65,9 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 	if err != nil {
 		return nil, err
 	}
-	rules := detect.DefaultRules()
-	if cfg.RulesFile != "" {
-		if rules, err = detect.LoadRules(cfg.RulesFile); err != nil {
-			return nil, err
-		}
+	rules, err := detect.LoadRules(cfg.RulesFile)
+	if err != nil {
+		return nil, err
 	}
 	tr := tracker.New(tracker.Config{
 		Kafka: cfg.Kafka, Group: o.group, Input: o.input, Alerts: o.alerts, Rules: rules, ReportLoc: loc,

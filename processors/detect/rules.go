@@ -224,8 +224,12 @@ func ParseRules(data []byte) (Rules, error) {
 	return r, nil
 }
 
-// LoadRules reads a rules file (YAML or JSON), see ParseRules.
+// LoadRules reads a rules file (YAML or JSON), see ParseRules; no path
+// means DESIGN's thresholds (DefaultRules).
 func LoadRules(path string) (Rules, error) {
+	if path == "" {
+		return DefaultRules(), nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Rules{}, fmt.Errorf("detect rules: %w", err)
