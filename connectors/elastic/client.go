@@ -6,12 +6,10 @@ package elastic
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -35,13 +33,9 @@ func NewClient(c config.Elastic) (*elasticsearch.Client, error) {
 		RetryBackoff:  func(attempt int) time.Duration { return time.Duration(attempt) * 200 * time.Millisecond },
 	}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pool, err := config.CertPool(c.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("elasticsearch CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("elasticsearch CA file %s: no PEM certificate in it", c.CAFile)
+			return nil, fmt.Errorf("elasticsearch: %w", err)
 		}
 		ec.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}

@@ -11,12 +11,10 @@ package mail
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
-	"os"
 	"strings"
 	"time"
 
@@ -97,13 +95,9 @@ func New(cfg config.SMTP, log *slog.Logger) (*Sender, error) {
 	}
 	tc := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pool, err := config.CertPool(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("smtp: CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("smtp: CA file %s: no PEM certificate in it", cfg.CAFile)
+			return nil, fmt.Errorf("smtp: %w", err)
 		}
 		tc.RootCAs = pool
 	}
