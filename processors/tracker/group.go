@@ -132,13 +132,6 @@ func (t *Tracker) Topics() []topics.Spec {
 	}
 }
 
-// paceSlack is how far in event time one input partition may run ahead of
-// another (pace.go): none, a strict merge. 60 s (half the user lateness)
-// made the replica 20% faster but lost the distributed_attack on admin (the
-// user state's tolerance of disorder is sound, not exact); 5 s was no
-// faster than none (benchmarks/README.md).
-const paceSlack = 0
-
 // loopPartitions is the partition count of the group's loopback topic.
 const loopPartitions = 3
 
@@ -160,7 +153,11 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 		goka.WithLogger(gokaLogger{t.log}),
 	)
 	if !t.cfg.NoPace {
-		t.pace = newPacer(paceSlack, time.Second)
+		t.pace = newPacer()
+		t.pace.escaped = func() {
+			t.m.paceEscapes.Inc()
+			t.log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", maxPaceWait)
+		}
 	}
 	onAssign := t.cfg.OnAssign
 	opts = append(opts, goka.WithRebalanceCallback(func(a goka.Assignment) {
@@ -184,7 +181,14 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	go func() {
 		followed <- t.commits.follow(followCtx, t.cfg.Kafka.Brokers, t.cfg.Group, loop, 500*time.Millisecond)
 	}()
-	go t.pace.run(followCtx)
+	if t.pace != nil {
+		go t.pace.wake(followCtx, time.Second)
+		go func() {
+			if err := t.pace.followEnds(followCtx, t.cfg.Kafka.Brokers, t.cfg.Group, t.cfg.Input, 100*time.Millisecond); err != nil {
+				t.log.Warn("input ends not followed: the event-time merge waits its limit for partitions without input", "err", err)
+			}
+		}()
+	}
 	err = p.Run(ctx)
 	stopFollow()
 	if ferr := <-followed; ferr != nil {
@@ -204,11 +208,12 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 		// Not an event of ours: counted and skipped, never fatal.
 		t.m.badInput.Inc()
 		t.log.Warn("undecodable ssh-log record skipped", "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		t.pace.skip(ctx.Partition(), ctx.Offset())
 		return
 	}
 	e := t.compact(&ev, ctx.Partition(), ctx.Offset())
 	t.m.event(ctx.Partition())
-	t.pace.hold(ctx.Context(), ctx.Partition(), e.Time)
+	t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time)
 	t.route(ctx, e)
 	t.pace.release()
 }

@@ -18,6 +18,8 @@ type Metrics struct {
 	badInput prometheus.Counter
 	replayed *prometheus.CounterVec
 	alerts   *prometheus.CounterVec
+	// paceEscapes are waits of the event-time merge ended by its time limit.
+	paceEscapes prometheus.Counter
 	// eventsBy are the series of ssh-log's partitions, resolved once.
 	eventsBy []prometheus.Counter
 }
@@ -77,12 +79,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		badInput: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_bad_input_total", Help: "ssh-log records that are not events, skipped."}),
 		replayed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_replayed_total", Help: "Messages applied already (at-least-once replays), by state kind."}, []string{"state"}),
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_alerts_total", Help: "Alerts emitted (re-emissions after replays included), by rule."}, []string{"rule"}),
+		paceEscapes: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_pace_escapes_total",
+			Help: "Events routed after waiting the event-time merge's limit for a slower partition (distributed_attack may then see them out of order)."}),
 	}
 	for p := range 3 { // ssh-log's partitions by contract
 		m.eventsBy = append(m.eventsBy, m.events.WithLabelValues(strconv.Itoa(p)))
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.badInput, m.replayed, m.alerts)
+		reg.MustRegister(m.events, m.badInput, m.replayed, m.alerts, m.paceEscapes)
 	}
 	return m
 }

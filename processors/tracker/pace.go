@@ -2,13 +2,19 @@ package tracker
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/log-monitor/log_monitor/kafkaconfig"
 )
 
 // pacer merges the ssh-log partitions that one instance processes in event
-// time: an input handler routes its event only when no other active
-// partition is more than slack behind it (slack 0: a strict merge).
+// time: an input handler routes its event only when every other active
+// partition has got at least as far, ties broken by partition number (a
+// strict merge by (event time, partition)).
 //
 // A user's failures (distributed_attack) reach the user's state from every
 // partition, in the order the input handlers route them. Left alone, the
@@ -16,60 +22,145 @@ import (
 // millisecond of processing is a minute of a replayed log), and the user
 // states missed the biggest distributed attacks of the replica (root,
 // admin). Each partition records the time of the event it wants to route
-// before it waits, so the partition with the earliest one never waits and
-// the waits form no cycle; routing happens under the pacer's lock, so the
-// loopback receives the events in that order. A partition that has had no
-// input for idleAfter holds nobody back (caught up, or its input is late),
-// and no event waits longer than maxPaceWait (a line with a bogus future
-// time must not stall its partition). A partition whose event time is
-// within liveLag of the wall clock is following live logs, not catching
-// up: it holds nobody back either, so live alerts never wait (live
-// partitions are in step by the clock already).
+// before it waits, so the partition first in (time, partition) order never
+// waits and the waits form no cycle; routing happens under the pacer's
+// lock, so the loopback receives the events in that order.
+//
+// A partition is active while it has input left: its next offset is below
+// the partition's end (high-water mark, polled by followEnds). One that has
+// consumed everything holds nobody back. An earlier version called a
+// partition idle after a second without input, and under load a partition
+// busy with its loopback backlog for a second let the others run ahead: runs
+// missed root and admin again. A partition whose position is not known yet
+// (assigned, no event, no end polled) holds the others back; no event waits
+// longer than maxPaceWait (counted: a line with a bogus future time must not
+// stall its partition for ever). A partition whose event time is within
+// liveLag of the wall clock is following live logs, not catching up: it
+// holds nobody back either, so live alerts never wait (live partitions are
+// in step by the clock already).
 type pacer struct {
-	slack     int64 // seconds a partition may run ahead (0: a strict merge)
-	idleAfter time.Duration
-
 	mu       sync.Mutex
 	changed  *sync.Cond
-	progress map[int32]int64     // time of the latest event routed or waiting, per partition
-	seen     map[int32]time.Time // wall clock of the latest input, per partition
+	progress map[int32]int64 // time of the latest event routed or waiting, per partition (-1: none yet)
+	next     map[int32]int64 // next offset to consume per partition (-1: unknown)
+	end      map[int32]int64 // high-water mark per partition (-1: unknown)
 	now      func() time.Time
+	limit    time.Duration // longest wait (maxPaceWait)
+	escaped  func()        // called when a wait ends at its limit
 }
 
 const (
-	maxPaceWait = time.Second
+	maxPaceWait = 10 * time.Second
 	liveLag     = 30 // seconds
 )
 
-func newPacer(slack, idleAfter time.Duration) *pacer {
-	p := &pacer{slack: int64(slack / time.Second), idleAfter: idleAfter,
-		progress: map[int32]int64{}, seen: map[int32]time.Time{}, now: time.Now}
+func newPacer() *pacer {
+	p := &pacer{progress: map[int32]int64{}, next: map[int32]int64{}, end: map[int32]int64{},
+		now: time.Now, limit: maxPaceWait, escaped: func() {}}
 	p.changed = sync.NewCond(&p.mu)
 	return p
 }
 
 // assign starts over with the partitions this instance now processes: each
-// holds the others back until it routes its first event or goes idle.
+// holds the others back until it routes its first event or is known to be
+// at its end.
 func (p *pacer) assign(parts []int32) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.progress, p.seen = map[int32]int64{}, map[int32]time.Time{}
+	p.progress, p.next, p.end = map[int32]int64{}, map[int32]int64{}, map[int32]int64{}
 	for _, q := range parts {
-		p.progress[q], p.seen[q] = -1, p.now()
+		p.progress[q], p.next[q], p.end[q] = -1, -1, -1
 	}
 	p.changed.Broadcast()
 }
 
-// run wakes the waiters regularly, so that a partition going idle releases
-// them, until ctx ends.
-func (p *pacer) run(ctx context.Context) {
+// partitions are the partitions assigned now.
+func (p *pacer) partitions() []int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	parts := make([]int32, 0, len(p.progress))
+	for q := range p.progress {
+		parts = append(parts, q)
+	}
+	return parts
+}
+
+// setEnd records partition q's high-water mark, and its start offset when
+// no event of it was seen yet (start < 0: unknown).
+func (p *pacer) setEnd(q int32, end, start int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.progress[q]; !ok {
+		return
+	}
+	p.end[q] = end
+	if p.progress[q] < 0 && start >= 0 {
+		p.next[q] = start
+	}
+	p.changed.Broadcast()
+}
+
+// hold blocks until partition part may route its event at offset off of
+// time t (unix seconds), and returns with the pacer locked: the caller
+// routes the event, then calls release, so the loopback receives the
+// events in that order. A nil pacer never waits.
+func (p *pacer) hold(ctx context.Context, part int32, off, t int64) {
 	if p == nil {
 		return
 	}
-	tick := time.NewTicker(p.idleAfter / 4)
+	p.mu.Lock()
+	p.next[part] = off + 1
+	if t > p.progress[part] {
+		p.progress[part] = t
+		p.changed.Broadcast()
+	}
+	deadline := p.now().Add(p.limit)
+	for ctx.Err() == nil {
+		if !p.behind(part, t) {
+			return
+		}
+		if !p.now().Before(deadline) {
+			p.escaped()
+			return
+		}
+		p.changed.Wait()
+	}
+}
+
+// release ends the routing that hold allowed.
+func (p *pacer) release() {
+	if p != nil {
+		p.mu.Unlock()
+	}
+}
+
+// behind reports whether another active partition comes before partition
+// part's event of time t in (time, partition) order.
+func (p *pacer) behind(part int32, t int64) bool {
+	live := p.now().Unix() - liveLag
+	for q, tq := range p.progress {
+		if q == part || tq >= live || p.done(q) {
+			continue
+		}
+		if tq < t || (tq == t && q < part) {
+			return true
+		}
+	}
+	return false
+}
+
+// done reports whether partition q has consumed all its input.
+func (p *pacer) done(q int32) bool {
+	return p.end[q] >= 0 && p.next[q] >= 0 && p.next[q] >= p.end[q]
+}
+
+// wake wakes the waiters every interval (so a wait can end at its
+// deadline), until ctx ends.
+func (p *pacer) wake(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -82,52 +173,61 @@ func (p *pacer) run(ctx context.Context) {
 	}
 }
 
-// hold blocks until partition part may route its event of time t (unix
-// seconds), i.e. no other active partition has an earlier one, and returns
-// with the pacer locked: the caller routes the event, then calls release,
-// so the loopback receives the events in that order. A nil pacer never
-// waits.
-func (p *pacer) hold(ctx context.Context, part int32, t int64) {
+// followEnds polls, every interval until ctx ends, the end offset of each
+// input partition the pacer holds and, for one without an event yet, the
+// offset the group resumes at (its committed offset, else the oldest).
+func (p *pacer) followEnds(ctx context.Context, brokers []string, group, topic string, interval time.Duration) error {
+	client, err := sarama.NewClient(brokers, kafkaconfig.Sarama("logmon-pace"))
+	if err != nil {
+		return fmt.Errorf("follow ends of %s: %w", topic, err)
+	}
+	defer client.Close()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return fmt.Errorf("follow ends of %s: %w", topic, err)
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		parts := p.partitions()
+		var committed *sarama.OffsetFetchResponse
+		if len(parts) > 0 {
+			committed, _ = admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
+		}
+		for _, q := range parts {
+			end, err := client.GetOffset(topic, q, sarama.OffsetNewest)
+			if err != nil {
+				continue
+			}
+			start := int64(-1)
+			if committed != nil {
+				if b := committed.GetBlock(topic, q); b != nil && b.Err == sarama.ErrNoError {
+					start = b.Offset
+				}
+			}
+			if start < 0 {
+				if oldest, err := client.GetOffset(topic, q, sarama.OffsetOldest); err == nil {
+					start = oldest
+				}
+			}
+			p.setEnd(q, end, start)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// skip records that partition part consumed offset off without routing an
+// event (a record that is not an event).
+func (p *pacer) skip(part int32, off int64) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
-	now := p.now()
-	p.seen[part] = now
-	if t > p.progress[part] {
-		p.progress[part] = t
-		p.changed.Broadcast()
-	}
-	for start := now; ctx.Err() == nil && now.Sub(start) < maxPaceWait; {
-		slowest, ok := p.slowestOther(part, now)
-		if !ok || t <= slowest+p.slack {
-			return
-		}
-		p.changed.Wait()
-		now = p.now()
-		p.seen[part] = now // waiting is not idling
-	}
-}
-
-// release ends the routing that hold allowed.
-func (p *pacer) release() {
-	if p != nil {
-		p.mu.Unlock()
-	}
-}
-
-// slowestOther is the least progress among the other active partitions.
-func (p *pacer) slowestOther(part int32, now time.Time) (int64, bool) {
-	live := now.Unix() - liveLag
-	var slowest int64
-	found := false
-	for q, t := range p.progress {
-		if q == part || now.Sub(p.seen[q]) > p.idleAfter || t >= live {
-			continue
-		}
-		if !found || t < slowest {
-			slowest, found = t, true
-		}
-	}
-	return slowest, found
+	p.next[part] = off + 1
+	p.changed.Broadcast()
+	p.mu.Unlock()
 }
