@@ -213,6 +213,13 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 	}
 	e := t.compact(&ev, ctx.Partition(), ctx.Offset())
 	t.m.event(ctx.Partition())
+	if !e.toUser() {
+		// Only a user's failures need the merge: the IP's events are in
+		// order on their partition already.
+		t.pace.pass(ctx.Partition(), ctx.Offset(), e.Time)
+		t.route(ctx, e)
+		return
+	}
 	t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time)
 	t.route(ctx, e)
 	t.pace.release()
@@ -226,10 +233,13 @@ func (t *Tracker) route(ctx goka.Context, e *Event) {
 	} else {
 		ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
 	}
-	if e.Failed > 0 && e.User != "" {
+	if e.toUser() {
 		ctx.Loopback(userKeyPrefix+e.User, e)
 	}
 }
+
+// toUser reports whether the event goes to its user's state too.
+func (e *Event) toUser() bool { return e.Failed > 0 && e.User != "" }
 
 const userKeyPrefix = "u|"
 

@@ -12,9 +12,11 @@ import (
 )
 
 // pacer merges the ssh-log partitions that one instance processes in event
-// time: an input handler routes its event only when every other active
-// partition has got at least as far, ties broken by partition number (a
-// strict merge by (event time, partition)).
+// time: an input handler routes a failure with a user only when every other
+// active partition has got at least as far, ties broken by partition number
+// (a strict merge by (event time, partition)). Other events need no order
+// across partitions (an IP's events are on one partition): they pass,
+// moving their partition on.
 //
 // A user's failures (distributed_attack) reach the user's state from every
 // partition, in the order the input handlers route them. Left alone, the
@@ -128,6 +130,22 @@ func (p *pacer) hold(ctx context.Context, part int32, off, t int64) {
 		}
 		p.changed.Wait()
 	}
+}
+
+// pass records that partition part routes its event at offset off of time
+// t without the merge (an event no user state sees): the partition moves
+// on, which may let others go.
+func (p *pacer) pass(part int32, off, t int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.next[part] = off + 1
+	if t > p.progress[part] || p.done(part) {
+		p.progress[part] = max(p.progress[part], t)
+		p.changed.Broadcast()
+	}
+	p.mu.Unlock()
 }
 
 // release ends the routing that hold allowed.

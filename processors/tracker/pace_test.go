@@ -197,3 +197,29 @@ func route(p *pacer, ctx context.Context, part int32, off, t int64) {
 	p.hold(ctx, part, off, t)
 	p.release()
 }
+
+// An event that passes (no user state sees it) moves its partition on and
+// lets a waiting partition go.
+func TestPacerPassMovesPartitionOn(t *testing.T) {
+	p := newPacer()
+	p.assign([]int32{0, 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go p.wake(ctx, 50*time.Millisecond)
+	p.setEnd(0, 10, 0)
+	p.setEnd(1, 10, 0)
+	released := make(chan struct{})
+	go func() { route(p, ctx, 0, 0, 150); close(released) }()
+	p.pass(1, 0, 100)
+	select {
+	case <-released:
+		t.Fatal("partition 0 routed 150 while partition 1 was at 100")
+	case <-time.After(300 * time.Millisecond):
+	}
+	p.pass(1, 1, 200)
+	select {
+	case <-released:
+	case <-time.After(time.Second):
+		t.Fatal("partition 0 still waits after partition 1 passed an event at 200")
+	}
+}
