@@ -1,19 +1,25 @@
-// Package tracker is log_monitor's Goka group: it keeps per-IP state,
-// per-user state and per-day aggregates in one Kafka-backed LevelDB table,
-// emits alerts to ssh-alerts, and feeds the metrics-daily documents.
+// Package tracker is log_monitor's pair of Goka groups: the IP stage keeps
+// per-IP state and per-day aggregates in its Kafka-backed LevelDB table, the
+// user stage (group name + "-users") per-user state in its own; both emit
+// alerts to ssh-alerts, and the day aggregates feed the metrics-daily
+// documents.
 //
-// One event through the group (all keyed, all in Kafka):
+// One event through the groups (all keyed, all in Kafka):
 //
 //	ssh-log (key row_hash, partitioned by IP)
+//	  IP stage, partitions shared by the instances:
 //	  -> input handler: decode, compute day and hour in the report zone
 //	       - event with an IP:     loopback key IP            -> IP handler
-//	       - failure with a user:  loopback key "u|"+user     -> user handler (distributed_attack)
 //	       - event without an IP:  loopback key "d|day|P"     -> day handler (stream A)
 //	  -> IP handler: per-IP rules (detect.IPState), the IP's per-day counts;
 //	       emits alerts, and one DayDelta to "d|day|P" (stream B), P = the IP's partition
 //	  -> day handler: adds the delta to the day's aggregate of partition P
 //	  -> metrics emitter (processors/daily, outside the group): merges a day's
 //	       partitions into its metrics-daily document
+//	  user stage, every partition in one instance at a time (user.go):
+//	  -> input handler: decode; a failure with a user, in event time order
+//	       across the partitions (pace.go): loopback key "u|"+user
+//	  -> user handler: distributed_attack (detect.UserState); emits alerts
 //
 // Replays (goka is at-least-once) are harmless: every state keeps, per
 // source partition of ssh-log, the last offset it applied; a message at or
@@ -25,9 +31,11 @@ package tracker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -88,6 +96,8 @@ type Tracker struct {
 	now func() time.Time
 	// commits is the group's committed loopback offsets (nil: unknown).
 	commits *commits
+	// userCommits are the user stage's committed loopback offsets.
+	userCommits *commits
 	// pace keeps this instance's input partitions together in event time
 	// (nil: no pacing, as in goka's tester).
 	pace *pacer
@@ -119,17 +129,17 @@ func (t *Tracker) Graph() *goka.GroupGraph {
 // TableTopic is the group's table topic.
 func (t *Tracker) TableTopic() string { return string(goka.GroupTable(goka.Group(t.cfg.Group))) }
 
-// Topics are every topic the group uses, goka's own included, so the
+// Topics are every topic the two stages use, goka's own included, so the
 // bootstrap creates them all before any instance starts (two instances
 // racing to create the loop topic made one of them exit).
 func (t *Tracker) Topics() []topics.Spec {
-	gg := t.Graph()
-	return []topics.Spec{
-		{Name: t.cfg.Input, Partitions: 3},
-		{Name: t.cfg.Alerts, Partitions: 3},
-		{Name: gg.GroupTable().Topic(), Partitions: 3, Compacted: true},
-		{Name: gg.LoopStream().Topic(), Partitions: loopPartitions, Retention: kafkaconfig.StreamRetention},
+	specs := []topics.Spec{{Name: t.cfg.Input, Partitions: 3}, {Name: t.cfg.Alerts, Partitions: 3}}
+	for _, gg := range []*goka.GroupGraph{t.Graph(), t.UsersGraph()} {
+		specs = append(specs,
+			topics.Spec{Name: gg.GroupTable().Topic(), Partitions: 3, Compacted: true},
+			topics.Spec{Name: gg.LoopStream().Topic(), Partitions: loopPartitions, Retention: kafkaconfig.StreamRetention})
 	}
+	return specs
 }
 
 // loopPartitions is the partition count of the group's loopback topic.
@@ -141,17 +151,18 @@ func (t *Tracker) EnsureTopics(ctx context.Context) error {
 	return err
 }
 
-// Run ensures the topics and runs one processor instance until ctx ends.
-// Several instances share the partitions.
+// Run ensures the topics and runs one instance of both stages until ctx
+// ends. Several instances share the IP stage's partitions; the user stage
+// runs on one of them at a time (users.go).
 func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	if err := t.EnsureTopics(ctx); err != nil {
 		return err
 	}
-	all := append(kafkaconfig.ProcessorOptions(t.cfg.Kafka),
+	common := []goka.ProcessorOption{
 		goka.WithStorageBuilder(StorageBuilder(t.cfg.StorageDir)),
 		goka.WithPartitionChannelSize(4096),
 		goka.WithLogger(gokaLogger{t.log}),
-	)
+	}
 	if !t.cfg.NoPace {
 		t.pace = newPacer()
 		t.pace.escaped = func() {
@@ -159,89 +170,106 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 			t.log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", maxPaceWait)
 		}
 	}
-	onAssign := t.cfg.OnAssign
-	opts = append(opts, goka.WithRebalanceCallback(func(a goka.Assignment) {
+	ipOpts := append(append(kafkaconfig.ProcessorOptions(t.cfg.Kafka), common...), opts...)
+	if t.cfg.OnAssign != nil {
+		ipOpts = append(ipOpts, goka.WithRebalanceCallback(t.cfg.OnAssign))
+	}
+	ipProc, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.Graph(), ipOpts...)
+	if err != nil {
+		return fmt.Errorf("tracker processor: %w", err)
+	}
+	userOpts := append(append(kafkaconfig.SoleMemberProcessorOptions(t.cfg.Kafka), common...), opts...)
+	userOpts = append(userOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
 		parts := make([]int32, 0, len(a))
 		for p := range a {
 			parts = append(parts, p)
 		}
 		t.pace.assign(parts)
-		if onAssign != nil {
-			onAssign(a)
-		}
+		t.log.Info("user stage assigned", "partitions", parts)
 	}))
-	p, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.Graph(), append(all, opts...)...)
+	userProc, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.UsersGraph(), userOpts...)
 	if err != nil {
-		return fmt.Errorf("tracker processor: %w", err)
+		return fmt.Errorf("tracker user stage: %w", err)
 	}
-	loop := t.Graph().LoopStream().Topic()
-	t.commits = newCommits(loopPartitions)
-	followCtx, stopFollow := context.WithCancel(ctx)
-	followed := make(chan error, 1)
-	go func() {
-		followed <- t.commits.follow(followCtx, t.cfg.Kafka.Brokers, t.cfg.Group, loop, 500*time.Millisecond)
-	}()
-	if t.pace != nil {
-		go t.pace.wake(followCtx, time.Second)
+
+	t.commits, t.userCommits = newCommits(loopPartitions), newCommits(loopPartitions)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	background := func(what string, f func(context.Context) error) {
+		wg.Add(1)
 		go func() {
-			if err := t.pace.followEnds(followCtx, t.cfg.Kafka.Brokers, t.cfg.Group, t.cfg.Input, 100*time.Millisecond); err != nil {
-				t.log.Warn("input ends not followed: the event-time merge waits its limit for partitions without input", "err", err)
+			defer wg.Done()
+			if err := f(runCtx); err != nil {
+				t.log.Warn(what, "err", err)
 			}
 		}()
 	}
-	err = p.Run(ctx)
-	stopFollow()
-	if ferr := <-followed; ferr != nil {
-		t.log.Warn("committed offsets not followed: kept alerts pruned by offset distance only", "err", ferr)
+	background("IP stage's committed offsets not followed: kept alerts pruned by offset distance only", func(ctx context.Context) error {
+		return t.commits.follow(ctx, t.cfg.Kafka.Brokers, t.cfg.Group, t.Graph().LoopStream().Topic(), 500*time.Millisecond)
+	})
+	background("user stage's committed offsets not followed: kept alerts pruned by offset distance only", func(ctx context.Context) error {
+		return t.userCommits.follow(ctx, t.cfg.Kafka.Brokers, t.UsersGroup(), t.UsersGraph().LoopStream().Topic(), 500*time.Millisecond)
+	})
+	if t.pace != nil {
+		background("", func(ctx context.Context) error { t.pace.wake(ctx, time.Second); return nil })
+		background("input ends not followed: the event-time merge waits its limit for partitions without input", func(ctx context.Context) error {
+			return t.pace.followEnds(ctx, t.cfg.Kafka.Brokers, t.UsersGroup(), t.cfg.Input, 100*time.Millisecond)
+		})
 	}
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("tracker processor: %w", err)
+	errs := make(chan error, 2)
+	for what, p := range map[string]*goka.Processor{"tracker processor": ipProc, "tracker user stage": userProc} {
+		go func() {
+			err := p.Run(runCtx)
+			if err != nil && runCtx.Err() == nil {
+				err = fmt.Errorf("%s: %w", what, err)
+			} else {
+				err = nil
+			}
+			stop() // one stage ending ends the other
+			errs <- err
+		}()
 	}
-	return nil
+	err = errors.Join(<-errs, <-errs)
+	stop()
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
-// input handles one ssh-log record: it routes the event to its IP, its
-// user (failures only) and, without an IP, straight to its day.
+// input handles one ssh-log record in the IP stage: it routes the event to
+// its IP or, without one, straight to its day.
 func (t *Tracker) input(ctx goka.Context, msg interface{}) {
+	e, ok := t.decode(ctx, msg)
+	if !ok {
+		t.m.badInput.Inc()
+		return
+	}
+	t.m.event(ctx.Partition())
+	t.route(ctx, e)
+}
+
+// decode reads an ssh-log record; one that is not an event of ours is
+// logged and skipped, never fatal.
+func (t *Tracker) decode(ctx goka.Context, msg interface{}) (*Event, bool) {
 	var ev sshlog.Event
 	if err := ev.UnmarshalJSON(msg.([]byte)); err != nil {
-		// Not an event of ours: counted and skipped, never fatal.
-		t.m.badInput.Inc()
-		t.log.Warn("undecodable ssh-log record skipped", "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
-		t.pace.skip(ctx.Partition(), ctx.Offset())
-		return
+		t.log.Warn("undecodable ssh-log record skipped", "group", ctx.Group(), "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		return nil, false
 	}
-	e := t.compact(&ev, ctx.Partition(), ctx.Offset())
-	t.m.event(ctx.Partition())
-	if !e.toUser() {
-		// Only a user's failures need the merge: the IP's events are in
-		// order on their partition already.
-		t.pace.pass(ctx.Partition(), ctx.Offset(), e.Time)
-		t.route(ctx, e)
-		return
-	}
-	t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time)
-	t.route(ctx, e)
-	t.pace.release()
+	return t.compact(&ev, ctx.Partition(), ctx.Offset()), true
 }
 
-// route sends an event to its IP (or, without one, straight to its day)
-// and, for a failure with a user, to the user.
+// route sends an event to its IP or, without one, straight to its day.
 func (t *Tracker) route(ctx goka.Context, e *Event) {
 	if e.IP != "" {
 		ctx.Loopback(e.IP, e)
-	} else {
-		ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
+		return
 	}
-	if e.toUser() {
-		ctx.Loopback(userKeyPrefix+e.User, e)
-	}
+	ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
 }
-
-// toUser reports whether the event goes to its user's state too.
-func (e *Event) toUser() bool { return e.Failed > 0 && e.User != "" }
-
-const userKeyPrefix = "u|"
 
 // compact keeps what the group needs of an event.
 func (t *Tracker) compact(ev *sshlog.Event, src int32, off int64) *Event {
@@ -254,17 +282,13 @@ func (t *Tracker) compact(ev *sshlog.Event, src int32, off int64) *Event {
 	}
 }
 
-// loop dispatches a loopback message by its kind and key.
+// loop dispatches a loopback message of the IP stage by its kind.
 func (t *Tracker) loop(ctx goka.Context, msg interface{}) {
 	switch m := msg.(type) {
 	case *DayDelta:
 		t.day(ctx, m)
 	case *Event:
-		if len(ctx.Key()) > len(userKeyPrefix) && ctx.Key()[:len(userKeyPrefix)] == userKeyPrefix {
-			t.user(ctx, m)
-		} else {
-			t.ip(ctx, m)
-		}
+		t.ip(ctx, m)
 	}
 }
 
@@ -306,10 +330,29 @@ func (g gokaLogger) Printf(format string, v ...interface{}) {
 	g.log.Debug(fmt.Sprintf(format, v...), "component", "goka")
 }
 
-// Lag is how many input and loopback records the group has not committed.
+// Lag is how many input and loopback records the two stages have not
+// committed.
 func (t *Tracker) Lag(ctx context.Context) (int64, error) {
-	gg := t.Graph()
-	return topics.GroupLag(ctx, t.cfg.Kafka, t.cfg.Group, []string{t.cfg.Input, gg.LoopStream().Topic()})
+	var total int64
+	for _, g := range t.stages() {
+		lag, err := topics.GroupLag(ctx, t.cfg.Kafka, g.group, []string{t.cfg.Input, g.loop})
+		if err != nil {
+			return 0, err
+		}
+		total += lag
+	}
+	return total, nil
+}
+
+// stage names one goka group of the tracker and its loopback topic.
+type stage struct{ group, loop string }
+
+// stages are the IP stage and the user stage.
+func (t *Tracker) stages() []stage {
+	return []stage{
+		{t.cfg.Group, t.Graph().LoopStream().Topic()},
+		{t.UsersGroup(), t.UsersGraph().LoopStream().Topic()},
+	}
 }
 
 // Backlog is Lag for callers without an error path: -1 when the lag could

@@ -29,7 +29,7 @@ type Metrics struct {
 // local table storage.
 func (t *Tracker) RegisterLag(reg prometheus.Registerer) {
 	reg.MustRegister(&lagCollector{t: t,
-		lag:  prometheus.NewDesc("logmon_process_lag_records", "Records of ssh-log and the loopback the group has not committed.", []string{"topic", "partition"}, nil),
+		lag:  prometheus.NewDesc("logmon_process_lag_records", "Records of ssh-log and the loopbacks the two stages have not committed.", []string{"group", "topic", "partition"}, nil),
 		disk: prometheus.NewDesc("logmon_process_storage_bytes", "Bytes of the group's local LevelDB table storage.", nil, nil),
 	})
 }
@@ -44,11 +44,13 @@ func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.lag; ch <-
 func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	gg := c.t.Graph()
-	parts, err := topics.GroupLagByPartition(ctx, c.t.cfg.Kafka, c.t.cfg.Group, []string{c.t.cfg.Input, gg.LoopStream().Topic()})
-	if err == nil {
+	for _, g := range c.t.stages() {
+		parts, err := topics.GroupLagByPartition(ctx, c.t.cfg.Kafka, g.group, []string{c.t.cfg.Input, g.loop})
+		if err != nil {
+			continue
+		}
 		for _, p := range parts {
-			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(p.Lag), p.Topic, strconv.Itoa(int(p.Partition)))
+			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(p.Lag), g.group, p.Topic, strconv.Itoa(int(p.Partition)))
 		}
 	}
 	var size int64

@@ -49,6 +49,10 @@ type pacer struct {
 	now      func() time.Time
 	limit    time.Duration // longest wait (maxPaceWait)
 	escaped  func()        // called when a wait ends at its limit
+	// held and heldOff are the partition and offset of the event between
+	// hold and release.
+	held    int32
+	heldOff int64
 }
 
 const (
@@ -114,16 +118,25 @@ func (p *pacer) hold(ctx context.Context, part int32, off, t int64) {
 		return
 	}
 	p.mu.Lock()
-	p.next[part] = off + 1
+	// The held event is not consumed until it is routed (release): a
+	// partition holding its last event is not done yet.
+	p.next[part] = off
 	if t > p.progress[part] {
 		p.progress[part] = t
 		p.changed.Broadcast()
 	}
+	p.wait(ctx, part, t)
+	// Set once the lock is ours for good: other partitions hold and
+	// release while this one waits.
+	p.held, p.heldOff = part, off
+}
+
+// wait waits (with the lock, which Wait gives up meanwhile) until no other
+// active partition comes before partition part's event of time t, the wait
+// reaches its limit, or ctx ends.
+func (p *pacer) wait(ctx context.Context, part int32, t int64) {
 	deadline := p.now().Add(p.limit)
-	for ctx.Err() == nil {
-		if !p.behind(part, t) {
-			return
-		}
+	for ctx.Err() == nil && p.behind(part, t) {
 		if !p.now().Before(deadline) {
 			p.escaped()
 			return
@@ -148,11 +161,16 @@ func (p *pacer) pass(part int32, off, t int64) {
 	p.mu.Unlock()
 }
 
-// release ends the routing that hold allowed.
+// release ends the routing that hold allowed: the event is consumed.
 func (p *pacer) release() {
-	if p != nil {
-		p.mu.Unlock()
+	if p == nil {
+		return
 	}
+	p.next[p.held] = p.heldOff + 1
+	if p.done(p.held) {
+		p.changed.Broadcast()
+	}
+	p.mu.Unlock()
 }
 
 // behind reports whether another active partition comes before partition

@@ -48,6 +48,7 @@ func TestPacerMergesPartitionsInTimeOrder(t *testing.T) {
 	for i := 1; i < len(order); i++ {
 		a, b := order[i-1], order[i]
 		if b.t < a.t || (b.t == a.t && b.part < a.part) {
+			t.Logf("at %d: %+v after %+v", i, b, a)
 			back++
 		}
 	}

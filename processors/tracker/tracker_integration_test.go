@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"sort"
 	"syscall"
 	"testing"
@@ -228,22 +227,8 @@ func tableState(t *testing.T, r *run, topic string) map[string]interface{} {
 	return out
 }
 
-// attackedUsers are the users a run's distributed_attack alerts name, sorted.
-func attackedUsers(t *testing.T, r *run) []string {
-	t.Helper()
-	var users []string
-	for _, a := range r.ReadAlerts(t) {
-		if a.Rule == detect.RuleDistributedAttack && !slices.Contains(users, a.User) {
-			users = append(users, a.User)
-		}
-	}
-	sort.Strings(users)
-	return users
-}
-
-// alertIDs returns the ids of the alerts in topic: those of the per-IP
-// rules, and with users also those keyed by user (distributed_attack).
-func alertIDs(t *testing.T, r *run, topic string, users bool) map[string]bool {
+// alertIDs returns the ids of the alerts in topic.
+func alertIDs(t *testing.T, r *run, topic string) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
 	for _, m := range testkit.ReadAll(t, r.K, topic) {
@@ -251,20 +236,29 @@ func alertIDs(t *testing.T, r *run, topic string, users bool) map[string]bool {
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			t.Fatal(err)
 		}
-		if a.IP != "" || users {
-			ids[a.ID] = true
-		}
+		ids[a.ID] = true
 	}
 	return ids
+}
+
+// tables is the latest value of every key of a run's two tables (IP stage
+// and user stage).
+func tables(t *testing.T, r *run) map[string]interface{} {
+	t.Helper()
+	all := tableState(t, r, r.Group+"-table")
+	for k, v := range tableState(t, r, r.Group+"-users-table") {
+		all[k] = v
+	}
+	return all
 }
 
 // TestCrashRecoveryAndTwoInstances runs the replica three ways over the same
 // input: one uninterrupted instance; one `logmon process` killed with
 // SIGKILL at three points and restarted; two instances sharing the
-// partitions. The killed run ends with the uninterrupted run's table (latest
-// value per key) and alert ids; two instances with the same IP and day keys
-// and per-IP alert ids (their user keys may differ: they do not pace each
-// other); all with daily documents equal to the batch computation.
+// partitions. All three end with the same tables (latest value per key, user
+// keys included: the user stage runs in one instance and merges every
+// partition in event time), the same alert ids and daily documents equal
+// to the batch computation.
 func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 	base := pipeline.New(t, "it-tracker-crash")
 	replica := testkit.Replica(t, base.Dir)
@@ -345,25 +339,16 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 	}
 	t.Logf("assignments: %v", seen)
 
-	tabU := tableState(t, u, u.Group+"-table")
+	tabU := tables(t, u)
+	idsU := alertIDs(t, u, u.Alerts)
 	for _, v := range []*run{c, two} {
-		// The killed run merges its partitions like the uninterrupted one
-		// and must match it everywhere, user keys and distributed_attack
-		// ids included; two instances do not pace each other, so their
-		// user keys may differ (docs/processors.md, known limits).
-		users := v == c
-		idsU := alertIDs(t, u, u.Alerts, users)
-		tv := tableState(t, v, v.Group+"-table")
+		tv := tables(t, v)
 		if len(tv) != len(tabU) {
 			t.Errorf("%s: table has %d keys, uninterrupted %d", v.Group, len(tv), len(tabU))
 		}
-		differ, userDiffer := 0, 0
+		differ := 0
 		for k, val := range tabU {
 			if reflect.DeepEqual(val, tv[k]) {
-				continue
-			}
-			if _, isUser := val.(*tracker.UserRecord); isUser && !users {
-				userDiffer++
 				continue
 			}
 			if differ < 3 {
@@ -374,20 +359,10 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 		if differ > 0 {
 			t.Errorf("%s: %d of %d table keys differ from the uninterrupted run", v.Group, differ, len(tabU))
 		}
-		if !users {
-			t.Logf("%s: %d user keys differ from the uninterrupted run (two instances do not pace each other)", v.Group, userDiffer)
-			du, dv := attackedUsers(t, u), attackedUsers(t, v)
-			t.Logf("%s: distributed_attack on %v, uninterrupted on %v", v.Group, dv, du)
-			for _, user := range dv {
-				if !slices.Contains(du, user) {
-					t.Errorf("%s: distributed_attack on %s, which the uninterrupted run did not alert", v.Group, user)
-				}
-			}
-		}
 		// Alert ids: exactly the uninterrupted run's (an alert lost with
 		// the producer's backlog at a kill is re-emitted when its input is
 		// replayed).
-		ids := alertIDs(t, v, v.Alerts, users)
+		ids := alertIDs(t, v, v.Alerts)
 		var extra, missing int
 		for id := range ids {
 			if !idsU[id] {
@@ -399,7 +374,7 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 				missing++
 			}
 		}
-		t.Logf("%s: %d alert ids (user rule included: %v), uninterrupted %d: %d missing, %d extra", v.Group, len(ids), users, len(idsU), missing, extra)
+		t.Logf("%s: %d alert ids, uninterrupted %d: %d missing, %d extra", v.Group, len(ids), len(idsU), missing, extra)
 		if extra > 0 || missing > 0 {
 			t.Errorf("%s: %d alert ids not in the uninterrupted run, %d of %d missing", v.Group, extra, missing, len(idsU))
 		}

@@ -32,14 +32,23 @@ func newGroup(t *testing.T) *group {
 	}
 	tt := tester.New(t)
 	tr := tracker.New(tracker.Config{Group: "unit", Input: "ssh-log", Alerts: "ssh-alerts", Rules: detect.DefaultRules(), ReportLoc: loc}, nil, logger)
-	p, err := goka.NewProcessor(nil, tr.Graph(), goka.WithTester(tt))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = p.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var stages []chan struct{}
+	for _, gg := range []*goka.GroupGraph{tr.Graph(), tr.UsersGraph()} {
+		p, err := goka.NewProcessor(nil, gg, goka.WithTester(tt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); _ = p.Run(ctx) }()
+		stages = append(stages, done)
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, done := range stages {
+			<-done
+		}
+	})
 	return &group{tt: tt, alerts: tt.NewQueueTracker("ssh-alerts"), tr: tr,
 		parser: sshlog.NewParser(sshlog.Source{Path: "/data/ssh-unit.log", Year: 2015, Loc: loc}, nil)}
 }
@@ -120,5 +129,26 @@ func TestDayAggregate(t *testing.T) {
 	}
 	if total != 2 || errors != 1 || unique != 1 {
 		t.Fatalf("2015-12-11: total %d errors %d unique_ips %d, want 2, 1, 1", total, errors, unique)
+	}
+}
+
+// The user stage: distributed_attack fires when the 20th failure on one
+// user comes from the 5th IP within 10 minutes, not before.
+func TestDistributedAttackThroughUserStage(t *testing.T) {
+	g := newGroup(t)
+	n := 0
+	for ip := 1; ip <= 5; ip++ {
+		for i := 0; i < 4; i++ {
+			n++
+			g.line(fmt.Sprintf("Dec 10 08:%02d:%02d LabSZ sshd[300]: Failed password for oracle from 10.6.6.%d port %d ssh2", n/60, n%60, ip, 5000+n))
+			got := count(g.fired(), "distributed_attack")
+			if want := map[bool]int{true: 1, false: 0}[n == 20]; got != want {
+				t.Fatalf("failure %d (IP %d): %d distributed_attack alerts, want %d", n, ip, got, want)
+			}
+		}
+	}
+	rec, _ := g.tt.TableValue(goka.GroupTable("unit-users"), "u|oracle").(*tracker.UserRecord)
+	if rec == nil || rec.Detect.Failures() != 20 || len(rec.Detect.IPs()) != 5 {
+		t.Fatalf("user record: %+v", rec)
 	}
 }

@@ -2,12 +2,72 @@ package tracker
 
 import (
 	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
 
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
-// UserRecord is the table value of one user name (key "u|"+user): the
-// distributed_attack rule, which watches one account across IPs.
+// The user stage is a goka group of its own (the IP stage's name +
+// "-users") that reads ssh-log too and keeps, per user name (key "u|"+user),
+// the distributed_attack rule: one account failing from many IPs.
+//
+// A user's failures come from every ssh-log partition (ssh-log is
+// partitioned by IP), and the rule needs them in event time. So the stage's
+// partitions all go to one instance at a time (kafkaconfig.SoleMember; the
+// other instances stand by and take over when it leaves), whose input
+// handlers merge the partitions in event time (pace.go) before routing.
+// When the stage shared the IP stage's group, two instances each merged
+// only their own partitions and a replay shared by two instances found one
+// of the replica's three distributed attacks.
+
+// UsersGroup is the user stage's goka group.
+func (t *Tracker) UsersGroup() string { return t.cfg.Group + "-users" }
+
+// UsersTableTopic is the user stage's table topic.
+func (t *Tracker) UsersTableTopic() string {
+	return string(goka.GroupTable(goka.Group(t.UsersGroup())))
+}
+
+// UsersGraph defines the user stage's goka group.
+func (t *Tracker) UsersGraph() *goka.GroupGraph {
+	return goka.DefineGroup(goka.Group(t.UsersGroup()),
+		goka.Input(goka.Stream(t.cfg.Input), new(codec.Bytes), t.userInput),
+		goka.Loop(LoopCodec{}, t.userLoop),
+		goka.Output(goka.Stream(t.cfg.Alerts), AlertCodec{}),
+		goka.Persist(TableCodec{}),
+	)
+}
+
+// userInput routes a failure with a user to the user's state, in event
+// time order across the partitions; other events only move their partition
+// on in the merge.
+func (t *Tracker) userInput(ctx goka.Context, msg interface{}) {
+	e, ok := t.decode(ctx, msg)
+	if !ok {
+		t.pace.skip(ctx.Partition(), ctx.Offset())
+		return
+	}
+	if !e.toUser() {
+		t.pace.pass(ctx.Partition(), ctx.Offset(), e.Time)
+		return
+	}
+	t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time)
+	ctx.Loopback(userKeyPrefix+e.User, e)
+	t.pace.release()
+}
+
+const userKeyPrefix = "u|"
+
+// toUser reports whether the event goes to its user's state.
+func (e *Event) toUser() bool { return e.Failed > 0 && e.User != "" }
+
+func (t *Tracker) userLoop(ctx goka.Context, msg interface{}) {
+	if e, ok := msg.(*Event); ok {
+		t.user(ctx, e)
+	}
+}
+
+// UserRecord is the table value of one user name (key "u|"+user).
 type UserRecord struct {
 	Wm     []int64
 	Detect detect.UserState
@@ -30,7 +90,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 		r.Wm = append(r.Wm, -1)
 	}
 	r.Wm[e.Src] = e.Offset
-	r.Recent = forget(r.Recent, r.Wm, t.commits.committed(ctx.Partition()))
+	r.Recent = forget(r.Recent, r.Wm, t.userCommits.committed(ctx.Partition()))
 	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
 		r.Recent = remember(r.Recent, e, ctx.Offset(), a)
 		t.emitAlert(ctx, a)
