@@ -43,7 +43,7 @@ func runProcess(ctx context.Context, args []string) error {
 		fs.StringVar(&o.input, "input", "", "input topic (default ssh-log)")
 		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
 		fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
-		fs.BoolVar(&o.noPace, "no-pace", false, "do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
+		fs.BoolVar(&o.noPace, "no-pace", false, "user stage: do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
 		fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (benchmarks)")
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {

@@ -67,7 +67,7 @@ type Config struct {
 	StorageDir string
 	// OnAssign, if set, is told the partitions of every rebalance.
 	OnAssign func(goka.Assignment)
-	// NoPace turns off the event-time merge of the input partitions
+	// NoPace turns off the user stage's event-time merge of the input partitions
 	// (pace.go): replays go faster, but distributed_attack may miss
 	// attacks while partitions drift apart.
 	NoPace bool
