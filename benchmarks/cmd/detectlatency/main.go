@@ -1,7 +1,7 @@
 // Command detectlatency measures detection latency on the real pipeline: a
-// burst of failed logins appended to a tailed file -> the brute_force alert
-// on the alert topic. It runs ingest (tail -> Kafka) and the tracker group in
-// process, on fresh topics of the cluster in KAFKA_BROKERS (default: the
+// burst of failed logins appended to a tailed file -> the brute_force (or,
+// with -rule distributed_attack, the user stage's) alert on the alert topic.
+// It runs ingest (tail -> Kafka) and the tracker's two groups in process, on fresh topics of the cluster in KAFKA_BROKERS (default: the
 // local stack), and prints p50/p90/p99/max over the bursts.
 //
 //	go run ./benchmarks/cmd/detectlatency -bursts 60
@@ -34,14 +34,19 @@ func main() {
 	bursts := flag.Int("bursts", 60, "bursts of 10 failures, one new IP each")
 	gap := flag.Duration("gap", 300*time.Millisecond, "pause between bursts")
 	poll := flag.Duration("poll", 250*time.Millisecond, "tail poll interval")
+	rule := flag.String("rule", detect.RuleBruteForce, "brute_force (10 failures from a new IP; IP stage) or distributed_attack (20 failures on a new user from 5 IPs; user stage)")
 	flag.Parse()
-	if err := run(*bursts, *gap, *poll); err != nil {
+	if *rule != detect.RuleBruteForce && *rule != detect.RuleDistributedAttack {
+		fmt.Fprintln(os.Stderr, "detectlatency: -rule must be brute_force or distributed_attack")
+		os.Exit(2)
+	}
+	if err := run(*rule, *bursts, *gap, *poll); err != nil {
 		fmt.Fprintln(os.Stderr, "detectlatency:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bursts int, gap, poll time.Duration) error {
+func run(rule string, bursts int, gap, poll time.Duration) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg, err := config.Load()
 	if err != nil {
@@ -78,10 +83,10 @@ func run(bursts int, gap, poll time.Duration) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = pipe.Run(ctx) }()
 	go func() { defer wg.Done(); _ = tr.Run(ctx) }()
-	defer wg.Wait()
+	defer func() { cancel(); wg.Wait() }()
 
 	seen := make(chan string, bursts*4)
-	go consumeAlerts(ctx, k, alerts, seen)
+	go consumeAlerts(ctx, k, alerts, rule, seen)
 	time.Sleep(5 * time.Second) // group join, partition assignment
 
 	written := map[string]time.Time{}
@@ -93,24 +98,18 @@ func run(bursts int, gap, poll time.Duration) error {
 		select {
 		case <-next:
 			if sent < bursts {
-				ip := fmt.Sprintf("10.77.%d.%d", sent/250, sent%250+1)
-				now := time.Now()
-				var b []byte
-				for i := 0; i < 10; i++ {
-					b = fmt.Appendf(b, "%s benchhost sshd[%d]: Failed password for admin from %s port %d ssh2\n",
-						now.Format(time.Stamp), 1000+sent, ip, 40000+i)
-				}
+				key, b := burst(rule, sent, time.Now())
 				if _, err := f.Write(b); err != nil {
 					return err
 				}
-				written[ip] = now
+				written[key] = time.Now()
 				sent++
 				next = time.After(gap)
 			}
-		case ip := <-seen:
-			if t0, ok := written[ip]; ok {
+		case key := <-seen:
+			if t0, ok := written[key]; ok {
 				lat = append(lat, time.Since(t0))
-				delete(written, ip)
+				delete(written, key)
 			}
 		case <-timeout:
 			return fmt.Errorf("only %d of %d alerts arrived", len(lat), bursts)
@@ -118,13 +117,33 @@ func run(bursts int, gap, poll time.Duration) error {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(time.Millisecond) }
-	fmt.Printf("detection latency, burst of 10 failures appended -> brute_force alert on %s (%d bursts, tail poll %v): p50 %v  p90 %v  p99 %v  max %v\n",
-		alerts, len(lat), poll, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond))
+	fmt.Printf("detection latency, burst of failures appended -> %s alert on %s (%d bursts, tail poll %v): p50 %v  p90 %v  p99 %v  max %v\n",
+		rule, alerts, len(lat), poll, q(0.5), q(0.9), q(0.99), lat[len(lat)-1].Round(time.Millisecond))
 	return nil
 }
 
-// consumeAlerts sends the IP of every brute_force alert on topic.
-func consumeAlerts(ctx context.Context, k config.Kafka, topic string, out chan<- string) {
+// burst is the n-th burst of failures for rule, written at now, and the key
+// its alert will carry (a new IP, or a new user).
+func burst(rule string, n int, now time.Time) (string, []byte) {
+	var b []byte
+	if rule == detect.RuleDistributedAttack {
+		user := fmt.Sprintf("bench%d", n)
+		for i := 0; i < 20; i++ { // 5 IPs, 4 failures each: no per-IP rule fires
+			b = fmt.Appendf(b, "%s benchhost sshd[%d]: Failed password for %s from 10.78.%d.%d port %d ssh2\n",
+				now.Format(time.Stamp), 1000+n, user, n%250, i%5+1, 40000+i)
+		}
+		return user, b
+	}
+	ip := fmt.Sprintf("10.77.%d.%d", n/250, n%250+1)
+	for i := 0; i < 10; i++ {
+		b = fmt.Appendf(b, "%s benchhost sshd[%d]: Failed password for admin from %s port %d ssh2\n",
+			now.Format(time.Stamp), 1000+n, ip, 40000+i)
+	}
+	return ip, b
+}
+
+// consumeAlerts sends the key (IP or user) of every alert of rule on topic.
+func consumeAlerts(ctx context.Context, k config.Kafka, topic, rule string, out chan<- string) {
 	c, err := sarama.NewConsumer(k.Brokers, kafkaconfig.Sarama("bench-latency"))
 	if err != nil {
 		return
@@ -138,8 +157,8 @@ func consumeAlerts(ctx context.Context, k config.Kafka, topic string, out chan<-
 		go func() {
 			for m := range pc.Messages() {
 				var a detect.Alert
-				if json.Unmarshal(m.Value, &a) == nil && a.Rule == "brute_force" {
-					out <- a.IP
+				if json.Unmarshal(m.Value, &a) == nil && a.Rule == rule {
+					out <- a.Key()
 				}
 			}
 		}()
