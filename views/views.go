@@ -172,7 +172,7 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 	defer it.Release()
 	var events, failures []tracker.IPCount
 	for it.Next() {
-		if strings.HasPrefix(it.Key(), tracker.DayKeyPrefix) || strings.HasPrefix(it.Key(), "u|") {
+		if strings.HasPrefix(it.Key(), tracker.DayKeyPrefix) {
 			continue
 		}
 		v, err := it.Value()

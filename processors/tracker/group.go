@@ -153,15 +153,10 @@ func (t *Tracker) EnsureTopics(ctx context.Context) error {
 
 // Run ensures the topics and runs one instance of both stages until ctx
 // ends. Several instances share the IP stage's partitions; the user stage
-// runs on one of them at a time (users.go).
+// runs on one of them at a time (user.go).
 func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	if err := t.EnsureTopics(ctx); err != nil {
 		return err
-	}
-	common := []goka.ProcessorOption{
-		goka.WithStorageBuilder(StorageBuilder(t.cfg.StorageDir)),
-		goka.WithPartitionChannelSize(4096),
-		goka.WithLogger(gokaLogger{t.log}),
 	}
 	if !t.cfg.NoPace {
 		t.pace = newPacer()
@@ -170,55 +165,17 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 			t.log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", maxPaceWait)
 		}
 	}
-	ipOpts := append(append(kafkaconfig.ProcessorOptions(t.cfg.Kafka), common...), opts...)
-	if t.cfg.OnAssign != nil {
-		ipOpts = append(ipOpts, goka.WithRebalanceCallback(t.cfg.OnAssign))
-	}
-	ipProc, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.Graph(), ipOpts...)
+	stages, err := t.processors(opts)
 	if err != nil {
-		return fmt.Errorf("tracker processor: %w", err)
+		return err
 	}
-	userOpts := append(append(kafkaconfig.SoleMemberProcessorOptions(t.cfg.Kafka), common...), opts...)
-	userOpts = append(userOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
-		parts := make([]int32, 0, len(a))
-		for p := range a {
-			parts = append(parts, p)
-		}
-		t.pace.assign(parts)
-		t.log.Info("user stage assigned", "partitions", parts)
-	}))
-	userProc, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.UsersGraph(), userOpts...)
-	if err != nil {
-		return fmt.Errorf("tracker user stage: %w", err)
-	}
-
 	t.commits, t.userCommits = newCommits(loopPartitions), newCommits(loopPartitions)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	background := func(what string, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(runCtx); err != nil {
-				t.log.Warn(what, "err", err)
-			}
-		}()
-	}
-	background("IP stage's committed offsets not followed: kept alerts pruned by offset distance only", func(ctx context.Context) error {
-		return t.commits.follow(ctx, t.cfg.Kafka.Brokers, t.cfg.Group, t.Graph().LoopStream().Topic(), 500*time.Millisecond)
-	})
-	background("user stage's committed offsets not followed: kept alerts pruned by offset distance only", func(ctx context.Context) error {
-		return t.userCommits.follow(ctx, t.cfg.Kafka.Brokers, t.UsersGroup(), t.UsersGraph().LoopStream().Topic(), 500*time.Millisecond)
-	})
-	if t.pace != nil {
-		background("", func(ctx context.Context) error { t.pace.wake(ctx, time.Second); return nil })
-		background("input ends not followed: the event-time merge waits its limit for partitions without input", func(ctx context.Context) error {
-			return t.pace.followEnds(ctx, t.cfg.Kafka.Brokers, t.UsersGroup(), t.cfg.Input, 100*time.Millisecond)
-		})
-	}
-	errs := make(chan error, 2)
-	for what, p := range map[string]*goka.Processor{"tracker processor": ipProc, "tracker user stage": userProc} {
+	t.follow(runCtx, &wg)
+	errs := make(chan error, len(stages))
+	for what, p := range stages {
 		go func() {
 			err := p.Run(runCtx)
 			if err != nil && runCtx.Err() == nil {
@@ -230,13 +187,76 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 			errs <- err
 		}()
 	}
-	err = errors.Join(<-errs, <-errs)
+	var all []error
+	for range stages {
+		all = append(all, <-errs)
+	}
 	stop()
 	wg.Wait()
 	if ctx.Err() != nil {
 		return nil
 	}
-	return err
+	return errors.Join(all...)
+}
+
+// processors builds the goka processors of the two stages, by name.
+func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Processor, error) {
+	common := append([]goka.ProcessorOption{
+		goka.WithStorageBuilder(StorageBuilder(t.cfg.StorageDir)),
+		goka.WithPartitionChannelSize(4096),
+		goka.WithLogger(gokaLogger{t.log}),
+	}, opts...)
+	ipOpts := append(kafkaconfig.ProcessorOptions(t.cfg.Kafka), common...)
+	if t.cfg.OnAssign != nil {
+		ipOpts = append(ipOpts, goka.WithRebalanceCallback(t.cfg.OnAssign))
+	}
+	ip, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.Graph(), ipOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("tracker IP stage: %w", err)
+	}
+	userOpts := append(kafkaconfig.SoleMemberProcessorOptions(t.cfg.Kafka), common...)
+	userOpts = append(userOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
+		parts := make([]int32, 0, len(a))
+		for p := range a {
+			parts = append(parts, p)
+		}
+		t.pace.assign(parts)
+		t.log.Info("user stage assigned", "partitions", parts)
+	}))
+	user, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.UsersGraph(), userOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("tracker user stage: %w", err)
+	}
+	return map[string]*goka.Processor{"tracker IP stage": ip, "tracker user stage": user}, nil
+}
+
+// follow starts, until ctx ends, the loops that follow Kafka for the
+// stages: both stages' committed loopback offsets (pruning kept alerts) and,
+// for the merge, the input's end offsets.
+func (t *Tracker) follow(ctx context.Context, wg *sync.WaitGroup) {
+	loop := func(what string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				t.log.Warn(what, "err", err)
+			}
+		}()
+	}
+	brokers := t.cfg.Kafka.Brokers
+	loop("IP stage's committed offsets not followed: kept alerts pruned by offset distance only", func() error {
+		return t.commits.follow(ctx, brokers, t.cfg.Group, t.Graph().LoopStream().Topic(), 500*time.Millisecond)
+	})
+	loop("user stage's committed offsets not followed: kept alerts pruned by offset distance only", func() error {
+		return t.userCommits.follow(ctx, brokers, t.UsersGroup(), t.UsersGraph().LoopStream().Topic(), 500*time.Millisecond)
+	})
+	if t.pace == nil {
+		return
+	}
+	loop("", func() error { t.pace.wake(ctx, time.Second); return nil })
+	loop("input ends not followed: the event-time merge waits its limit for partitions without input", func() error {
+		return t.pace.followEnds(ctx, brokers, t.UsersGroup(), t.cfg.Input, 100*time.Millisecond)
+	})
 }
 
 // input handles one ssh-log record in the IP stage: it routes the event to
