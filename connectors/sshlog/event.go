@@ -1,8 +1,6 @@
 package sshlog
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -240,59 +238,4 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-// wireEvent is the JSON shape, for decoding with encoding/json.
-type wireEvent struct {
-	Timestamp   *time.Time `json:"@timestamp"`
-	EventTime   *time.Time `json:"event_time"`
-	HostName    string     `json:"host_name"`
-	User        string     `json:"user"`
-	IP          string     `json:"ip"`
-	Port        int        `json:"port"`
-	LogLevel    string     `json:"log_level"`
-	LogType     string     `json:"log_type"`
-	ErrorType   string     `json:"error_type"`
-	Message     string     `json:"message"`
-	RowHash     string     `json:"row_hash"`
-	SourceFile  string     `json:"source_file"`
-	SourcePath  string     `json:"source_path"`
-	EventType   string     `json:"event_type"`
-	PID         int        `json:"pid"`
-	AuthMethod  string     `json:"auth_method"`
-	RepeatCount int        `json:"repeat_count"`
-	RHost       string     `json:"rhost"`
-	KeyInfo     string     `json:"key_info"`
-	Program     string     `json:"program"`
-	Offset      int64      `json:"offset"`
-	Truncated   bool       `json:"truncated"`
-}
-
-// UnmarshalJSON decodes an event written by AppendJSON. Times come back with a fixed
-// zone of the written offset (UTC for "Z"); they are Equal to the encoded ones and
-// encode to the same text.
-func UnmarshalJSON(data []byte) (Event, error) {
-	var e Event
-	err := e.UnmarshalJSON(data)
-	return e, err
-}
-
-// UnmarshalJSON implements json.Unmarshaler for the format of AppendJSON.
-func (e *Event) UnmarshalJSON(data []byte) error {
-	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
-		return fmt.Errorf("sshlog: decode event: %w", err)
-	}
-	if w.Timestamp == nil || w.EventTime == nil {
-		return fmt.Errorf("sshlog: decode event: @timestamp or event_time missing")
-	}
-	*e = Event{
-		Timestamp: *w.Timestamp, EventTime: *w.EventTime,
-		HostName: w.HostName, User: w.User, IP: w.IP, Port: w.Port,
-		LogLevel: w.LogLevel, LogType: w.LogType, ErrorType: w.ErrorType, Message: w.Message,
-		RowHash: w.RowHash, SourceFile: w.SourceFile, SourcePath: w.SourcePath,
-		EventType: w.EventType, PID: w.PID, AuthMethod: w.AuthMethod, RepeatCount: w.RepeatCount,
-		RHost: w.RHost, KeyInfo: w.KeyInfo, Program: w.Program, Offset: w.Offset, Truncated: w.Truncated,
-	}
-	return nil
 }
