@@ -40,8 +40,6 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
-	"github.com/lovoo/goka/storage"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
@@ -406,11 +404,4 @@ func (t *Tracker) WaitCaughtUp(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// StorageBuilder is the LevelDB storage of the group's table, for the
-// processor and its views: a 16 MiB write buffer makes memtable flushes
-// and compactions rare for a table that is rewritten at every event.
-func StorageBuilder(dir string) storage.Builder {
-	return storage.BuilderWithOptions(dir, &opt.Options{WriteBuffer: 16 << 20, CompactionTableSize: 8 << 20})
 }
