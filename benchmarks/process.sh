@@ -5,6 +5,10 @@
 # time to every input and loopback record committed, events/s, peak RSS,
 # state on disk. Needs a running cluster (`bin/logmon stack up`); never
 # starts or stops it.
+#
+# BENCH_BASELINE=<git revision> adds a fourth variant, one instance of that
+# revision's `logmon process`, in the same rounds (to measure a change side
+# by side); BENCH_VARIANTS picks variants: any of "paced nopace two base".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${BENCH_ROUNDS:-3}"
@@ -12,6 +16,13 @@ work=benchmarks/.work/process
 mkdir -p "$work"
 go build -o "$work/logmon" ./cmd/logmon
 bin="$work/logmon"
+variants="${BENCH_VARIANTS:-paced nopace two${BENCH_BASELINE:+ base}}"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  rm -rf "$work/baseline-src"
+  git worktree add --detach -f "$work/baseline-src" "$BENCH_BASELINE" >/dev/null
+  (cd "$work/baseline-src" && go build -o "../logmon-baseline" ./cmd/logmon)
+  git worktree remove --force "$work/baseline-src"
+fi
 run_id=$(date -u +%Y%m%dT%H%M%SZ)
 out="benchmarks/results/process-$run_id"
 mkdir -p "$out"
@@ -19,16 +30,25 @@ replica="$work/SSH.log"
 [ -f "$replica" ] || gzip -dc ../shared/data/ssh-replica/SSH.log.gz > "$replica"
 lines=$(wc -l < "$replica")
 topic="bench-process-$run_id-input"
+# Every topic of the run (input, groups' tables and loopbacks, outputs) is
+# deleted at exit: replays of the replica fill the brokers' disks fast.
+kafka_libs="${KAFKA_LIBS:-${LOGMON_STACK_DIR:-/var/tmp/logmon-stack}/cache/kafka-4.4.0/libs}"
+cleanup() {
+  java -cp "$kafka_libs/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "${KAFKA_BROKERS:-127.0.0.1:9092}" \
+    --delete --if-exists --topic "bench-process-$run_id-.*" >/dev/null 2>&1 || echo "could not delete the topics bench-process-$run_id-*"
+}
+trap cleanup EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/summary.txt"
 "$bin" ingest -once -from-start -globs "$replica" -year 2015 -source-tz Asia/Seoul -topic "$topic" \
   -registry "$work/registry-$run_id.json" -metrics-addr "" -log-level warn
 
-one() { # instances round [variant flag]
-  local n=$1 r=$2 flag=${3:-} group="bench-process-$run_id-$1x-$2${3:+-nopace}"
+one() { # instances round [flag: -no-pace or baseline]
+  local n=$1 r=$2 flag=${3:-} group="bench-process-$run_id-$1x-$2${3:+-${3#-}}" b="$bin"
   local start end pids=()
+  if [ "$flag" = baseline ]; then b="$work/logmon-baseline" flag=""; fi
   start=$(date +%s.%N)
   for i in $(seq 1 "$n"); do
-    /usr/bin/time -f "%M" -o "$out/$group-$i.rss" "$bin" process -until-caught-up $flag -group "$group" -input "$topic" \
+    /usr/bin/time -f "%M" -o "$out/$group-$i.rss" "$b" process -until-caught-up $flag -group "$group" -input "$topic" \
       -alerts "$group-alerts" -metrics-topic "$group-metrics" -data-dir "$work/$group-$i" -metrics-addr "" -log-level warn \
       2> "$out/$group-$i.log" &
     pids+=($!)
@@ -39,16 +59,28 @@ one() { # instances round [variant flag]
   secs=$(echo "$end - $start" | bc)
   rss=$(cat "$out/$group"-*.rss | sort -n | tail -1)
   disk=$(du -sk "$work/$group"-* | awk '{s+=$1} END {print s}')
+  [ "$b" = "$bin" ] || flag="baseline ${BENCH_BASELINE}"
   printf '%d instance(s)%s round %d: %.1f s, %.0f events/s, peak RSS %d MiB, state on disk %d MiB, load %s\n' \
     "$n" "${flag:+ $flag}" "$r" "$secs" "$(echo "$lines / $secs" | bc -l)" $((rss / 1024)) $((disk / 1024)) "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/summary.txt"
   rm -rf "$work/$group"-*
 }
 # Side by side, alternating the order each round: one instance (paced, the
-# default), one instance with -no-pace, two instances.
+# default), one instance with -no-pace, two instances (and the baseline).
+variant() {
+  case $1 in
+    paced) one 1 "$2" ;;
+    nopace) one 1 "$2" -no-pace ;;
+    two) one 2 "$2" ;;
+    base) one 1 "$2" baseline ;;
+  esac
+}
 for r in $(seq 1 "$rounds"); do
-  if [ $((r % 2)) = 1 ]; then one 1 "$r"; one 1 "$r" -no-pace; one 2 "$r"; else one 2 "$r"; one 1 "$r" -no-pace; one 1 "$r"; fi
+  order=$variants
+  [ $((r % 2)) = 1 ] || order=$(echo "$variants" | tr ' ' '\n' | tac | tr '\n' ' ')
+  for v in $order; do variant "$v" "$r"; done
 done
-for v in "1 instance(s) round" "1 instance(s) -no-pace round" "2 instance(s) round"; do
+for v in "1 instance(s) round" "1 instance(s) -no-pace round" "2 instance(s) round" "1 instance(s) baseline ${BENCH_BASELINE:-} round"; do
+  grep -qF "$v" "$out/summary.txt" || continue
   med=$(grep -F "$v" "$out/summary.txt" | sed 's/.*: \([0-9.]*\) s,.*/\1/' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "median, ${v% round}: $med s" | tee -a "$out/summary.txt"
 done

@@ -19,25 +19,64 @@ import (
 // is lost (seen as missing day deltas after SIGKILL). Here a mark is held
 // back until every message delivered before it is marked too.
 func InOrderCommits(b goka.ConsumerGroupBuilder) goka.ConsumerGroupBuilder {
+	return new(Withholder).InOrderCommits(b)
+}
+
+// Withholder is InOrderCommits for a processor whose callbacks may give up
+// on a message: Withhold keeps it, and every later message of its
+// partition, from being committed, so the partition's next owner processes
+// it. (The tracker's user stage gives up on an event that waited for the
+// event-time merge when its partition is revoked: routed then, it would
+// reach the user states out of order.)
+type Withholder struct {
+	mu      sync.Mutex
+	session *inOrderSession // the consumer group session now running
+}
+
+// InOrderCommits wraps b as the package's InOrderCommits does, for w.
+func (w *Withholder) InOrderCommits(b goka.ConsumerGroupBuilder) goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
 		cg, err := b(brokers, group, clientID)
 		if err != nil {
 			return nil, err
 		}
-		return &inOrderGroup{ConsumerGroup: cg}, nil
+		return &inOrderGroup{ConsumerGroup: cg, w: w}, nil
 	}
 }
 
-type inOrderGroup struct{ sarama.ConsumerGroup }
+// Withhold keeps the message at offset of topic's partition, and every
+// later one of that partition, from being committed in the current session
+// (the callback handling it returns without its outputs; the session is
+// ending, as a revoked partition's is).
+func (w *Withholder) Withhold(topic string, partition int32, offset int64) {
+	w.mu.Lock()
+	s := w.session
+	w.mu.Unlock()
+	if s != nil {
+		s.partition(topic, partition).withhold(offset)
+	}
+}
+
+func (w *Withholder) started(s *inOrderSession) {
+	w.mu.Lock()
+	w.session = s
+	w.mu.Unlock()
+}
+
+type inOrderGroup struct {
+	sarama.ConsumerGroup
+	w *Withholder
+}
 
 func (g *inOrderGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
-	return g.ConsumerGroup.Consume(ctx, topics, &inOrderHandler{inner: h})
+	return g.ConsumerGroup.Consume(ctx, topics, &inOrderHandler{inner: h, w: g.w})
 }
 
 // inOrderHandler gives goka a session whose marks go through the
 // per-partition order, and claims that record what they deliver.
 type inOrderHandler struct {
 	inner   sarama.ConsumerGroupHandler
+	w       *Withholder
 	mu      sync.Mutex
 	session *inOrderSession
 }
@@ -47,6 +86,7 @@ func (h *inOrderHandler) wrap(s sarama.ConsumerGroupSession) *inOrderSession {
 	defer h.mu.Unlock()
 	if h.session == nil || h.session.ConsumerGroupSession != s {
 		h.session = &inOrderSession{ConsumerGroupSession: s, parts: map[topicPartition]*delivered{}}
+		h.w.started(h.session)
 	}
 	return h.session
 }
@@ -125,6 +165,17 @@ type delivered struct {
 	mu      sync.Mutex
 	offsets []int64
 	done    []bool
+	// withheld: no offset from withheldFrom on finishes (Withhold).
+	withheld     bool
+	withheldFrom int64
+}
+
+func (d *delivered) withhold(off int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.withheld || off < d.withheldFrom {
+		d.withheld, d.withheldFrom = true, off
+	}
 }
 
 func (d *delivered) deliver(off int64) {
@@ -139,6 +190,9 @@ func (d *delivered) deliver(off int64) {
 func (d *delivered) finish(off int64) (int64, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.withheld && off >= d.withheldFrom {
+		return 0, false
+	}
 	i := sort.Search(len(d.offsets), func(i int) bool { return d.offsets[i] >= off })
 	if i == len(d.offsets) || d.offsets[i] != off {
 		// Not delivered through this session (nothing to hold back for).

@@ -30,3 +30,38 @@ func TestDeliveredCommitsContiguousRunOnly(t *testing.T) {
 		t.Errorf("%d offsets left pending", len(d.offsets))
 	}
 }
+
+// A withheld message and every later one are never committed; earlier ones
+// still are.
+func TestDeliveredWithheld(t *testing.T) {
+	var d delivered
+	for off := int64(10); off <= 14; off++ {
+		d.deliver(off)
+	}
+	d.withhold(12)
+	if _, ok := d.finish(11); ok {
+		t.Fatal("11 committed while 10 runs")
+	}
+	if next, ok := d.finish(10); !ok || next != 12 {
+		t.Fatalf("finish 10: commit %d %v, want 12 true", next, ok)
+	}
+	for _, off := range []int64{13, 12, 14, 20} {
+		if next, ok := d.finish(off); ok {
+			t.Fatalf("finish %d after withholding 12: commit %d", off, next)
+		}
+	}
+}
+
+// Withhold reaches the session that delivered the message.
+func TestWithholderReachesTheSession(t *testing.T) {
+	var w Withholder
+	w.Withhold("t", 0, 5) // no session yet: nothing to do, no panic
+	s := &inOrderSession{parts: map[topicPartition]*delivered{}}
+	w.started(s)
+	d := s.partition("t", 0)
+	d.deliver(5)
+	w.Withhold("t", 0, 5)
+	if _, ok := d.finish(5); ok {
+		t.Fatal("a withheld message was committed")
+	}
+}

@@ -194,10 +194,11 @@ func (soleMember) Plan(members map[string]sarama.ConsumerGroupMemberMetadata, to
 func (soleMember) AssignmentData(string, map[string][]int32, int32) ([]byte, error) { return nil, nil }
 
 // SoleMemberProcessorOptions are ProcessorOptions for a group whose
-// partitions all go to one instance at a time (SoleMember).
-func SoleMemberProcessorOptions(k config.Kafka) []goka.ProcessorOption {
+// partitions all go to one instance at a time (SoleMember); w withholds the
+// commits of messages its callbacks give up on.
+func SoleMemberProcessorOptions(k config.Kafka, w *Withholder) []goka.ProcessorOption {
 	c := Sarama("logmon-processor")
 	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{SoleMember}
 	return append(ProcessorOptions(k),
-		goka.WithConsumerGroupBuilder(InOrderCommits(goka.ConsumerGroupBuilderWithConfig(c))))
+		goka.WithConsumerGroupBuilder(w.InOrderCommits(goka.ConsumerGroupBuilderWithConfig(c))))
 }

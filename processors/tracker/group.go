@@ -99,6 +99,9 @@ type Tracker struct {
 	// pace keeps this instance's input partitions together in event time
 	// (nil: no pacing, as in goka's tester).
 	pace *pacer
+	// withholder keeps the user stage from committing an event the merge
+	// gave up on (user.go).
+	withholder *kafkaconfig.Withholder
 }
 
 // New returns the group's logic; m may be nil.
@@ -212,7 +215,8 @@ func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Proc
 	if err != nil {
 		return nil, fmt.Errorf("tracker IP stage: %w", err)
 	}
-	userOpts := append(kafkaconfig.SoleMemberProcessorOptions(t.cfg.Kafka), common...)
+	t.withholder = new(kafkaconfig.Withholder)
+	userOpts := append(kafkaconfig.SoleMemberProcessorOptions(t.cfg.Kafka, t.withholder), common...)
 	userOpts = append(userOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
 		parts := make([]int32, 0, len(a))
 		for p := range a {

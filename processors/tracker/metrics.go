@@ -20,6 +20,9 @@ type Metrics struct {
 	alerts   *prometheus.CounterVec
 	// paceEscapes are waits of the event-time merge ended by its time limit.
 	paceEscapes prometheus.Counter
+	// paceWithheld are events the merge gave up on at a revocation, left to
+	// the partition's next owner.
+	paceWithheld prometheus.Counter
 	// eventsBy are the series of ssh-log's partitions, resolved once.
 	eventsBy []prometheus.Counter
 }
@@ -83,12 +86,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_alerts_total", Help: "Alerts emitted (re-emissions after replays included), by rule."}, []string{"rule"}),
 		paceEscapes: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_pace_escapes_total",
 			Help: "Events routed after waiting the event-time merge's limit for a slower partition (distributed_attack may then see them out of order)."}),
+		paceWithheld: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_pace_withheld_total",
+			Help: "Events that waited for the event-time merge when their partition was revoked: not routed, not committed, left to the partition's next owner."}),
 	}
 	for p := range 3 { // ssh-log's partitions by contract
 		m.eventsBy = append(m.eventsBy, m.events.WithLabelValues(strconv.Itoa(p)))
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.badInput, m.replayed, m.alerts, m.paceEscapes)
+		reg.MustRegister(m.events, m.badInput, m.replayed, m.alerts, m.paceEscapes, m.paceWithheld)
 	}
 	return m
 }

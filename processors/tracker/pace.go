@@ -110,12 +110,17 @@ func (p *pacer) setEnd(q int32, end, start int64) {
 }
 
 // hold blocks until partition part may route its event at offset off of
-// time t (unix seconds), and returns with the pacer locked: the caller
+// time t (unix seconds), and returns true with the pacer locked: the caller
 // routes the event, then calls release, so the loopback receives the
-// events in that order. A nil pacer never waits.
-func (p *pacer) hold(ctx context.Context, part int32, off, t int64) {
+// events in that order. It returns false, unlocked, when ctx ended while
+// the event waited (the partition was revoked or the stage stops): the
+// event must not be routed then, since the partitions it waited for are no
+// longer processed here and it would reach the user states out of order;
+// the caller leaves it to the partition's next owner. A nil pacer never
+// waits.
+func (p *pacer) hold(ctx context.Context, part int32, off, t int64) bool {
 	if p == nil {
-		return
+		return true
 	}
 	p.mu.Lock()
 	// The held event is not consumed until it is routed (release): a
@@ -126,9 +131,14 @@ func (p *pacer) hold(ctx context.Context, part int32, off, t int64) {
 		p.changed.Broadcast()
 	}
 	p.wait(ctx, part, t)
+	if ctx.Err() != nil {
+		p.mu.Unlock()
+		return false
+	}
 	// Set once the lock is ours for good: other partitions hold and
 	// release while this one waits.
 	p.held, p.heldOff = part, off
+	return true
 }
 
 // wait waits (with the lock, which Wait gives up meanwhile) until no other

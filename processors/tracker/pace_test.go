@@ -224,3 +224,43 @@ func TestPacerPassMovesPartitionOn(t *testing.T) {
 		t.Fatal("partition 0 still waits after partition 1 passed an event at 200")
 	}
 }
+
+// An event waiting for another partition when its partition is revoked
+// (ctx ends) is not routed: hold reports false and leaves the pacer
+// unlocked.
+func TestPacerRevokedWhileWaiting(t *testing.T) {
+	p := newPacer()
+	p.assign([]int32{0, 1})
+	p.setEnd(0, 100, 0)
+	p.setEnd(1, 100, 0)
+	p.pass(1, 0, 10) // partition 1 is at time 10, with input left
+	ctx, revoke := context.WithCancel(context.Background())
+	got := make(chan bool, 1)
+	go func() { got <- p.hold(ctx, 0, 0, 50) }() // waits for partition 1
+	select {
+	case ok := <-got:
+		t.Fatalf("hold returned %v before partition 1 got to time 50", ok)
+	case <-time.After(200 * time.Millisecond):
+	}
+	revoke()
+	p.changed.Broadcast() // as wake does when its ctx ends
+	select {
+	case ok := <-got:
+		if ok {
+			t.Fatal("hold let the event be routed after its partition was revoked")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("hold did not return after the revocation")
+	}
+	// Not left locked.
+	done := make(chan struct{})
+	go func() {
+		p.pass(1, 1, 11)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pacer stayed locked after a revoked hold")
+	}
+}

@@ -51,7 +51,15 @@ func (t *Tracker) userInput(ctx goka.Context, msg interface{}) {
 		t.pace.pass(ctx.Partition(), ctx.Offset(), e.Time)
 		return
 	}
-	t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time)
+	if !t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time) {
+		// Revoked (or stopping) while it waited: neither routed nor
+		// committed; the partition's next owner routes it in order.
+		t.withholder.Withhold(string(ctx.Topic()), ctx.Partition(), ctx.Offset())
+		t.m.paceWithheld.Inc()
+		t.log.Info("user stage: an event waiting for the merge at a revocation is left to the partition's next owner",
+			"partition", ctx.Partition(), "offset", ctx.Offset())
+		return
+	}
 	ctx.Loopback(userKeyPrefix+e.User, e)
 	t.pace.release()
 }
