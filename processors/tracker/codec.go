@@ -84,24 +84,26 @@ func writePos(w *writer, p Pos) {
 
 func readPos(r *reader) Pos { return Pos{Src: int32(r.varint()), Offset: r.varint()} }
 
-func writeRecent(w *writer, recent []emitted) error {
+// writeRecent writes kept alerts; each alert is length-prefixed binary
+// (the form writeBlob gives a detect.Alert), copied as it is.
+func writeRecent(w *writer, recent []emitted) {
 	w.uvarint(uint64(len(recent)))
 	for _, e := range recent {
 		writePos(w, e.At)
 		w.varint(e.Loop)
-		if err := writeBlob(w, &e.Alert); err != nil {
-			return err
-		}
+		w.uvarint(uint64(len(e.Alert)))
+		w.b = append(w.b, e.Alert...)
 	}
-	return nil
 }
 
+// readRecent reads kept alerts, their binary form copied out of r (a
+// stored value's bytes are not ours to keep).
 func readRecent(r *reader) []emitted {
 	out := make([]emitted, r.count(keepAlerts))
 	for i := range out {
 		out[i].At = readPos(r)
 		out[i].Loop = r.varint()
-		readBlob(r, &out[i].Alert)
+		out[i].Alert = append([]byte(nil), r.bytes()...)
 	}
 	return out
 }
@@ -148,9 +150,7 @@ func (s *IPRecord) appendTo(b []byte) ([]byte, error) {
 	if err := writeBlob(&w, &s.Detect); err != nil {
 		return nil, err
 	}
-	if err := writeRecent(&w, s.Recent); err != nil {
-		return nil, err
-	}
+	writeRecent(&w, s.Recent)
 	return w.b, nil
 }
 
@@ -175,9 +175,7 @@ func (s *UserRecord) appendTo(b []byte) ([]byte, error) {
 	if err := writeBlob(&w, &s.Detect); err != nil {
 		return nil, err
 	}
-	if err := writeRecent(&w, s.Recent); err != nil {
-		return nil, err
-	}
+	writeRecent(&w, s.Recent)
 	return w.b, nil
 }
 

@@ -100,7 +100,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 	r.Wm[e.Src] = e.Offset
 	r.Recent = forget(r.Recent, r.Wm, t.userCommits.committed(ctx.Partition()))
 	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
-		r.Recent = remember(r.Recent, e, ctx.Offset(), a)
+		r.Recent = t.remember(ctx, r.Recent, e, a)
 		t.emitAlert(ctx, a)
 	})
 	ctx.SetValue(r)
