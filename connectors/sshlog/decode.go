@@ -11,10 +11,10 @@ import (
 
 // Decoding ssh-log values. Every processor stage decodes every event, and
 // encoding/json (reflection, one allocation per string, a time parse through
-// an interface) cost 5-25 µs an event: as much as the rest of a stage's
-// per-event work. decodeFlat reads the shape AppendJSON writes — one flat
-// object, plain strings, integers, booleans — in one pass with one
-// allocation. Anything else (escapes, null, nesting, floats, a key that
+// an interface) cost 13.7 µs an event here: as much as the rest of a
+// stage's per-event work. decodeFlat reads the shape AppendJSON writes — one
+// flat object, plain strings, integers, booleans — in one pass with two
+// allocations (the text, and the times' zone): 2.4 µs. Anything else (escapes, null, nesting, floats, a key that
 // matches a field only case-insensitively) goes to encoding/json, so the
 // two give the same event or the same error on every input (FuzzUnmarshalJSON).
 
