@@ -28,9 +28,12 @@ func InOrderCommits(b goka.ConsumerGroupBuilder) goka.ConsumerGroupBuilder {
 // it. (The tracker's user stage gives up on an event that waited for the
 // event-time merge when its partition is revoked: routed then, it would
 // reach the user states out of order.)
+//
+// It also holds the session now running, for the wrapper of every Consume
+// call of its group (sessions of one group follow one another).
 type Withholder struct {
 	mu      sync.Mutex
-	session *inOrderSession // the consumer group session now running
+	session *inOrderSession
 }
 
 // InOrderCommits wraps b as the package's InOrderCommits does, for w.
@@ -57,10 +60,15 @@ func (w *Withholder) Withhold(topic string, partition int32, offset int64) {
 	}
 }
 
-func (w *Withholder) started(s *inOrderSession) {
+// sessionFor is the wrapper of consumer group session s, made at its first
+// use.
+func (w *Withholder) sessionFor(s sarama.ConsumerGroupSession) *inOrderSession {
 	w.mu.Lock()
-	w.session = s
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	if w.session == nil || w.session.ConsumerGroupSession != s {
+		w.session = &inOrderSession{ConsumerGroupSession: s, parts: map[topicPartition]*delivered{}}
+	}
+	return w.session
 }
 
 type inOrderGroup struct {
@@ -75,20 +83,12 @@ func (g *inOrderGroup) Consume(ctx context.Context, topics []string, h sarama.Co
 // inOrderHandler gives goka a session whose marks go through the
 // per-partition order, and claims that record what they deliver.
 type inOrderHandler struct {
-	inner   sarama.ConsumerGroupHandler
-	w       *Withholder
-	mu      sync.Mutex
-	session *inOrderSession
+	inner sarama.ConsumerGroupHandler
+	w     *Withholder
 }
 
 func (h *inOrderHandler) wrap(s sarama.ConsumerGroupSession) *inOrderSession {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.session == nil || h.session.ConsumerGroupSession != s {
-		h.session = &inOrderSession{ConsumerGroupSession: s, parts: map[topicPartition]*delivered{}}
-		h.w.started(h.session)
-	}
-	return h.session
+	return h.w.sessionFor(s)
 }
 
 func (h *inOrderHandler) Setup(s sarama.ConsumerGroupSession) error { return h.inner.Setup(h.wrap(s)) }

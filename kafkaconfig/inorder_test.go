@@ -56,9 +56,7 @@ func TestDeliveredWithheld(t *testing.T) {
 func TestWithholderReachesTheSession(t *testing.T) {
 	var w Withholder
 	w.Withhold("t", 0, 5) // no session yet: nothing to do, no panic
-	s := &inOrderSession{parts: map[topicPartition]*delivered{}}
-	w.started(s)
-	d := s.partition("t", 0)
+	d := w.sessionFor(nil).partition("t", 0)
 	d.deliver(5)
 	w.Withhold("t", 0, 5)
 	if _, ok := d.finish(5); ok {

@@ -3,6 +3,7 @@ package sshlog
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -86,9 +87,14 @@ func (e *Event) unmarshalStd(data []byte) error {
 
 // wireKeys are the JSON keys of wireEvent, for the case-insensitive check
 // on unknown keys (encoding/json matches keys case-insensitively).
-var wireKeys = []string{"@timestamp", "event_time", "host_name", "user", "ip", "port", "log_level",
-	"log_type", "error_type", "message", "row_hash", "source_file", "source_path", "event_type", "pid",
-	"auth_method", "repeat_count", "rhost", "key_info", "program", "offset", "truncated"}
+var wireKeys = func() []string {
+	t := reflect.TypeFor[wireEvent]()
+	keys := make([]string, t.NumField())
+	for i := range keys {
+		keys[i] = t.Field(i).Tag.Get("json")
+	}
+	return keys
+}()
 
 // decodeFlat decodes data into e when it is a flat object of plain values;
 // false leaves the decision (and the error) to encoding/json. e may be

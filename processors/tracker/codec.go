@@ -91,8 +91,7 @@ func writeRecent(w *writer, recent []emitted) {
 	for _, e := range recent {
 		writePos(w, e.At)
 		w.varint(e.Loop)
-		w.uvarint(uint64(len(e.Alert)))
-		w.b = append(w.b, e.Alert...)
+		w.bytes(e.Alert)
 	}
 }
 

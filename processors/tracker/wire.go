@@ -18,6 +18,10 @@ func (w *writer) str(s string) {
 	w.b = binary.AppendUvarint(w.b, uint64(len(s)))
 	w.b = append(w.b, s...)
 }
+func (w *writer) bytes(b []byte) {
+	w.b = binary.AppendUvarint(w.b, uint64(len(b)))
+	w.b = append(w.b, b...)
+}
 func (w *writer) bool(v bool) {
 	if v {
 		w.b = append(w.b, 1)
