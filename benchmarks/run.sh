@@ -24,6 +24,10 @@
 #   BENCH_PARSE_RUNS     `logmon parse` runs per round (hyperfine; default 10)
 #   BENCH_F2B_MODES      "stock raw" (default), "stock", "raw" or "" (skip fail2ban)
 #   BENCH_PP_INFLIGHT1   1: also ProducerPerformance with max.in.flight.requests.per.connection=1
+#   BENCH_PP_TXN         1 (default): also ProducerPerformance in transactions
+#                        (--transactional-id, --transaction-duration-ms BENCH_PP_TXN_MS, default 250)
+#   BENCH_BASELINE_BIN   also measure this older logmon binary's ingest (e.g. built from the
+#                        commit before a change), in the same rounds
 #   BENCH_WARMUP         1 (default): one unrecorded file -> Kafka round first
 #   BENCH_SECTIONS       "parse ingest profile" (default), any subset
 #   BENCH_DATA           the replica (default ../shared/data/ssh-replica/SSH.log.gz)
@@ -269,17 +273,23 @@ if has ingest || has profile; then
   [ -d "$KAFKA_LIBS" ] || die "Kafka jars not found in $KAFKA_LIBS (set KAFKA_LIBS)"
 fi
 
-run_logmon_ingest() { # ROUND
-  local r=$1 t=${TOPIC_PREFIX}r$1-logmon b0 b1
+run_logmon_ingest() { # ROUND [NAME BINARY]
+  local r=$1 name=${2:-logmon} bin=${3:-$BIN}
+  local t=${TOPIC_PREFIX}r$1-$name b0 b1
   topic_create "$t"; TOPICS_MADE=1
-  rm -f "$WORK/registry-r$r.json"*
+  rm -f "$WORK/registry-r$r-$name.json"*
   b0=$(broker_cpu || true)
-  timed "$OUT/ingest/r$r-logmon.time" "$BIN" ingest -once -from-start -globs "$FILE" -year $YEAR -source-tz $TZ_SRC \
-    -topic "$t" -registry "$WORK/registry-r$r.json" -metrics-addr "" 2>"$OUT/ingest/r$r-logmon.log"
+  # Each round's topic is new, so the exactly-once ingest's default identity
+  # (host, topic, globs) has no positions yet; -registry is for older binaries.
+  timed "$OUT/ingest/r$r-$name.time" "$bin" ingest -once -from-start -globs "$FILE" -year $YEAR -source-tz $TZ_SRC \
+    -topic "$t" -registry "$WORK/registry-r$r-$name.json" -metrics-addr "" 2>"$OUT/ingest/r$r-$name.log"
   b1=$(broker_cpu || true)
-  broker_cpu_delta "$b0" "$b1" "$OUT/ingest/r$r-logmon.brokercpu"
-  topic_offsets "$t" "$OUT/ingest/r$r-logmon.offsets"
-  note "round $r: logmon ingest   $(cat "$OUT/ingest/r$r-logmon.time"); $(grep -o 'published=[0-9]*' "$OUT/ingest/r$r-logmon.log" | tail -1); in topic $(awk -F: '{s += $3} END {print s}' "$OUT/ingest/r$r-logmon.offsets")"
+  broker_cpu_delta "$b0" "$b1" "$OUT/ingest/r$r-$name.brokercpu"
+  topic_offsets "$t" "$OUT/ingest/r$r-$name.offsets"
+  note "round $r: $(printf '%-15s' "$name") $(cat "$OUT/ingest/r$r-$name.time"); in topic $(awk -F: '{s += $3} END {print s}' "$OUT/ingest/r$r-$name.offsets") offsets (transactional topics count markers too)"
+}
+run_logmon_baseline() { # ROUND
+  if [ -n "${BENCH_BASELINE_BIN:-}" ]; then run_logmon_ingest "$1" logmon-base "$BENCH_BASELINE_BIN"; fi
 }
 run_pp() { # ROUND [TOOL EXTRA-PRODUCER-PROPERTY...]
   local r=$1 tool=${2:-pp} b0 b1
@@ -302,6 +312,9 @@ run_pp() { # ROUND [TOOL EXTRA-PRODUCER-PROPERTY...]
 # idempotent producer is limited to.
 run_pp_variants() {
   if [ "${BENCH_PP_INFLIGHT1:-0}" = 1 ]; then run_pp "$1" pp-inflight1 max.in.flight.requests.per.connection=1; fi
+  if [ "${BENCH_PP_TXN:-1}" = 1 ]; then
+    run_pp "$1" pp-txn --transactional-id "bench-pp-txn-$RUN_ID-r$1" --transaction-duration-ms "${BENCH_PP_TXN_MS:-250}"
+  fi
 }
 
 # ProducerPerformance gets the project's producer settings (benchmarks/cmd/kafkaprops
@@ -319,8 +332,8 @@ if has ingest; then
   [ "$WARMUP" = 1 ] && first=0
   step "file -> Kafka: logmon ingest vs ProducerPerformance, $INGEST_ROUNDS rounds alternating$([ "$first" = 0 ] && echo ' (round 0: warm-up, not counted)')"
   for r in $(seq "$first" "$INGEST_ROUNDS"); do
-    if [ $((r % 2)) = 1 ]; then run_logmon_ingest "$r"; run_pp "$r"; run_pp_variants "$r"
-    else run_pp_variants "$r"; run_pp "$r"; run_logmon_ingest "$r"; fi
+    if [ $((r % 2)) = 1 ]; then run_logmon_ingest "$r"; run_logmon_baseline "$r"; run_pp "$r"; run_pp_variants "$r"
+    else run_pp_variants "$r"; run_pp "$r"; run_logmon_baseline "$r"; run_logmon_ingest "$r"; fi
     topic_delete "${TOPIC_PREFIX}r$r-.*"
   done
   section_mark ingest-end

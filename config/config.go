@@ -10,6 +10,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strconv"
 	"strings"
@@ -49,6 +50,8 @@ const (
 	EnvMetricsAddr      = "LOGMON_METRICS_ADDR"
 	EnvLogLevel         = "LOGMON_LOG_LEVEL"
 	EnvIngestGlobs      = "INGEST_GLOBS"
+	EnvIngestID         = "INGEST_ID"
+	EnvIngestTxnTimeout = "INGEST_TXN_TIMEOUT"
 	EnvSourceTZ         = "SOURCE_TZ"
 	EnvSourceYear       = "SOURCE_YEAR"
 	EnvReportTZ         = "REPORT_TZ"
@@ -84,7 +87,7 @@ var EnvNames = []string{
 	EnvSMTPHost, EnvSMTPPort, EnvSMTPUser, EnvSMTPPassword, EnvSMTPFrom, EnvSMTPTLS,
 	EnvReportRecipients, EnvAlertRecipients,
 	EnvDataDir, EnvStackDir, EnvMetricsAddr, EnvLogLevel,
-	EnvIngestGlobs, EnvSourceTZ, EnvSourceYear,
+	EnvIngestGlobs, EnvIngestID, EnvIngestTxnTimeout, EnvSourceTZ, EnvSourceYear,
 	EnvReportTZ, EnvRulesFile,
 	EnvAPIHTTPAddr, EnvAPIGRPCAddr, EnvAPIToken, EnvAPITLSCert, EnvAPITLSKey, EnvAPIRateLimit, EnvAPIPublicURL, EnvKibanaURL,
 	EnvElasticIndexLayout, EnvElasticRetentionDays,
@@ -176,6 +179,29 @@ type Ingest struct {
 	SourceYear int
 	// FromStart reads existing files from their beginning instead of their end.
 	FromStart bool
+	// ID is the ingest instance's identity: its Kafka transactional id and
+	// the key of its file positions. "" = derived from the host name, the
+	// topic and the globs (IngestID), stable across restarts. A second instance with
+	// the same ID takes over from the first (which stops).
+	ID string
+	// TxnTimeout bounds an open transaction: a tailer killed in the middle
+	// of one (and not restarted) holds back read_committed consumers of
+	// ssh-log until it expires.
+	TxnTimeout time.Duration
+}
+
+// IngestID is the default ingest identity: "logmon-ingest-" + host + a hash
+// of the topic and the globs, so each (server, set of files, topic) has its
+// own positions and a restart on the same server resumes them.
+func IngestID(host, topic string, globs []string) string {
+	h := fnv.New32a()
+	h.Write([]byte(topic))
+	h.Write([]byte{0})
+	for _, g := range globs {
+		h.Write([]byte(g))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("logmon-ingest-%s-%08x", host, h.Sum32())
 }
 
 // Config is every setting of log_monitor.
@@ -235,7 +261,8 @@ func Default() Config {
 			Timeout: 30 * time.Second,
 		},
 		Ingest: Ingest{
-			Globs: []string{"/data/ssh-*.log"},
+			Globs:      []string{"/data/ssh-*.log"},
+			TxnTimeout: 20 * time.Second,
 		},
 		ReportTZ:    "Asia/Seoul",
 		DataDir:     "data",
@@ -325,6 +352,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvMetricsAddr, &c.MetricsAddr)
 	str(EnvLogLevel, &c.LogLevel)
 	list(EnvIngestGlobs, &c.Ingest.Globs)
+	str(EnvIngestID, &c.Ingest.ID)
+	duration(EnvIngestTxnTimeout, &c.Ingest.TxnTimeout)
 	str(EnvReportTZ, &c.ReportTZ)
 	str(EnvRulesFile, &c.RulesFile)
 	str(EnvSourceTZ, &c.Ingest.SourceTZ)

@@ -55,12 +55,35 @@ func Sarama(clientID string) *sarama.Config {
 	c.Producer.Partitioner = GokaPartitioner
 
 	c.Consumer.Return.Errors = true
+	// ssh-log is written in transactions (the exactly-once ingest): no
+	// consumer may see records of an aborted or still open transaction.
+	c.Consumer.IsolationLevel = sarama.ReadCommitted
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
 	c.Consumer.Offsets.AutoCommit.Enable = true
 	c.Consumer.MaxProcessingTime = time.Second
 	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{goka.CopartitioningStrategy}
 	c.Metadata.Retry.Max = 10
 	c.Metadata.Retry.Backoff = 500 * time.Millisecond
+	return c
+}
+
+// Transactional returns the configuration of a transactional producer with
+// the stable transactional id txnID: the records it sends between BeginTxn
+// and CommitTxn become visible to read_committed consumers together, or not
+// at all. A second producer with the same id fences this one (its next
+// commit fails with ErrProducerFenced) and aborts its open transaction.
+// timeout bounds how long a transaction may stay open; it is also how long
+// a producer killed mid-transaction blocks read_committed consumers of the
+// partitions it wrote, unless it is restarted with the same id.
+func Transactional(clientID, txnID string, timeout time.Duration) *sarama.Config {
+	c := Sarama(clientID)
+	c.Producer.Transaction.ID = txnID
+	c.Producer.Transaction.Timeout = timeout
+	c.Producer.Transaction.Retry.Max = 50
+	// The broker refuses the next transaction (CONCURRENT_TRANSACTIONS)
+	// while it writes the previous one's markers, about twice per
+	// transaction: a short fixed wait keeps the producer from idling.
+	c.Producer.Transaction.Retry.BackoffFunc = func(int, int) time.Duration { return 5 * time.Millisecond }
 	return c
 }
 

@@ -28,6 +28,10 @@ const (
 	SSHAlerts    = "ssh-alerts"
 	MetricsDaily = "metrics-daily"
 	SSHLogDLQ    = "ssh-log-dlq"
+	// IngestPositions holds, per ingest instance and file, how far the file
+	// is in ssh-log: written in the same transaction as the lines
+	// (connectors/ingest), compacted.
+	IngestPositions = "ingest-positions"
 )
 
 // Spec is a topic as the project wants it.
@@ -47,6 +51,7 @@ func Contract() []Spec {
 		{Name: SSHAlerts, Partitions: 3},
 		{Name: MetricsDaily, Partitions: 1, Compacted: true},
 		{Name: SSHLogDLQ, Partitions: 1},
+		{Name: IngestPositions, Partitions: 1, Compacted: true},
 	}
 }
 
@@ -232,7 +237,9 @@ func checkLeaders(client sarama.Client, names []string) error {
 	return nil
 }
 
-// Size is the number of records a topic holds (end minus start offsets).
+// Size is the number of offsets a topic holds below its last stable offsets
+// (end minus start): for a topic written in transactions it counts each
+// transaction's markers too.
 type Size struct {
 	Topic      string
 	Partitions int
@@ -253,11 +260,12 @@ func Sizes(ctx context.Context, k config.Kafka, names []string) ([]Size, error) 
 			return nil, fmt.Errorf("topic %s: %w", n, err)
 		}
 		s := Size{Topic: n, Partitions: len(parts)}
+		ends, err := Ends(client, n, parts)
+		if err != nil {
+			return nil, err
+		}
 		for _, p := range parts {
-			newest, err := client.GetOffset(n, p, sarama.OffsetNewest)
-			if err != nil {
-				return nil, fmt.Errorf("topic %s/%d: %w", n, p, err)
-			}
+			newest := ends[p]
 			oldest, err := client.GetOffset(n, p, sarama.OffsetOldest)
 			if err != nil {
 				return nil, fmt.Errorf("topic %s/%d: %w", n, p, err)
@@ -312,23 +320,50 @@ func GroupLagByPartition(ctx context.Context, k config.Kafka, group string, name
 	}
 	var out []PartitionLag
 	for _, n := range names {
+		ends, err := Ends(client, n, parts[n])
+		if err != nil {
+			return nil, fmt.Errorf("group %s lag: %w", group, err)
+		}
 		for _, p := range parts[n] {
-			end, err := client.GetOffset(n, p, sarama.OffsetNewest)
-			if err != nil {
-				return nil, fmt.Errorf("group %s lag: %s/%d: %w", group, n, p, err)
-			}
 			var committed int64
 			if b := res.GetBlock(n, p); b != nil && b.Offset > 0 {
 				committed = b.Offset
 			}
-			out = append(out, PartitionLag{Topic: n, Partition: p, Lag: end - committed})
+			lag, err := visibleLag(client, n, p, committed, ends[p])
+			if err != nil {
+				return nil, fmt.Errorf("group %s lag: %w", group, err)
+			}
+			out = append(out, PartitionLag{Topic: n, Partition: p, Lag: lag})
 		}
 	}
 	return out, nil
 }
 
+// visibleLag is end - from, or 0 when nothing a consumer receives lies
+// between them (only transaction markers or aborted records): a group that
+// consumed everything of a transactional topic commits an offset below its
+// end. The count itself includes the markers in between.
+func visibleLag(client sarama.Client, topic string, p int32, from, end int64) (int64, error) {
+	if from >= end {
+		return 0, nil
+	}
+	oldest, err := client.GetOffset(topic, p, sarama.OffsetOldest)
+	if err != nil {
+		return 0, fmt.Errorf("%s/%d: %w", topic, p, err)
+	}
+	pending, err := Pending(client, topic, p, max(from, oldest), end)
+	if err != nil {
+		return 0, err
+	}
+	if !pending {
+		return 0, nil
+	}
+	return end - from, nil
+}
+
 // ReadAll calls fn with every record of topic up to the end offsets taken
-// when it starts, partition by partition in offset order.
+// when it starts (the last stable offsets: records of transactions still
+// open then are not read), partition by partition in offset order.
 func ReadAll(ctx context.Context, k config.Kafka, topic string, fn func(*sarama.ConsumerMessage) error) error {
 	client, err := connect(ctx, k.Brokers, kafkaconfig.Sarama("logmon-reader"))
 	if err != nil {
@@ -344,38 +379,63 @@ func ReadAll(ctx context.Context, k config.Kafka, topic string, fn func(*sarama.
 	if err != nil {
 		return fmt.Errorf("read %s: %w", topic, err)
 	}
+	ends, err := Ends(client, topic, parts)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
+	}
 	for _, p := range parts {
-		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return fmt.Errorf("read %s/%d: %w", topic, p, err)
-		}
 		start, err := client.GetOffset(topic, p, sarama.OffsetOldest)
 		if err != nil {
 			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
-		if end <= start {
-			continue
-		}
-		if err := readPartition(ctx, consumer, topic, p, end, fn); err != nil {
+		if err := readPartition(ctx, client, consumer, topic, p, start, ends[p], fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func readPartition(ctx context.Context, consumer sarama.Consumer, topic string, p int32, end int64, fn func(*sarama.ConsumerMessage) error) error {
-	pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+// readPartition reads [start, end) of one partition. Records a consumer
+// never receives (transaction markers, aborted records) may end the range:
+// when no record arrives for a moment, Pending tells whether any is left.
+func readPartition(ctx context.Context, client sarama.Client, consumer sarama.Consumer, topic string, p int32, start, end int64, fn func(*sarama.ConsumerMessage) error) error {
+	next := start
+	left := func() (bool, error) {
+		if next >= end {
+			return false, nil
+		}
+		return Pending(client, topic, p, next, end)
+	}
+	if more, err := left(); err != nil || !more {
+		return err
+	}
+	pc, err := consumer.ConsumePartition(topic, p, start)
 	if err != nil {
 		return fmt.Errorf("read %s/%d: %w", topic, p, err)
 	}
 	defer pc.Close()
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
 	for {
+		idle.Reset(200 * time.Millisecond)
 		select {
 		case m := <-pc.Messages():
+			if m.Offset >= end {
+				return nil
+			}
 			if err := fn(m); err != nil {
 				return err
 			}
-			if m.Offset >= end-1 {
+			next = m.Offset + 1
+			if next >= end {
+				return nil
+			}
+		case <-idle.C:
+			more, err := left()
+			if err != nil {
+				return fmt.Errorf("read %s/%d: %w", topic, p, err)
+			}
+			if !more {
 				return nil
 			}
 		case err := <-pc.Errors():

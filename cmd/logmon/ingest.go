@@ -19,7 +19,6 @@ import (
 // ingestOptions are `logmon ingest`'s own flags.
 type ingestOptions struct {
 	topic, registry string
-	resetRegistry   bool
 	once            bool
 }
 
@@ -32,8 +31,9 @@ func registerIngestFlags(fs *flag.FlagSet, cfg *config.Config) *ingestOptions {
 		return nil
 	})
 	fs.BoolVar(&cfg.Ingest.FromStart, "from-start", cfg.Ingest.FromStart, "read files the registry does not know from their beginning (default: from their end)")
-	fs.StringVar(&o.registry, "registry", "", "tail registry file (default <data-dir>/ingest-registry.json)")
-	fs.BoolVar(&o.resetRegistry, "reset-registry", false, "discard the tail registry (kept beside as .reset) and start over")
+	fs.StringVar(&o.registry, "registry", "", "local tail registry of versions before the exactly-once ingest, read once when Kafka holds no positions of this instance (default <data-dir>/ingest-registry.json)")
+	fs.StringVar(&cfg.Ingest.ID, "ingest-id", cfg.Ingest.ID, "this instance's identity: Kafka transactional id and key of its file positions (env "+config.EnvIngestID+"; default logmon-ingest-<host>-<hash of topic and globs>); a second instance with the same id takes over")
+	fs.DurationVar(&cfg.Ingest.TxnTimeout, "txn-timeout", cfg.Ingest.TxnTimeout, "longest a Kafka transaction may stay open (env "+config.EnvIngestTxnTimeout+")")
 	return o
 }
 
@@ -63,21 +63,19 @@ func buildIngest(cfg config.Config, o *ingestOptions, reg prometheus.Registerer,
 	if o.registry == "" {
 		o.registry = filepath.Join(cfg.DataDir, "ingest-registry.json")
 	}
-	if err := ensureDir(filepath.Dir(o.registry)); err != nil {
-		return component{}, err
-	}
 	p, err := ingest.New(ingest.Config{
 		Kafka: cfg.Kafka,
 		Tail: tail.Config{
-			Globs:         cfg.Ingest.Globs,
-			RegistryPath:  o.registry,
-			FromStart:     cfg.Ingest.FromStart,
-			ResetRegistry: o.resetRegistry,
+			Globs:     cfg.Ingest.Globs,
+			FromStart: cfg.Ingest.FromStart,
 		},
-		Topic: o.topic,
-		Year:  cfg.Ingest.SourceYear,
-		Loc:   loc,
-		Once:  o.once,
+		Topic:          o.topic,
+		ID:             cfg.Ingest.ID,
+		TxnTimeout:     cfg.Ingest.TxnTimeout,
+		LegacyRegistry: o.registry,
+		Year:           cfg.Ingest.SourceYear,
+		Loc:            loc,
+		Once:           o.once,
 	}, reg, log)
 	if err != nil {
 		return component{}, fmt.Errorf("ingest: %w", err)

@@ -1,14 +1,18 @@
 // Package ingest is the source side of log_monitor: it tails the SSH logs
 // (connectors/tail), parses every line (connectors/sshlog) and publishes the
-// events to `ssh-log` (connectors/publish), advancing the tail registry only
-// over chunks Kafka acknowledged.
+// events to `ssh-log` exactly once (connectors/publish, in Kafka
+// transactions).
 //
 // One event, start to end: the tailer hands out a chunk of complete lines of
 // one file; each line is parsed into an Event whose JSON (the exact Kafka
 // value) is appended to one buffer per chunk; each record is keyed by its
 // row_hash and partitioned by its source IP with goka's hash (lines without an
-// IP by host and pid), so each IP's events stay in file order; when Kafka has
-// acknowledged every record of the chunk, the tailer may store the chunk's end.
+// IP by host and pid), so each IP's events stay in file order. The chunks at
+// hand (up to TxnLines lines) and each file's position after them go to
+// Kafka in one transaction: the lines are visible to read_committed
+// consumers exactly when the position that says they were sent is. A
+// restart reads the positions back from Kafka (positions.go), so a crash at
+// any moment neither repeats nor skips a line.
 package ingest
 
 import (
@@ -16,8 +20,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -27,38 +32,52 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/publish"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
 // Config is what the pipeline needs.
 type Config struct {
 	Kafka config.Kafka
+	// Tail configures the tailer; its RegistryPath and Positions are
+	// ignored: the positions live in Kafka (PositionsTopic).
 	Tail  tail.Config
 	Topic string
+	// PositionsTopic holds the file positions (default topics.IngestPositions).
+	PositionsTopic string
+	// ID is the instance's transactional id and positions key (default
+	// config.IngestID of the host name, the topic and the globs).
+	ID string
+	// TxnTimeout bounds an open transaction (default 20 s).
+	TxnTimeout time.Duration
+	// TxnLines is the most lines one transaction carries (default 16,384).
+	TxnLines int
+	// LegacyRegistry is the tail registry file of versions before the
+	// exactly-once ingest: used once, when Kafka holds no position of this
+	// instance yet, so an upgrade does not send the files again.
+	LegacyRegistry string
 	// Year is the start year for replaying old files (0 = live inference);
 	// Loc the files' time zone.
 	Year int
 	Loc  *time.Location
 	// Once stops the pipeline when every file is read to its end and
-	// acknowledged (a replay), instead of following the files.
+	// committed (a replay), instead of following the files.
 	Once bool
 	// ProgressEvery is how often progress is logged (0 = 10 s).
 	ProgressEvery time.Duration
-	// DrainTimeout bounds the wait for Kafka's acknowledgements at shutdown;
-	// what is not acknowledged by then is sent again at the next start.
-	DrainTimeout time.Duration
 }
 
 // Pipeline runs tail -> parse -> publish.
 type Pipeline struct {
 	cfg     Config
 	log     *slog.Logger
-	tailer  *tail.Tailer
+	tailer  atomic.Pointer[tail.Tailer] // the current session's
 	parsers map[string]*sshlog.Parser
 	m       metrics
-
-	fatalOnce sync.Once
-	fatal     chan error
+	// published counts lines committed (for the progress log).
+	published atomic.Int64
+	// nonce is the nonce of the current session's record (positions.go).
+	nonce []byte
 }
 
 // New prepares a pipeline; reg receives its metrics (nil: none).
@@ -66,93 +85,212 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 	if cfg.Topic == "" {
 		cfg.Topic = topics.SSHLog
 	}
+	if cfg.PositionsTopic == "" {
+		cfg.PositionsTopic = topics.IngestPositions
+	}
+	if cfg.ID == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("ingest id from the host name: %w", err)
+		}
+		cfg.ID = config.IngestID(host, cfg.Topic, cfg.Tail.Globs)
+	}
+	if cfg.TxnTimeout == 0 {
+		cfg.TxnTimeout = 20 * time.Second
+	}
+	if cfg.TxnLines == 0 {
+		cfg.TxnLines = 4 * tail.DefaultChunkLines
+	}
 	if cfg.Loc == nil {
 		cfg.Loc = time.Local
 	}
 	if cfg.ProgressEvery == 0 {
 		cfg.ProgressEvery = 10 * time.Second
 	}
-	if cfg.DrainTimeout == 0 {
-		cfg.DrainTimeout = 15 * time.Second
-	}
-	t, err := tail.New(cfg.Tail, log)
-	if err != nil {
+	cfg.Tail.RegistryPath, cfg.Tail.Positions, cfg.Tail.ResetRegistry = "", nil, false
+	// Check the tail configuration now, not at the first session.
+	if _, err := tail.New(cfg.Tail, nil); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, log: log, tailer: t, parsers: map[string]*sshlog.Parser{}, fatal: make(chan error, 1)}
-	p.m = newMetrics(reg, t)
+	p := &Pipeline{cfg: cfg, log: log.With("ingest_id", cfg.ID), parsers: map[string]*sshlog.Parser{}}
+	p.m = newMetrics(reg, p.TailStats)
 	return p, nil
 }
 
 // Run ensures the topics, then tails, parses and publishes until ctx ends
-// (or, with Once, until every file is published).
+// (or, with Once, until every file is published). A failed transaction ends
+// the session: the next one starts from the positions Kafka committed.
+// Being fenced (another instance with the same ID took over) ends Run with
+// an error wrapping publish.ErrFenced.
 func (p *Pipeline) Run(ctx context.Context) error {
-	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic, Partitions: 3})
+	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic, Partitions: 3},
+		topics.Spec{Name: p.cfg.PositionsTopic, Partitions: 1, Compacted: true})
 	if _, err := topics.Ensure(ctx, p.cfg.Kafka, specs, p.log); err != nil {
 		return err
 	}
-	pub, err := publish.New(p.cfg.Kafka, p.cfg.Topic, p.log)
+	backoff := time.Second
+	for {
+		started := time.Now()
+		err := p.session(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrNoFiles), errors.Is(err, errPermanent):
+			return err
+		case p.takenOver(ctx):
+			return fmt.Errorf("ingest %s stops: another instance with the same id took over: %w (%w)", p.cfg.ID, publish.ErrFenced, err)
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		p.log.Warn("ingest session failed; starting again from the positions committed in Kafka", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// errPermanent marks errors a new session cannot fix.
+var errPermanent = errors.New("permanent")
+
+// session runs one producer and one tailer from the committed positions
+// until ctx ends, Once is done, or a transaction fails.
+func (p *Pipeline) session(ctx context.Context) error {
+	txn, err := publish.NewTxn(p.cfg.Kafka.Brokers,
+		kafkaconfig.Transactional("logmon-ingest", p.cfg.ID, p.cfg.TxnTimeout), p.log)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := txn.Close(); err != nil {
+			p.log.Warn("closing the transactional producer", "err", err)
+		}
+	}()
+	positions, found, err := p.loadPositions(ctx, txn)
+	if err != nil {
+		return err
+	}
+	if !found && p.cfg.LegacyRegistry != "" {
+		legacy, err := tail.LoadRegistry(p.cfg.LegacyRegistry)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errPermanent, err)
+		}
+		if len(legacy) > 0 {
+			p.log.Info("no positions in Kafka yet: starting from the local registry of the previous version", "registry", p.cfg.LegacyRegistry, "files", len(legacy))
+			positions = legacy
+		}
+	}
+	tcfg := p.cfg.Tail
+	tcfg.Positions = positions
+	tailer, err := tail.New(tcfg, p.log)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	p.tailer.Store(tailer)
+	p.log.Info("ingest session started", "positions", len(positions))
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
 	chunks := make(chan *tail.Chunk, 4)
 	tailDone := make(chan error, 1)
-	go func() { tailDone <- p.tailer.Run(ctx, chunks) }()
-	go p.progress(ctx, pub)
+	go func() { tailDone <- tailer.Run(ctx, chunks) }()
+	defer func() {
+		cancel()
+		<-tailDone
+	}()
+	go p.progress(ctx, tailer)
+	onceDone := make(chan error, 1)
 	if p.cfg.Once {
-		go p.stopWhenCaughtUp(ctx, cancel)
+		go func() { onceDone <- p.waitCaughtUp(ctx, tailer) }()
 	}
 
-	var runErr error
-loop:
 	for {
 		select {
 		case c := <-chunks:
-			if err := p.send(ctx, pub, c); err != nil && ctx.Err() == nil {
-				runErr = err
-				break loop
+			if err := p.commit(ctx, txn, tailer, p.gather(c, chunks)); err != nil {
+				return err
 			}
-		case err := <-p.fatal:
-			runErr = err
-			break loop
+		case err := <-onceDone:
+			return err
 		case err := <-tailDone:
 			tailDone <- err
-			runErr = err
-			break loop
+			if err == nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%w: %w", errPermanent, err)
 		case <-ctx.Done():
-			break loop
+			return nil
 		}
 	}
-	cancel()
-	if err := <-tailDone; err != nil && runErr == nil {
-		runErr = err
-	}
-	p.drain(pub)
-	if err := p.tailer.SaveRegistry(); err != nil && runErr == nil {
-		runErr = err
-	}
-	st := pub.Stats()
-	p.log.Info("ingest stopped", "published", st.Acked, "failed", st.Failed)
-	return runErr
 }
 
-// send turns a chunk into one batch of records and queues it.
-func (p *Pipeline) send(ctx context.Context, pub *publish.Publisher, c *tail.Chunk) error {
-	b := p.encode(c, time.Now())
-	b.Done = func(err error) {
-		if err != nil {
-			p.fail(fmt.Errorf("ingest %s [%d,%d): %w", c.Path, c.Start, c.End, err))
-			return
+// gather takes first and the chunks already waiting, up to TxnLines lines.
+func (p *Pipeline) gather(first *tail.Chunk, chunks <-chan *tail.Chunk) []*tail.Chunk {
+	batch := []*tail.Chunk{first}
+	lines := len(first.Lines)
+	for lines < p.cfg.TxnLines {
+		select {
+		case c := <-chunks:
+			batch = append(batch, c)
+			lines += len(c.Lines)
+		default:
+			return batch
 		}
-		p.tailer.Ack(c)
-		p.m.acked.Add(float64(len(c.Lines)))
 	}
-	p.m.lines.Add(float64(len(c.Lines)))
-	p.m.bytes.Add(float64(c.End - c.Start))
-	return pub.Send(ctx, b)
+	return batch
+}
+
+// commit publishes the chunks and the files' positions after them in one
+// transaction; only then are the chunks acknowledged to the tailer. When ctx
+// ends first (a shutdown while Kafka does not answer) it returns without
+// waiting: the open transaction is aborted by the next start or times out.
+func (p *Pipeline) commit(ctx context.Context, txn *publish.Txn, tailer *tail.Tailer, chunks []*tail.Chunk) error {
+	now := time.Now()
+	batches := make([]*publish.Batch, len(chunks))
+	var lines int
+	for i, c := range chunks {
+		batches[i] = p.encode(c, now)
+		lines += len(c.Lines)
+		p.m.lines.Add(float64(len(c.Lines)))
+		p.m.bytes.Add(float64(c.End - c.Start))
+	}
+	pos, err := positionMessages(p.cfg.PositionsTopic, p.cfg.ID, chunks, tailer.Forgotten(), now)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- txn.Commit(p.cfg.Topic, batches, pos) }()
+	// A fenced producer can wait for ever on records the broker will not
+	// take. Past the transaction timeout the session gives up on it and
+	// starts over from what Kafka committed (whose producer fences this one).
+	limit := time.NewTimer(p.cfg.TxnTimeout)
+	defer limit.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			p.m.aborted.Inc()
+			return fmt.Errorf("ingest %d lines of %d chunks: %w", lines, len(chunks), err)
+		}
+	case <-limit.C:
+		p.m.aborted.Inc()
+		return fmt.Errorf("ingest %d lines of %d chunks: commit not done after %v", lines, len(chunks), p.cfg.TxnTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.m.commitSeconds.Observe(time.Since(start).Seconds())
+	p.m.committed.Inc()
+	p.m.acked.Add(float64(lines))
+	p.published.Add(int64(lines))
+	for _, c := range chunks {
+		tailer.Ack(c)
+	}
+	return nil
 }
 
 // encode parses every line of c; keys, values and partition keys slice one
@@ -213,55 +351,40 @@ func (p *Pipeline) parser(path string) *sshlog.Parser {
 	return ps
 }
 
-func (p *Pipeline) fail(err error) {
-	p.fatalOnce.Do(func() { p.fatal <- err })
-}
-
-// drain waits (bounded) for Kafka to acknowledge what was queued, so the
-// registry stores as much as possible before the process ends.
-func (p *Pipeline) drain(pub *publish.Publisher) {
-	done := make(chan error, 1)
-	go func() { done <- pub.Close() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			p.log.Warn("publisher closed with errors; unacknowledged lines are sent again at the next start", "err", err)
-		}
-	case <-time.After(p.cfg.DrainTimeout):
-		p.log.Warn("Kafka did not acknowledge everything in time; the rest is sent again at the next start", "timeout", p.cfg.DrainTimeout)
-	}
-}
-
-// stopWhenCaughtUp cancels once every file is read to its end and acknowledged.
-func (p *Pipeline) stopWhenCaughtUp(ctx context.Context, cancel context.CancelFunc) {
+// waitCaughtUp returns nil once every file is read to its end and committed,
+// or ErrNoFiles when the globs match nothing for 3 s.
+func (p *Pipeline) waitCaughtUp(ctx context.Context, tailer *tail.Tailer) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-tick.C:
-			st := p.tailer.Stats()
+			st := tailer.Stats()
 			if len(st.Files) == 0 && time.Since(start) > 3*time.Second {
-				p.fail(fmt.Errorf("%w %v", ErrNoFiles, p.cfg.Tail.Globs))
-				return
+				return fmt.Errorf("%w %v", ErrNoFiles, p.cfg.Tail.Globs)
 			}
 			if caughtUp(st) {
 				p.log.Info("every file is published to its end")
-				cancel()
-				return
+				return nil
 			}
 		}
 	}
 }
 
-// TailStats returns the tailer's per-file positions.
-func (p *Pipeline) TailStats() tail.Stats { return p.tailer.Stats() }
+// TailStats returns the current session's per-file positions.
+func (p *Pipeline) TailStats() tail.Stats {
+	if t := p.tailer.Load(); t != nil {
+		return t.Stats()
+	}
+	return tail.Stats{}
+}
 
 // CaughtUp reports whether every tailed file is read to its end and
-// acknowledged by Kafka.
-func (p *Pipeline) CaughtUp() bool { return caughtUp(p.tailer.Stats()) }
+// committed to Kafka.
+func (p *Pipeline) CaughtUp() bool { return caughtUp(p.TailStats()) }
 
 func caughtUp(st tail.Stats) bool {
 	if len(st.Files) == 0 || st.Inflight > 0 {
@@ -276,21 +399,21 @@ func caughtUp(st tail.Stats) bool {
 }
 
 // progress logs rates and lag every ProgressEvery.
-func (p *Pipeline) progress(ctx context.Context, pub *publish.Publisher) {
+func (p *Pipeline) progress(ctx context.Context, tailer *tail.Tailer) {
 	tick := time.NewTicker(p.cfg.ProgressEvery)
 	defer tick.Stop()
-	last, lastAt := pub.Stats().Acked, time.Now()
+	last, lastAt := p.published.Load(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			st := p.tailer.Stats()
-			acked := pub.Stats().Acked
-			rate := float64(acked-last) / now.Sub(lastAt).Seconds()
-			p.log.Info("ingest progress", "events_per_s", int64(rate), "published", acked,
+			st := tailer.Stats()
+			published := p.published.Load()
+			rate := float64(published-last) / now.Sub(lastAt).Seconds()
+			p.log.Info("ingest progress", "events_per_s", int64(rate), "published", published,
 				"lines_read", st.Lines, "bytes_read", st.Bytes, "lag_bytes", st.Lag, "files", len(st.Files), "inflight_chunks", st.Inflight)
-			last, lastAt = acked, now
+			last, lastAt = published, now
 		}
 	}
 }

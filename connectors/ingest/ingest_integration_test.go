@@ -1,27 +1,21 @@
 package ingest_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
-	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -35,158 +29,6 @@ func newTopic(t *testing.T, k config.Kafka, prefix string) string {
 		t.Fatal(err)
 	}
 	return name
-}
-
-// expectedHashes returns the row_hash of every line of path, as the parser
-// computes it for a file read from its beginning.
-func expectedHashes(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	want := map[string]bool{}
-	var off int64
-	for {
-		line, err := br.ReadString('\n')
-		if len(line) > 0 {
-			want[sshlog.RowHash(path, off, line)] = true
-			off += int64(len(line))
-		}
-		if err == io.EOF {
-			return want
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// topicSize is the number of records in topic (sum of high-water marks).
-func topicSize(t *testing.T, client sarama.Client, topic string) int64 {
-	var n int64
-	for p := int32(0); p < 3; p++ {
-		o, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += o
-	}
-	return n
-}
-
-// TestIngestSIGKILLReplica publishes the 655,147-line replica with `logmon
-// ingest`, kills it with SIGKILL in the middle, and starts it again: the
-// set of row_hash keys in the topic equals the set the parser produces for
-// the file; duplicates come only from the chunks in flight at the kill.
-func TestIngestSIGKILLReplica(t *testing.T) {
-	k := testkit.Kafka(t)
-	bin := testkit.BuildLogmon(t)
-	dir := t.TempDir()
-	replica := testkit.Replica(t, dir)
-	want := expectedHashes(t, replica)
-	if len(want) != 655147 {
-		t.Fatalf("replica has %d distinct row hashes, want 655147", len(want))
-	}
-	topic := newTopic(t, k, "it-ingest-kill")
-	client, err := sarama.NewClient(k.Brokers, kafkaconfig.Sarama("it-ingest-watch"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-
-	args := []string{"ingest", "-once", "-from-start", "-globs", replica, "-year", "2015", "-source-tz", "Asia/Seoul",
-		"-topic", topic, "-registry", filepath.Join(dir, "registry.json"), "-metrics-addr", ""}
-	run := func() *exec.Cmd {
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-
-	first := run()
-	started := time.Now()
-	deadline := time.Now().Add(2 * time.Minute)
-	for topicSize(t, client, topic) < 200000 {
-		if time.Now().After(deadline) {
-			t.Fatal("first run did not publish 200,000 records in 2 minutes")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := first.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	_ = first.Wait()
-	elapsed := time.Since(started)
-	atKill := topicSize(t, client, topic)
-	t.Logf("killed after %d records were in the topic", atKill)
-	if atKill >= int64(len(want)) {
-		t.Fatalf("the kill came too late: %d records already published", atKill)
-	}
-
-	second := run()
-	done := make(chan error, 1)
-	go func() { done <- second.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("second run: %v", err)
-		}
-	case <-time.After(3 * time.Minute):
-		_ = second.Process.Kill()
-		t.Fatal("second run did not finish in 3 minutes")
-	}
-
-	got := map[string]int{}
-	records := testkit.ReadAll(t, k, topic)
-	for i, m := range records {
-		key := string(m.Key)
-		got[key]++
-		if i%5000 == 0 {
-			var ev sshlog.Event
-			if err := json.Unmarshal(m.Value, &ev); err != nil {
-				t.Fatalf("record %d: %v", i, err)
-			}
-			if ev.RowHash != key {
-				t.Fatalf("record %d: key %s, value's row_hash %s", i, key, ev.RowHash)
-			}
-			pk := ev.IP
-			if pk == "" {
-				pk = fmt.Sprintf("%s\x00%d", ev.HostName, ev.PID)
-			}
-			if p := kafkaconfig.Partition([]byte(pk), 3); p != m.Partition {
-				t.Fatalf("record %d (ip %q) on partition %d, want %d", i, ev.IP, m.Partition, p)
-			}
-		}
-	}
-	var missing, extra int
-	for h := range want {
-		if got[h] == 0 {
-			missing++
-		}
-	}
-	for h := range got {
-		if !want[h] {
-			extra++
-		}
-	}
-	dups := len(records) - len(got)
-	t.Logf("%d records, %d distinct, %d duplicates re-sent after the kill", len(records), len(got), dups)
-	if missing > 0 || extra > 0 {
-		t.Fatalf("%d row hashes missing, %d unexpected", missing, extra)
-	}
-	// What a crash may re-send: the chunks in flight, plus what was
-	// acknowledged since the registry's last write (one persist interval at
-	// the measured rate, doubled for scheduling on a loaded machine).
-	rate := float64(atKill) / elapsed.Seconds()
-	limit := tail.DefaultMaxInflight*tail.DefaultChunkLines + int(2*rate*tail.DefaultPersistInterval.Seconds())
-	if dups > limit {
-		t.Fatalf("%d duplicates: more than the %d lines in flight or acknowledged in the last persist interval (%.0f lines/s)", dups, limit, rate)
-	}
 }
 
 // writer appends numbered lines for one host to a file.
@@ -232,7 +74,7 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 
 	p, err := ingest.New(ingest.Config{
 		Kafka: k,
-		Tail: tail.Config{Globs: []string{filepath.Join(dir, "ssh-*.log")}, RegistryPath: filepath.Join(dir, "reg.json"),
+		Tail: tail.Config{Globs: []string{filepath.Join(dir, "ssh-*.log")},
 			FromStart: true, PollInterval: 50 * time.Millisecond, FlushTimeout: 500 * time.Millisecond, CloseInactive: time.Second},
 		Topic: topic, Year: 2015, Loc: time.UTC, ProgressEvery: time.Second,
 	}, nil, logger)
@@ -329,7 +171,8 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 	written := map[string]int{"host-a": a.seq, "host-b": b.seq, "host-c": c.seq}
 	seen := map[string]map[string]bool{"host-a": {}, "host-b": {}, "host-c": {}}
 	hashes := map[string]bool{}
-	for _, m := range testkit.ReadAll(t, k, topic) {
+	records := testkit.ReadAll(t, k, topic)
+	for _, m := range records {
 		var ev sshlog.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
@@ -347,8 +190,8 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 			t.Errorf("%s: wrote %d lines, %d distinct arrived", host, n, len(seen[host]))
 		}
 	}
-	if len(hashes) != total {
-		t.Errorf("%d distinct row hashes for %d lines written", len(hashes), total)
+	if len(hashes) != total || len(records) != total {
+		t.Errorf("%d records, %d distinct row hashes for %d lines written", len(records), len(hashes), total)
 	}
 }
 
@@ -367,9 +210,9 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 	const maxInflight, chunkLines = 4, 500
 	p, err := ingest.New(ingest.Config{
 		Kafka: k,
-		Tail: tail.Config{Globs: []string{filepath.Join(dir, "ssh-*.log")}, RegistryPath: filepath.Join(dir, "reg.json"),
+		Tail: tail.Config{Globs: []string{filepath.Join(dir, "ssh-*.log")},
 			FromStart: true, PollInterval: 50 * time.Millisecond, MaxInflight: maxInflight, ChunkLines: chunkLines},
-		Topic: topic, Year: 2015, Loc: time.UTC, ProgressEvery: time.Second, DrainTimeout: time.Second,
+		Topic: topic, Year: 2015, Loc: time.UTC, ProgressEvery: time.Second,
 	}, nil, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -436,14 +279,15 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 	fi, _ = os.Stat(w.path)
 	waitFor("every line published after the brokers returned", 3*time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
 	users := map[string]bool{}
-	for _, m := range testkit.ReadAll(t, k, topic) {
+	records := testkit.ReadAll(t, k, topic)
+	for _, m := range records {
 		var ev sshlog.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
 		}
 		users[ev.User] = true
 	}
-	if len(users) != w.seq {
-		t.Fatalf("%d distinct lines arrived, %d written", len(users), w.seq)
+	if len(users) != w.seq || len(records) != w.seq {
+		t.Fatalf("%d records, %d distinct lines arrived, %d written", len(records), len(users), w.seq)
 	}
 }

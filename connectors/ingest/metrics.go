@@ -9,27 +9,36 @@ import (
 // metrics are the pipeline's Prometheus series.
 type metrics struct {
 	lines, bytes, acked prometheus.Counter
+	committed, aborted  prometheus.Counter
+	commitSeconds       prometheus.Histogram
 	byType              *prometheus.CounterVec
 	typeCounters        map[string]prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, t *tail.Tailer) metrics {
+func newMetrics(reg prometheus.Registerer, stats func() tail.Stats) metrics {
 	m := metrics{
-		lines: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_lines_total", Help: "Lines read and queued for Kafka."}),
-		bytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_bytes_total", Help: "File bytes read and queued for Kafka."}),
-		acked: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_events_acked_total", Help: "Events Kafka acknowledged (acks=all)."}),
+		lines: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_lines_total", Help: "Lines read and sent to Kafka (a line of an aborted transaction is read and sent again)."}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_bytes_total", Help: "File bytes read and sent to Kafka."}),
+		acked: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_events_acked_total", Help: "Events committed to Kafka (in committed transactions, acks=all)."}),
+		committed: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_transactions_committed_total",
+			Help: "Kafka transactions committed (lines and positions together)."}),
+		aborted: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_ingest_transactions_aborted_total",
+			Help: "Kafka transactions that failed to commit (aborted, or their outcome unknown); the session starts again from the committed positions."}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logmon_ingest_commit_seconds",
+			Help:    "Time from the first record of a transaction sent to its commit acknowledged.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 		byType: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_ingest_events_total", Help: "Parsed events by event_type."},
 			[]string{"event_type"}),
 		typeCounters: map[string]prometheus.Counter{},
 	}
-	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_ingest_lag_bytes", Help: "Bytes of the tailed files not yet acknowledged by Kafka."},
-		func() float64 { return float64(t.Stats().Lag) })
-	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_ingest_inflight_chunks", Help: "Chunks sent to Kafka and not yet acknowledged."},
-		func() float64 { return float64(t.Stats().Inflight) })
+	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_ingest_lag_bytes", Help: "Bytes of the tailed files not yet committed to Kafka."},
+		func() float64 { return float64(stats().Lag) })
+	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_ingest_inflight_chunks", Help: "Chunks read and not yet committed."},
+		func() float64 { return float64(stats().Inflight) })
 	files := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logmon_ingest_files", Help: "Files being tailed."},
-		func() float64 { return float64(len(t.Stats().Files)) })
+		func() float64 { return float64(len(stats().Files)) })
 	if reg != nil {
-		reg.MustRegister(m.lines, m.bytes, m.acked, m.byType, lag, inflight, files)
+		reg.MustRegister(m.lines, m.bytes, m.acked, m.committed, m.aborted, m.commitSeconds, m.byType, lag, inflight, files)
 	}
 	return m
 }

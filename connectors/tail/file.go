@@ -236,6 +236,9 @@ func (t *Tailer) startup(now time.Time) {
 		id := fileID{dev: e.Dev, ino: e.Ino}
 		if t.byID[id] != nil {
 			t.log.Warn("registry entry does not match its file any more (rewritten while stopped); dropped", "path", e.Path)
+			t.mu.Lock()
+			t.forget(e.position())
+			t.mu.Unlock()
 			continue
 		}
 		dir := filepath.Dir(e.Path)
@@ -277,6 +280,9 @@ func (t *Tailer) startup(now time.Time) {
 		if !resumed {
 			t.log.Warn("file of registry entry not found; entry dropped (unread bytes of it, if any, are lost)",
 				"path", e.Path, "offset", e.Offset)
+			t.mu.Lock()
+			t.forget(e.position())
+			t.mu.Unlock()
 		}
 	}
 	t.mu.Lock()
@@ -430,6 +436,7 @@ func (t *Tailer) reap(now time.Time) {
 			f.fd = nil
 			delete(t.byID, f.id)
 			t.dirty = true
+			t.forget(Position{Path: f.path, Dev: f.id.dev, Ino: f.id.ino, FingerprintLen: f.fpLen, Fingerprint: f.fp, Offset: f.off})
 			t.log.Info("file read to its end and acknowledged; closed and removed from the registry", "path", f.path, "ino", f.id.ino, "offset", f.off)
 			continue
 		}

@@ -35,8 +35,14 @@ const (
 
 // Config configures a Tailer. Zero fields take the defaults above.
 type Config struct {
-	Globs        []string      // several at once; files appearing later are picked up
-	RegistryPath string        // crash-safe registry file (JSON, written atomically)
+	Globs []string // several at once; files appearing later are picked up
+	// RegistryPath is the crash-safe registry file (JSON, written
+	// atomically). Empty: the caller keeps the positions itself (Positions
+	// at start-up, Chunk.Position and Forgotten afterwards), as the
+	// exactly-once ingest does in a Kafka transaction.
+	RegistryPath string
+	// Positions are where to resume when RegistryPath is empty.
+	Positions    []Position
 	FromStart    bool          // files without a registry entry at start-up: from their beginning (true) or after their last complete line (false)
 	PollInterval time.Duration // default 100ms
 	FlushTimeout time.Duration // an unterminated final line is emitted after the file has not grown for this long (default 5s)
@@ -145,6 +151,7 @@ type Tailer struct {
 	totBytes    int64
 	rotations   int64
 	truncations int64
+	forgotten   []Position // stopped tracking, not yet taken by Forgotten
 
 	persistMu sync.Mutex
 	ran       atomic.Bool
@@ -188,6 +195,14 @@ func New(cfg Config, log *slog.Logger) (*Tailer, error) {
 	t.buf = make([]byte, bufSize)
 	t.turnBudget = max(4*cfg.ChunkBytes, bufSize)
 
+	if cfg.RegistryPath == "" {
+		reg, err := positionsToRegistry(cfg.Positions)
+		if err != nil {
+			return nil, err
+		}
+		t.reg = reg
+		return t, nil
+	}
 	if cfg.ResetRegistry {
 		if _, err := os.Stat(cfg.RegistryPath); err == nil {
 			bak := cfg.RegistryPath + ".reset"
@@ -218,8 +233,8 @@ func (c *Config) setDefaults() error {
 			return fmt.Errorf("tail: bad glob %q: %w", g, err)
 		}
 	}
-	if c.RegistryPath == "" {
-		return errors.New("tail: Config.RegistryPath is required")
+	if c.RegistryPath == "" && c.ResetRegistry {
+		return errors.New("tail: ResetRegistry without a RegistryPath")
 	}
 	if c.PollInterval < 0 || c.FlushTimeout < 0 || c.CloseInactive < 0 || c.MaxLineBytes < 0 ||
 		c.ChunkLines < 0 || c.ChunkBytes < 0 || c.MaxInflight < 0 {
@@ -417,6 +432,9 @@ func (t *Tailer) persistLoop(ctx context.Context) {
 
 // persist writes the registry if it changed (or always, with force).
 func (t *Tailer) persist(force bool) error {
+	if t.cfg.RegistryPath == "" {
+		return nil // the caller keeps the positions
+	}
 	t.persistMu.Lock()
 	defer t.persistMu.Unlock()
 	t.mu.Lock()

@@ -836,10 +836,11 @@ func TestCorruptRegistry(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	for name, cfg := range map[string]Config{
-		"no globs":    {RegistryPath: filepath.Join(dir, "r")},
-		"bad glob":    {Globs: []string{"[x"}, RegistryPath: filepath.Join(dir, "r")},
-		"no registry": {Globs: []string{"*.log"}},
-		"negative":    {Globs: []string{"*.log"}, RegistryPath: filepath.Join(dir, "r"), MaxInflight: -1},
+		"no globs":               {RegistryPath: filepath.Join(dir, "r")},
+		"bad glob":               {Globs: []string{"[x"}, RegistryPath: filepath.Join(dir, "r")},
+		"reset without registry": {Globs: []string{"*.log"}, ResetRegistry: true},
+		"bad position":           {Globs: []string{"*.log"}, Positions: []Position{{Path: "", Offset: 3}}},
+		"negative":               {Globs: []string{"*.log"}, RegistryPath: filepath.Join(dir, "r"), MaxInflight: -1},
 	} {
 		if _, err := New(cfg, nil); err == nil {
 			t.Errorf("%s: no error", name)

@@ -9,6 +9,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/topics"
 )
 
 // pacer merges the ssh-log partitions that one instance processes in event
@@ -29,7 +30,8 @@ import (
 // lock, so the loopback receives the events in that order.
 //
 // A partition is active while it has input left: its next offset is below
-// the partition's end (high-water mark, polled by followEnds). One that has
+// the partition's end (the last stable offset, polled by followEnds, less
+// the transaction markers at its end). One that has
 // consumed everything holds nobody back. An earlier version called a
 // partition idle after a second without input, and under load a partition
 // busy with its loopback backlog for a second let the others run ahead: runs
@@ -45,7 +47,7 @@ type pacer struct {
 	changed  *sync.Cond
 	progress map[int32]int64 // time of the latest event routed or waiting, per partition (-1: none yet)
 	next     map[int32]int64 // next offset to consume per partition (-1: unknown)
-	end      map[int32]int64 // high-water mark per partition (-1: unknown)
+	end      map[int32]int64 // end of the visible input per partition (-1: unknown)
 	now      func() time.Time
 	limit    time.Duration // longest wait (maxPaceWait)
 	escaped  func()        // called when a wait ends at its limit
@@ -234,15 +236,18 @@ func (p *pacer) followEnds(ctx context.Context, brokers []string, group, topic s
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	ve := visibleEnds{}
 	for {
 		parts := p.partitions()
 		var committed *sarama.OffsetFetchResponse
+		var ends map[int32]int64
 		if len(parts) > 0 {
 			committed, _ = admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
+			ends, _ = topics.Ends(client, topic, parts)
 		}
 		for _, q := range parts {
-			end, err := client.GetOffset(topic, q, sarama.OffsetNewest)
-			if err != nil {
+			end, ok := ends[q]
+			if !ok {
 				continue
 			}
 			start := int64(-1)
@@ -256,7 +261,7 @@ func (p *pacer) followEnds(ctx context.Context, brokers []string, group, topic s
 					start = oldest
 				}
 			}
-			p.setEnd(q, end, start)
+			p.setEnd(q, ve.of(p, client, topic, q, start, end), start)
 		}
 		select {
 		case <-ctx.Done():
@@ -264,6 +269,51 @@ func (p *pacer) followEnds(ctx context.Context, brokers []string, group, topic s
 		case <-tick.C:
 		}
 	}
+}
+
+// visibleEnds computes, per partition, end (a last stable offset) or the
+// partition's position when only records no consumer receives lie between
+// them: ssh-log is written in transactions, and the commit marker after a
+// partition's last record is never consumed, so next would otherwise stay
+// one short of the end for ever. It asks the broker (topics.Pending) only
+// for a partition whose position did not move since the last poll, once
+// per position and end.
+type visibleEnds map[int32]*visibleEnd
+
+type visibleEnd struct {
+	from, end, visible int64 // the last question and its answer
+	lastFrom           int64 // the position at the last poll
+}
+
+func (ve visibleEnds) of(p *pacer, client sarama.Client, topic string, q int32, start, end int64) int64 {
+	p.mu.Lock()
+	from := p.next[q]
+	p.mu.Unlock()
+	if from < 0 {
+		from = start
+	}
+	v := ve[q]
+	if v == nil {
+		v = &visibleEnd{from: -1, lastFrom: -1}
+		ve[q] = v
+	}
+	moving := from != v.lastFrom
+	v.lastFrom = from
+	switch {
+	case from < 0 || from >= end || moving:
+		return end
+	case v.from == from && v.end == end:
+		return v.visible
+	}
+	pending, err := topics.Pending(client, topic, q, from, end)
+	if err != nil {
+		return end
+	}
+	v.from, v.end, v.visible = from, end, end
+	if !pending {
+		v.visible = from
+	}
+	return v.visible
 }
 
 // skip records that partition part consumed offset off without routing an

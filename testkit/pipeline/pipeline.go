@@ -70,7 +70,7 @@ func (r *Run) Publish(t testing.TB, file string) {
 func (r *Run) PublishWithin(t testing.TB, file string, limit time.Duration) {
 	t.Helper()
 	p, err := ingest.New(ingest.Config{Kafka: r.K, Topic: r.Input, Year: 2015, Loc: r.Loc, Once: true,
-		Tail: tail.Config{Globs: []string{file}, RegistryPath: filepath.Join(r.Dir, testkit.UniqueName("ingest")+".json"), FromStart: true}}, nil, Logger)
+		ID: testkit.UniqueName(r.Group + "-ingest"), Tail: tail.Config{Globs: []string{file}, FromStart: true}}, nil, Logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,185 @@
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// Txn sends records in Kafka transactions: the records of one Commit become
+// visible to read_committed consumers together, or not at all. It is the
+// exactly-once ingest's producer: a batch of lines and the file positions
+// after them are one transaction, so a crash can neither lose nor repeat a
+// line (connectors/ingest).
+//
+// One Txn has one transactional id. Creating it fences every older producer
+// with that id (their next commit fails) and aborts the transaction one of
+// them left open. One transaction is open at a time.
+type Txn struct {
+	producer sarama.AsyncProducer
+	id       string
+	log      *slog.Logger
+
+	mu      sync.Mutex // one transaction at a time
+	failed  error      // first delivery error of the open transaction
+	errMu   sync.Mutex
+	// closing and busy: Close while a Commit waits leaves the producer to
+	// that Commit, which closes it when it returns.
+	stateMu       sync.Mutex
+	closing, busy bool
+	drained sync.WaitGroup // the goroutines reading Successes and Errors
+}
+
+// Message is one record of a transaction.
+type Message struct {
+	Topic string
+	Key   []byte
+	Value []byte // nil: a tombstone (compacted topics)
+	// PartitionKey places the record (kafkaconfig.Partitioned); nil: Key.
+	PartitionKey []byte
+}
+
+// ErrFenced reports that a newer producer with the same transactional id
+// exists: another instance took over (or this one's transaction outlived the
+// transaction timeout). The fenced producer must stop; only a fresh start,
+// which reads the committed positions again, may continue.
+var ErrFenced = errors.New("fenced by a newer producer with the same transactional id")
+
+// NewTxn connects a transactional producer with cfg (kafkaconfig.Transactional).
+func NewTxn(brokers []string, cfg *sarama.Config, log *slog.Logger) (*Txn, error) {
+	if cfg.Producer.Transaction.ID == "" {
+		return nil, errors.New("publish: transactional producer without a transactional id")
+	}
+	producer, err := sarama.NewAsyncProducer(brokers, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("transactional producer %s: %w", cfg.Producer.Transaction.ID, fenced(err))
+	}
+	t := &Txn{producer: producer, id: cfg.Producer.Transaction.ID, log: log}
+	t.drained.Add(2)
+	go func() {
+		defer t.drained.Done()
+		for range producer.Successes() {
+		}
+	}()
+	go func() {
+		defer t.drained.Done()
+		for e := range producer.Errors() {
+			t.errMu.Lock()
+			if t.failed == nil {
+				t.failed = e.Err
+			}
+			t.errMu.Unlock()
+		}
+	}()
+	return t, nil
+}
+
+// Commit sends the records of batches to topic, then extra, in one transaction and
+// commits it. It returns nil only when the transaction committed. On an
+// error the transaction was aborted, or its outcome is unknown (a commit
+// whose answer was lost may have committed): the caller must not send the
+// same records again on this producer's word, but find out from Kafka what
+// committed (the ingest reads its positions back). An error wrapping
+// ErrFenced means this producer may never commit again.
+func (t *Txn) Commit(topic string, batches []*Batch, extra []Message) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stateMu.Lock()
+	if t.closing {
+		t.stateMu.Unlock()
+		return errors.New("publish: transactional producer closed")
+	}
+	t.busy = true
+	t.stateMu.Unlock()
+	defer func() {
+		t.stateMu.Lock()
+		t.busy = false
+		closing := t.closing
+		t.stateMu.Unlock()
+		if closing {
+			go t.closeProducer()
+		}
+	}()
+	for _, b := range batches {
+		if len(b.Values) != len(b.Keys) || len(b.PartitionKeys) != len(b.Keys) {
+			return fmt.Errorf("publish: batch of %d keys, %d values, %d partition keys", len(b.Keys), len(b.Values), len(b.PartitionKeys))
+		}
+	}
+	t.errMu.Lock()
+	t.failed = nil
+	t.errMu.Unlock()
+	if err := t.producer.BeginTxn(); err != nil {
+		return fmt.Errorf("begin transaction %s: %w", t.id, fenced(err))
+	}
+	for _, b := range batches {
+		b.meta = make([]record, len(b.Keys))
+		for i := range b.Keys {
+			b.meta[i] = record{pkey: b.PartitionKeys[i]}
+			t.producer.Input() <- &sarama.ProducerMessage{Topic: topic, Key: b.Keys[i], Value: b.Values[i], Metadata: &b.meta[i]}
+		}
+	}
+	for i := range extra {
+		m := &extra[i]
+		pm := &sarama.ProducerMessage{Topic: m.Topic, Key: sarama.ByteEncoder(m.Key)}
+		if m.Value != nil {
+			pm.Value = sarama.ByteEncoder(m.Value)
+		}
+		if m.PartitionKey != nil {
+			pm.Metadata = &record{pkey: m.PartitionKey}
+		}
+		t.producer.Input() <- pm
+	}
+	err := t.producer.CommitTxn()
+	if err == nil {
+		return nil
+	}
+	t.errMu.Lock()
+	cause := t.failed
+	t.errMu.Unlock()
+	if aerr := t.producer.AbortTxn(); aerr != nil {
+		err = errors.Join(err, fmt.Errorf("abort: %w", aerr))
+	}
+	if cause != nil {
+		err = errors.Join(err, fmt.Errorf("delivery: %w", cause))
+	}
+	return fmt.Errorf("commit transaction %s: %w", t.id, fenced(err))
+}
+
+// Close closes the producer; an open transaction is aborted by the next
+// producer with the same id, or when it times out. A Commit still waiting
+// (a caller gave up on it) closes the producer when it returns.
+func (t *Txn) Close() error {
+	t.stateMu.Lock()
+	t.closing = true
+	busy := t.busy
+	t.stateMu.Unlock()
+	if busy {
+		return nil
+	}
+	return t.closeProducer()
+}
+
+func (t *Txn) closeProducer() error {
+	done := make(chan error, 1)
+	go func() { done <- t.producer.Close() }()
+	var err error
+	select {
+	case err = <-done:
+		t.drained.Wait()
+	case <-time.After(10 * time.Second):
+		err = errors.New("publish: transactional producer did not close in 10 s")
+	}
+	return err
+}
+
+// fenced wraps err with ErrFenced when Kafka says a newer producer exists.
+func fenced(err error) error {
+	if errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch) {
+		return fmt.Errorf("%w: %w", ErrFenced, err)
+	}
+	return err
+}

@@ -1,0 +1,137 @@
+package topics
+
+import (
+	"fmt"
+
+	"github.com/IBM/sarama"
+)
+
+// Offsets of topics written in Kafka transactions (ssh-log, the ingest
+// positions), as a read_committed consumer sees them.
+//
+// Two facts make the plain high-water mark wrong for such a topic:
+//   - records of an open transaction are not readable yet: the end a reader
+//     can reach is the last stable offset (LSO), not the high-water mark;
+//   - every transaction leaves a commit (or abort) marker in each partition
+//     it wrote. Markers and aborted records take offsets but are never
+//     delivered, so "the record at end-1 was consumed" may never happen, and
+//     a consumer group that consumed everything still commits an offset
+//     below the end.
+// Ends and Pending answer both: Ends gives the LSO, Pending whether any
+// record a consumer would receive lies between an offset and that end.
+
+// Ends returns the last stable offset of each partition: the end a
+// read_committed consumer can reach now (the high-water mark when no
+// transaction is open).
+func Ends(client sarama.Client, topic string, parts []int32) (map[int32]int64, error) {
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
+	}
+	// The admin shares the client: closing it would close the client too.
+	q := map[string]map[int32]int64{topic: {}}
+	for _, p := range parts {
+		q[topic][p] = sarama.OffsetNewest
+	}
+	res, err := admin.ListOffsets(q, &sarama.ListOffsetsOptions{IsolationLevel: sarama.ReadCommitted})
+	if err != nil {
+		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
+	}
+	out := make(map[int32]int64, len(parts))
+	for _, p := range parts {
+		r := res[topic][p]
+		if r == nil {
+			return nil, fmt.Errorf("end offset of %s/%d: no answer", topic, p)
+		}
+		if r.Err != nil && r.Err != sarama.ErrNoError {
+			return nil, fmt.Errorf("end offset of %s/%d: %w", topic, p, r.Err)
+		}
+		out[p] = r.Offset
+	}
+	return out, nil
+}
+
+// Pending reports whether partition p of topic holds, in [from, end), a
+// record that a read_committed consumer receives: not a transaction marker,
+// not a record of an aborted transaction. end is an LSO from Ends. It reads
+// the batches' headers from the partition's leader (whole batches, as the
+// broker sends them), so callers ask it only when the offsets alone cannot
+// tell (from < end).
+func Pending(client sarama.Client, topic string, p int32, from, end int64) (bool, error) {
+	// Producers whose aborted transaction began at or before the batch
+	// being looked at, until their abort marker.
+	aborted := map[int64]bool{}
+	var abortList []*sarama.AbortedTransaction // not applied yet
+	applied := map[sarama.AbortedTransaction]bool{}
+	for from < end {
+		broker, err := client.Leader(topic, p)
+		if err != nil {
+			return false, fmt.Errorf("pending records of %s/%d: %w", topic, p, err)
+		}
+		req := &sarama.FetchRequest{Version: 11, MaxWaitTime: 0, MinBytes: 1, MaxBytes: 1 << 20,
+			Isolation: sarama.ReadCommitted, SessionID: 0, SessionEpoch: -1}
+		req.AddBlock(topic, p, from, 1, -1) // the broker sends at least one whole batch
+		resp, err := broker.Fetch(req)
+		if err != nil {
+			_ = broker.Close()
+			return false, fmt.Errorf("pending records of %s/%d: %w", topic, p, err)
+		}
+		block := resp.GetBlock(topic, p)
+		if block == nil {
+			return false, fmt.Errorf("pending records of %s/%d: no block in the fetch response", topic, p)
+		}
+		if block.Err != sarama.ErrNoError {
+			return false, fmt.Errorf("pending records of %s/%d at %d: %w", topic, p, from, block.Err)
+		}
+		for _, a := range block.AbortedTransactions {
+			if !applied[*a] {
+				abortList = append(abortList, a)
+			}
+		}
+		next := from
+		for _, rs := range block.RecordsSet {
+			b := rs.RecordBatch
+			if b == nil { // a message set of the old format: never transactional
+				if rs.MsgSet != nil && len(rs.MsgSet.Messages) > 0 {
+					return true, nil
+				}
+				continue
+			}
+			if b.PartialTrailingRecord && len(b.Records) == 0 {
+				break
+			}
+			last := b.FirstOffset + int64(b.LastOffsetDelta)
+			rest := abortList[:0]
+			for _, a := range abortList {
+				if a.FirstOffset <= last {
+					aborted[a.ProducerID] = true
+					applied[*a] = true
+				} else {
+					rest = append(rest, a)
+				}
+			}
+			abortList = rest
+			switch {
+			case last < from:
+			case b.Control:
+				// A commit or abort marker ends its producer's transaction.
+				delete(aborted, b.ProducerID)
+			case b.IsTransactional && aborted[b.ProducerID]:
+			default:
+				for _, r := range b.Records {
+					if o := b.FirstOffset + r.OffsetDelta; o >= from && o < end {
+						return true, nil
+					}
+				}
+			}
+			next = max(next, last+1)
+		}
+		if next == from {
+			// Nothing complete came back below end (a batch larger than the
+			// fetch size): count it as pending rather than loop.
+			return true, nil
+		}
+		from = next
+	}
+	return false, nil
+}
