@@ -24,14 +24,14 @@ type Txn struct {
 	id       string
 	log      *slog.Logger
 
-	mu      sync.Mutex // one transaction at a time
-	failed  error      // first delivery error of the open transaction
-	errMu   sync.Mutex
+	mu     sync.Mutex // one transaction at a time
+	failed error      // first delivery error of the open transaction
+	errMu  sync.Mutex
 	// closing and busy: Close while a Commit waits leaves the producer to
 	// that Commit, which closes it when it returns.
 	stateMu       sync.Mutex
 	closing, busy bool
-	drained sync.WaitGroup // the goroutines reading Successes and Errors
+	drained       sync.WaitGroup // the goroutines reading Successes and Errors
 }
 
 // Message is one record of a transaction.
