@@ -140,7 +140,9 @@ func (s *Sink) topicSpecs() []topics.Spec {
 		topics.MetricsDaily: s.cfg.MetricsTopic, topics.SSHLogDLQ: s.cfg.DLQTopic}
 	specs := topics.Contract()
 	for i := range specs {
-		specs[i].Name = names[specs[i].Name]
+		if n, ok := names[specs[i].Name]; ok {
+			specs[i].Name = n
+		}
 	}
 	return specs
 }
