@@ -27,6 +27,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/publish"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -193,7 +194,7 @@ func (p *Pipeline) encode(c *tail.Chunk, collected time.Time) *publish.Batch {
 // appendPartitionKey appends what places the event on a partition: its
 // source IP, or host and pid for lines without one (a connection's lines
 // stay together).
-func appendPartitionKey(dst []byte, ev *sshlog.Event) []byte {
+func appendPartitionKey(dst []byte, ev *contracts.Event) []byte {
 	if ev.IP != "" {
 		return append(dst, ev.IP...)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/topics"
@@ -147,7 +148,7 @@ func TestIngestSIGKILLReplica(t *testing.T) {
 		key := string(m.Key)
 		got[key]++
 		if i%5000 == 0 {
-			var ev sshlog.Event
+			var ev contracts.Event
 			if err := json.Unmarshal(m.Value, &ev); err != nil {
 				t.Fatalf("record %d: %v", i, err)
 			}
@@ -330,11 +331,11 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 	seen := map[string]map[string]bool{"host-a": {}, "host-b": {}, "host-c": {}}
 	hashes := map[string]bool{}
 	for _, m := range testkit.ReadAll(t, k, topic) {
-		var ev sshlog.Event
+		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
 		}
-		if ev.EventType != sshlog.TypeAuthFailure {
+		if ev.EventType != contracts.TypeAuthFailure {
 			t.Fatalf("event %+v: want auth_failure", ev)
 		}
 		hashes[ev.RowHash] = true
@@ -437,7 +438,7 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 	waitFor("every line published after the brokers returned", 3*time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
 	users := map[string]bool{}
 	for _, m := range testkit.ReadAll(t, k, topic) {
-		var ev sshlog.Event
+		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // sharedDir returns ../shared next to the repository root (the directory holding
@@ -184,7 +186,7 @@ var designErrorType = map[string]string{
 
 // checkFields compares an event with the wildcard values of its template and returns
 // the differences.
-func checkFields(e Event, spec fieldSpec, params []string) []string {
+func checkFields(e contracts.Event, spec fieldSpec, params []string) []string {
 	var bad []string
 	// raw returns a wildcard value as written (user names may start with a space:
 	// the 2k sample has "Invalid user  0101"); param trims it, for addresses and numbers

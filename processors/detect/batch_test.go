@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // batchAlertKeys is the reference implementation: straight from the rule
@@ -54,7 +54,7 @@ func batchAlertKeys(evs []Event, r *Rules, anyOrder bool) map[string]map[string]
 	isFail := func(e *Event) bool { return e.Failed > 0 }
 	isRoot := func(e *Event) bool { return e.Failed > 0 && e.User == RootUser }
 	isInvalid := func(e *Event) bool {
-		return e.User != "" && (e.Type == sshlog.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == sshlog.ErrInvalidUserAuthFailed))
+		return e.User != "" && (e.Type == contracts.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == contracts.ErrInvalidUserAuthFailed))
 	}
 	user := func(e *Event) string { return e.User }
 	ip := func(e *Event) string { return e.IP }
@@ -91,7 +91,7 @@ func batchAlertKeys(evs []Event, r *Rules, anyOrder bool) map[string]map[string]
 					add(RuleUserEnumeration, key)
 				}
 			}
-			if th := r.Compromise; !th.Disabled && e.Type == sshlog.TypeAuthSuccess {
+			if th := r.Compromise; !th.Disabled && e.Type == contracts.TypeAuthSuccess {
 				before := idx[:pos]
 				if anyOrder {
 					before = idx
@@ -171,7 +171,7 @@ func randomStream(seed uint64, n, nIPs, nUsers int, disorder bool) []Event {
 		case x < 80:
 			s.add(successEv(t, ip, u))
 		case x < 82:
-			s.add(Event{Time: t, Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrAuthFailed, IP: ip, Failed: 1}) // no user
+			s.add(Event{Time: t, Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrAuthFailed, IP: ip, Failed: 1}) // no user
 		default:
 			s.add(otherEv(t, ip))
 		}

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // t0 is an arbitrary base time (2015-12-13 00:00:00 UTC).
@@ -31,27 +31,27 @@ func (s *stream) add(e Event) *stream {
 }
 
 func failEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrAuthFailed, User: user, IP: ip, Failed: 1}
+	return Event{Time: t, Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrAuthFailed, User: user, IP: ip, Failed: 1}
 }
 
 func invalidFailEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrInvalidUserAuthFailed, User: user, IP: ip, Failed: 1}
+	return Event{Time: t, Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrInvalidUserAuthFailed, User: user, IP: ip, Failed: 1}
 }
 
 func repeatEv(t int64, ip, user string, n int) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthFailureRepeated, ErrorType: sshlog.ErrAuthFailed, User: user, IP: ip, Failed: n}
+	return Event{Time: t, Type: contracts.TypeAuthFailureRepeated, ErrorType: contracts.ErrAuthFailed, User: user, IP: ip, Failed: n}
 }
 
 func invalidEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeInvalidUser, ErrorType: sshlog.ErrInvalidUser, User: user, IP: ip}
+	return Event{Time: t, Type: contracts.TypeInvalidUser, ErrorType: contracts.ErrInvalidUser, User: user, IP: ip}
 }
 
 func successEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthSuccess, User: user, IP: ip}
+	return Event{Time: t, Type: contracts.TypeAuthSuccess, User: user, IP: ip}
 }
 
 func otherEv(t int64, ip string) Event {
-	return Event{Time: t, Type: sshlog.TypeDisconnect, IP: ip}
+	return Event{Time: t, Type: contracts.TypeDisconnect, IP: ip}
 }
 
 // engine routes events like the processors do: every event with an IP to its

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 )
 
 // parseFile parses every line of path the way ingest does (year, zone).
-func parseFile(t *testing.T, path string, year int, loc *time.Location) []sshlog.Event {
+func parseFile(t *testing.T, path string, year int, loc *time.Location) []contracts.Event {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -22,7 +23,7 @@ func parseFile(t *testing.T, path string, year int, loc *time.Location) []sshlog
 	defer f.Close()
 	p := sshlog.NewParser(sshlog.Source{Path: path, Year: year, Loc: loc}, nil)
 	br := bufio.NewReaderSize(f, 1<<20)
-	var out []sshlog.Event
+	var out []contracts.Event
 	var off int64
 	now := time.Now()
 	for {
@@ -42,7 +43,7 @@ func parseFile(t *testing.T, path string, year int, loc *time.Location) []sshlog
 
 // batchDaily computes DESIGN's metric definitions directly over the events:
 // the plain batch count the streaming documents must equal.
-func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.DailyMetrics {
+func batchDaily(events []contracts.Event, loc *time.Location) map[string]tracker.DailyMetrics {
 	type day struct {
 		total, errors int64
 		hourly        [24]int64
@@ -60,7 +61,7 @@ func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.Da
 			days[k] = d
 		}
 		d.total++
-		if e.LogLevel == sshlog.LevelError {
+		if e.LogLevel == contracts.LevelError {
 			d.errors++
 		}
 		d.hourly[t.Hour()]++

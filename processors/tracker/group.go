@@ -42,7 +42,7 @@ import (
 	"github.com/lovoo/goka/codec"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/topics"
@@ -276,7 +276,7 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 // decode reads an ssh-log record; one that is not an event of ours is
 // logged and skipped, never fatal.
 func (t *Tracker) decode(ctx goka.Context, msg interface{}) (*Event, bool) {
-	var ev sshlog.Event
+	var ev contracts.Event
 	if err := ev.UnmarshalJSON(msg.([]byte)); err != nil {
 		t.log.Warn("undecodable ssh-log record skipped", "group", ctx.Group(), "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
 		return nil, false
@@ -294,12 +294,12 @@ func (t *Tracker) route(ctx goka.Context, e *Event) {
 }
 
 // compact keeps what the group needs of an event.
-func (t *Tracker) compact(ev *sshlog.Event, src int32, off int64) *Event {
+func (t *Tracker) compact(ev *contracts.Event, src int32, off int64) *Event {
 	local := ev.EventTime.In(t.cfg.ReportLoc)
 	return &Event{
 		Src: src, Offset: off, Time: ev.EventTime.Unix(),
 		Day: local.Format("2006-01-02"), Hour: uint8(local.Hour()),
-		Error: ev.LogLevel == sshlog.LevelError, Failed: int32(ev.FailedAttempts()),
+		Error: ev.LogLevel == contracts.LevelError, Failed: int32(ev.FailedAttempts()),
 		Type: ev.EventType, ErrorType: ev.ErrorType, User: ev.User, IP: ev.IP, Host: ev.HostName, RowHash: ev.RowHash,
 	}
 }

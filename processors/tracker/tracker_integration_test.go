@@ -15,7 +15,7 @@ import (
 
 	"github.com/lovoo/goka"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/detect/reference"
 	"github.com/log-monitor/log_monitor/processors/tracker"
@@ -119,7 +119,7 @@ func TestReplicaExactDailyMetricsAndScenarios(t *testing.T) {
 // user across IPs, whose failures arrive from every partition: the
 // instance merges its input partitions in event time (pace.go), and the
 // merge waits for a partition as long as it has input left.
-func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []sshlog.Event) {
+func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []contracts.Event) {
 	t.Helper()
 	rules := detect.DefaultRules()
 	evs := make([]detect.Event, len(events))

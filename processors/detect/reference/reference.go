@@ -8,7 +8,7 @@ package reference
 import (
 	"sort"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
@@ -48,7 +48,7 @@ func AlertKeys(evs []detect.Event, r *detect.Rules) map[string]map[string]bool {
 	failed := func(e *detect.Event) bool { return e.Failed > 0 }
 	root := func(e *detect.Event) bool { return e.Failed > 0 && e.User == detect.RootUser }
 	invalid := func(e *detect.Event) bool {
-		return e.User != "" && (e.Type == sshlog.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == sshlog.ErrInvalidUserAuthFailed))
+		return e.User != "" && (e.Type == contracts.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == contracts.ErrInvalidUserAuthFailed))
 	}
 	user := func(e *detect.Event) string { return e.User }
 	ip := func(e *detect.Event) string { return e.IP }
@@ -152,7 +152,7 @@ func compromised(evs []detect.Event, idx []int, w, n int64) bool {
 			for k := sort.Search(len(times), func(i int) bool { return times[i] >= e.Time }) + 1; k < len(tree); k += k & -k {
 				tree[k] += int64(e.Failed)
 			}
-		case e.Type == sshlog.TypeAuthSuccess:
+		case e.Type == contracts.TypeAuthSuccess:
 			if prefix(rank(e.Time))-prefix(rank(e.Time-w)) >= n {
 				return true
 			}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
@@ -58,17 +58,17 @@ func randomEvents(seed uint64, n int) []detect.Event {
 		e := detect.Event{Time: t, Offset: int64(i), IP: ip, User: user, Host: "web1", RowHash: fmt.Sprintf("%032x", i)}
 		switch x := rng.IntN(100); {
 		case x < 50:
-			e.Type, e.ErrorType, e.Failed = sshlog.TypeAuthFailure, sshlog.ErrAuthFailed, 1
+			e.Type, e.ErrorType, e.Failed = contracts.TypeAuthFailure, contracts.ErrAuthFailed, 1
 		case x < 55:
-			e.Type, e.ErrorType, e.Failed = sshlog.TypeAuthFailureRepeated, sshlog.ErrAuthFailed, 2+rng.IntN(5)
+			e.Type, e.ErrorType, e.Failed = contracts.TypeAuthFailureRepeated, contracts.ErrAuthFailed, 2+rng.IntN(5)
 		case x < 65:
-			e.Type, e.ErrorType, e.Failed = sshlog.TypeAuthFailure, sshlog.ErrInvalidUserAuthFailed, 1
+			e.Type, e.ErrorType, e.Failed = contracts.TypeAuthFailure, contracts.ErrInvalidUserAuthFailed, 1
 		case x < 75:
-			e.Type, e.ErrorType = sshlog.TypeInvalidUser, sshlog.ErrInvalidUser
+			e.Type, e.ErrorType = contracts.TypeInvalidUser, contracts.ErrInvalidUser
 		case x < 80:
-			e.Type = sshlog.TypeAuthSuccess
+			e.Type = contracts.TypeAuthSuccess
 		default:
-			e.Type, e.User = sshlog.TypeDisconnect, ""
+			e.Type, e.User = contracts.TypeDisconnect, ""
 		}
 		evs = append(evs, e)
 	}
@@ -122,7 +122,7 @@ func TestThresholdEdge(t *testing.T) {
 	mk := func(k int) []detect.Event {
 		var evs []detect.Event
 		for i := range k {
-			evs = append(evs, detect.Event{Time: 1000 + int64(i), IP: "192.0.2.1", User: "bob", Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrAuthFailed, Failed: 1})
+			evs = append(evs, detect.Event{Time: 1000 + int64(i), IP: "192.0.2.1", User: "bob", Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrAuthFailed, Failed: 1})
 		}
 		return evs
 	}
