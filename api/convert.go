@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
@@ -68,7 +69,7 @@ func dailyOf(m tracker.DailyMetrics) *pb.DailyMetrics {
 	}
 }
 
-func alertOf(a *detect.Alert) *pb.Alert {
+func alertOf(a *contracts.Alert) *pb.Alert {
 	return &pb.Alert{
 		Timestamp: timeText(a.Timestamp), AlertId: a.ID, Rule: a.Rule, Severity: a.Severity,
 		Level: int64(a.Level), Seq: int64(a.Seq), Ip: a.IP, User: a.User,

@@ -13,7 +13,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -37,9 +37,9 @@ func runShow(ctx context.Context, args []string) error {
 	defer cancel()
 
 	byRule := map[string]int{}
-	ids := map[string]detect.Alert{}
+	ids := map[string]contracts.Alert{}
 	err = topics.ReadAll(ctx, cfg.Kafka, *alertsTopic, func(m *sarama.ConsumerMessage) error {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			return fmt.Errorf("alert at %s/%d/%d: %w", m.Topic, m.Partition, m.Offset, err)
 		}
@@ -63,7 +63,7 @@ func runShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "  %s\t%d\n", r, byRule[r])
 	}
 	w.Flush()
-	all := make([]detect.Alert, 0, len(ids))
+	all := make([]contracts.Alert, 0, len(ids))
 	for _, a := range ids {
 		all = append(all, a)
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/mail"
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 )
 
@@ -35,7 +35,7 @@ type AlertSummary struct {
 }
 
 // Summarize counts alerts by rule, severity and key.
-func Summarize(alerts []detect.Alert) AlertSummary {
+func Summarize(alerts []contracts.Alert) AlertSummary {
 	rules, sev, keys := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, a := range alerts {
 		rules[a.Rule]++
@@ -204,7 +204,7 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{"in
 </body></html>`))
 
 // Build renders the report of doc's day with the day's alerts.
-func Build(doc tracker.DailyMetrics, alerts []detect.Alert, loc *time.Location, generated time.Time) (Report, error) {
+func Build(doc tracker.DailyMetrics, alerts []contracts.Alert, loc *time.Location, generated time.Time) (Report, error) {
 	sum := Summarize(alerts)
 	fs := fields(doc, loc)
 	bs := bars(doc)

@@ -20,8 +20,8 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/report"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
@@ -133,7 +133,7 @@ func TestReplicaDayReport(t *testing.T) {
 
 	checkReport(t, "built", rep.HTML, rep.Text, doc)
 	// The alert summary equals the alert topic's alerts of that day.
-	var dayAlerts []detect.Alert
+	var dayAlerts []contracts.Alert
 	byRule := map[string]int{}
 	for _, a := range r.ReadAlerts(t) {
 		if a.LastEventTime.In(seoul).Format(time.DateOnly) == day {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/report"
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 )
 
@@ -81,7 +81,7 @@ func sampleDoc() tracker.DailyMetrics {
 // 24 hours and the alert counts are in both parts.
 func TestBuildShowsEveryField(t *testing.T) {
 	doc := sampleDoc()
-	alerts := []detect.Alert{
+	alerts := []contracts.Alert{
 		{ID: "a1", Rule: "brute_force", Severity: "high", IP: "4.4.4.4"},
 		{ID: "a2", Rule: "brute_force", Severity: "critical", IP: "4.4.4.4"},
 		{ID: "a3", Rule: "distributed_attack", Severity: "high", User: "root"},
@@ -126,9 +126,9 @@ func TestBuildShowsEveryField(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	var alerts []detect.Alert
+	var alerts []contracts.Alert
 	for i := range 12 {
-		alerts = append(alerts, detect.Alert{ID: fmt.Sprint(i), Rule: "brute_force", Severity: "high", IP: fmt.Sprintf("10.0.0.%d", i%11)})
+		alerts = append(alerts, contracts.Alert{ID: fmt.Sprint(i), Rule: "brute_force", Severity: "high", IP: fmt.Sprintf("10.0.0.%d", i%11)})
 	}
 	s := report.Summarize(alerts)
 	if s.Total != 12 || len(s.TopKeys) != 10 || s.TopKeys[0] != (report.Count{Name: "10.0.0.0", N: 2}) || s.ByRule[0].N != 12 {

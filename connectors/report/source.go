@@ -10,7 +10,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -26,7 +26,7 @@ type Source interface {
 	// Daily is the day's final metrics-daily document.
 	Daily(ctx context.Context, day string) (tracker.DailyMetrics, error)
 	// Alerts are the distinct alerts whose last event falls on day in loc.
-	Alerts(ctx context.Context, day string, loc *time.Location) ([]detect.Alert, error)
+	Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error)
 }
 
 // KafkaSource reads the metrics-daily and ssh-alerts topics from their start.
@@ -73,15 +73,15 @@ func (s KafkaSource) Daily(ctx context.Context, day string) (tracker.DailyMetric
 }
 
 // Alerts reads the alert topic and keeps the day's alerts, one per id.
-func (s KafkaSource) Alerts(ctx context.Context, day string, loc *time.Location) ([]detect.Alert, error) {
+func (s KafkaSource) Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error) {
 	topic := s.AlertsTopic
 	if topic == "" {
 		topic = topics.SSHAlerts
 	}
-	var out []detect.Alert
+	var out []contracts.Alert
 	seen := map[string]bool{}
 	err := topics.ReadAll(ctx, s.Kafka, topic, func(m *sarama.ConsumerMessage) error {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil || a.ID == "" {
 			return nil // not an alert: the report counts alerts only
 		}

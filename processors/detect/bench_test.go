@@ -22,7 +22,7 @@ func benchProcess(b *testing.B, evs []Event) {
 	ipStore := map[string][]byte{}
 	userStore := map[string][]byte{}
 	alerts := 0
-	emit := func(Alert) { alerts++ }
+	emit := func(contracts.Alert) { alerts++ }
 	var buf []byte
 	b.ReportAllocs()
 	b.ResetTimer()

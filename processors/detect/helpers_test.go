@@ -62,7 +62,7 @@ type engine struct {
 	roundTrip bool
 	ips       map[string]*IPState
 	users     map[string]*UserState
-	alerts    []Alert
+	alerts    []contracts.Alert
 	tb        testing.TB
 }
 
@@ -70,7 +70,7 @@ func newEngine(tb testing.TB, r Rules) *engine {
 	return &engine{r: &r, ips: map[string]*IPState{}, users: map[string]*UserState{}, tb: tb}
 }
 
-func (g *engine) emit(a Alert) { g.alerts = append(g.alerts, a) }
+func (g *engine) emit(a contracts.Alert) { g.alerts = append(g.alerts, a) }
 
 func (g *engine) apply(e Event) {
 	if e.IP != "" {
@@ -99,7 +99,7 @@ func (g *engine) apply(e Event) {
 	}
 }
 
-func (g *engine) run(evs []Event) []Alert {
+func (g *engine) run(evs []Event) []contracts.Alert {
 	for _, e := range evs {
 		g.apply(e)
 	}
@@ -131,7 +131,7 @@ func roundTripUser(tb testing.TB, s *UserState) *UserState {
 }
 
 // fired is the set of "rule key" pairs in alerts.
-func fired(alerts []Alert) map[string]bool {
+func fired(alerts []contracts.Alert) map[string]bool {
 	out := map[string]bool{}
 	for _, a := range alerts {
 		out[a.Rule+" "+a.Key()] = true
@@ -139,8 +139,8 @@ func fired(alerts []Alert) map[string]bool {
 	return out
 }
 
-func byRule(alerts []Alert, rule string) []Alert {
-	var out []Alert
+func byRule(alerts []contracts.Alert, rule string) []contracts.Alert {
+	var out []contracts.Alert
 	for _, a := range alerts {
 		if a.Rule == rule {
 			out = append(out, a)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // The rules an IPState runs, as indexes of IPState.eps.
@@ -18,7 +20,7 @@ const (
 )
 
 var ipRuleNames = [nIPRules]string{
-	RuleBruteForce, RuleSlowBruteForce, RuleUserEnumeration, RulePasswordSpraying, RuleCompromise, RuleRootAttempts,
+	contracts.RuleBruteForce, contracts.RuleSlowBruteForce, contracts.RuleUserEnumeration, contracts.RulePasswordSpraying, contracts.RuleCompromise, contracts.RuleRootAttempts,
 }
 
 // IPState is the rule state of one source IP (the processor's key). Its size
@@ -100,7 +102,7 @@ func (s *IPState) setHosts(l lru)  { s.hv.put(s.en[2*namesInline:], l) }
 // for each alert it raises. It never fails: an event of another kind only
 // updates the counters. Apply is not idempotent: the processor must not apply
 // a replayed input twice (it keeps the last applied offset per partition).
-func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
+func (s *IPState) Apply(r *Rules, ev Event, emit func(contracts.Alert)) {
 	if r == nil {
 		r = &defaultRules
 	}
@@ -138,7 +140,7 @@ func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	s.housekeep(r)
 }
 
-func (s *IPState) rules(r *Rules, ev *Event, t, f int64, inv, succ bool, emit func(Alert)) {
+func (s *IPState) rules(r *Rules, ev *Event, t, f int64, inv, succ bool, emit func(contracts.Alert)) {
 	user := clip(ev.User)
 	fails, root, users, inval := s.fails(), s.root(), s.users(), s.inval()
 	if f > 0 {
@@ -252,7 +254,7 @@ func both(fs ring, l lru, t, n, u, w int64) (activity, bool) {
 }
 
 // alert steps rule k's episode and emits its alert when it fires.
-func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Duration, ev *Event, emit func(Alert)) {
+func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Duration, ev *Event, emit func(contracts.Alert)) {
 	ep := s.ep(k)
 	if ep == nil {
 		i := 0
@@ -292,13 +294,13 @@ func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Dura
 		al.Users = s.users().newest(maxUsers)
 		thresh = fmt.Sprintf("%d in %s", thr, fmtDur(window))
 	}
-	al.Message = al.message(thresh)
+	al.Message = message(&al, thresh)
 	emit(al)
 }
 
 // newAlert fills the fields every rule shares.
-func newAlert(rule, key string, ep *episode, a activity, window time.Duration, offset int64) Alert {
-	al := Alert{
+func newAlert(rule, key string, ep *episode, a activity, window time.Duration, offset int64) contracts.Alert {
+	al := contracts.Alert{
 		Rule: rule, Level: int(ep.level), Seq: int(ep.seq),
 		Severity:      Severity(rule, int(ep.level)),
 		ID:            AlertID(rule, key, ep.start, int(ep.level), int(ep.seq)),
@@ -591,9 +593,9 @@ func (s *IPState) Summary(r *Rules, now int64) IPSummary {
 		rule string
 		th   Threshold
 	}{
-		{RuleBruteForce, r.BruteForce}, {RuleSlowBruteForce, r.SlowBruteForce},
-		{RulePasswordSpraying, Threshold{Disabled: r.PasswordSpraying.Disabled, N: r.PasswordSpraying.Failures, Window: r.PasswordSpraying.Window}},
-		{RuleCompromise, r.Compromise},
+		{contracts.RuleBruteForce, r.BruteForce}, {contracts.RuleSlowBruteForce, r.SlowBruteForce},
+		{contracts.RulePasswordSpraying, Threshold{Disabled: r.PasswordSpraying.Disabled, N: r.PasswordSpraying.Failures, Window: r.PasswordSpraying.Window}},
+		{contracts.RuleCompromise, r.Compromise},
 	} {
 		if !x.th.on() {
 			continue
@@ -603,7 +605,7 @@ func (s *IPState) Summary(r *Rules, now int64) IPSummary {
 	}
 	if th := r.RootAttempts; th.on() {
 		w := secs(th.Window)
-		out.Windows = append(out.Windows, WindowCount{Rule: RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root().sumIn(now-w, now)})
+		out.Windows = append(out.Windows, WindowCount{Rule: contracts.RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root().sumIn(now-w, now)})
 	}
 	return out
 }

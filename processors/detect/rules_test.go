@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 func TestDefaultRulesValid(t *testing.T) {
@@ -15,7 +17,7 @@ func TestDefaultRulesValid(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range RuleNames {
+	for _, name := range contracts.RuleNames {
 		if !r.Enabled(name) {
 			t.Errorf("%s disabled by default", name)
 		}

@@ -3,6 +3,8 @@ package detect
 import (
 	"fmt"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // UserState is the rule state of one user name (the processor's key) for
@@ -40,7 +42,7 @@ func (s *UserState) setHosts(l lru)  { s.hv.put(s.en[namesInline:], l) }
 
 // Apply runs one event through the user's rule and calls emit (when not nil)
 // for the alert it raises, if any. Like IPState.Apply, it is not idempotent.
-func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
+func (s *UserState) Apply(r *Rules, ev Event, emit func(contracts.Alert)) {
 	if r == nil {
 		r = &defaultRules
 	}
@@ -84,18 +86,18 @@ func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	s.housekeep(r)
 }
 
-func (s *UserState) alert(r *Rules, a activity, ev *Event, emit func(Alert)) {
+func (s *UserState) alert(r *Rules, a activity, ev *Event, emit func(contracts.Alert)) {
 	da := r.DistributedAttack
 	if !s.ep.step(r, a, int64(da.Failures)) || emit == nil {
 		return
 	}
-	al := newAlert(RuleDistributedAttack, ev.User, &s.ep, a, da.Window, ev.Offset)
+	al := newAlert(contracts.RuleDistributedAttack, ev.User, &s.ep, a, da.Window, ev.Offset)
 	al.User = ev.User
 	al.Users = []string{ev.User}
 	al.IPs = s.ips().newest(maxUsers)
 	al.Hosts = s.hosts().newest(maxHosts)
 	al.SampleRowHashes = s.samples.newest()
-	al.Message = al.message(fmt.Sprintf("%d IPs and %d failures in %s", da.IPs, da.Failures, fmtDur(da.Window)))
+	al.Message = message(&al, fmt.Sprintf("%d IPs and %d failures in %s", da.IPs, da.Failures, fmtDur(da.Window)))
 	emit(al)
 }
 
@@ -242,5 +244,5 @@ func (s *UserState) ActiveAlerts(r *Rules, now int64) []ActiveAlert {
 	if s.ep.ended(r, now) {
 		return nil
 	}
-	return []ActiveAlert{activeOf(RuleDistributedAttack, &s.ep)}
+	return []ActiveAlert{activeOf(contracts.RuleDistributedAttack, &s.ep)}
 }

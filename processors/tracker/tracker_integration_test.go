@@ -119,7 +119,7 @@ func TestReplicaExactDailyMetricsAndScenarios(t *testing.T) {
 // user across IPs, whose failures arrive from every partition: the
 // instance merges its input partitions in event time (pace.go), and the
 // merge waits for a partition as long as it has input left.
-func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []contracts.Event) {
+func compareAlertedKeys(t *testing.T, alerts []contracts.Alert, events []contracts.Event) {
 	t.Helper()
 	rules := detect.DefaultRules()
 	evs := make([]detect.Event, len(events))
@@ -134,7 +134,7 @@ func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []contracts.
 		}
 		got[a.Rule][a.Key()] = true
 	}
-	for _, rule := range detect.RuleNames {
+	for _, rule := range contracts.RuleNames {
 		var extra, missing []string
 		for k := range got[rule] {
 			if !want[rule][k] {
@@ -156,7 +156,7 @@ func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []contracts.
 }
 
 // checkScenarios finds each labelled scenario's alert: rule, key and time.
-func checkScenarios(t *testing.T, alerts []detect.Alert, loc *time.Location) {
+func checkScenarios(t *testing.T, alerts []contracts.Alert, loc *time.Location) {
 	t.Helper()
 	raw, err := os.ReadFile(testkit.SharedData(t, "ssh-replica/SSH.labels.json"))
 	if err != nil {
@@ -232,7 +232,7 @@ func alertIDs(t *testing.T, r *run, topic string) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
 	for _, m := range testkit.ReadAll(t, r.K, topic) {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			t.Fatal(err)
 		}

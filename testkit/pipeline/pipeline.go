@@ -18,6 +18,7 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
@@ -92,11 +93,11 @@ func (r *Run) PublishLines(t testing.TB, name, lines string) {
 
 // ReadAlerts returns every alert on the run's alert topic so far, in
 // partition and offset order, replays included.
-func (r *Run) ReadAlerts(t testing.TB) []detect.Alert {
+func (r *Run) ReadAlerts(t testing.TB) []contracts.Alert {
 	t.Helper()
-	var out []detect.Alert
+	var out []contracts.Alert
 	for _, m := range testkit.ReadAll(t, r.K, r.Alerts) {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			t.Fatalf("alert %s: %v", m.Value, err)
 		}

@@ -28,8 +28,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 )
 
@@ -159,7 +159,7 @@ func loadWatch(ctx context.Context, c pb.LogMonitorClient, subs, alerts int, eve
 	defer p.Close()
 	for i := range alerts {
 		now := time.Now().UTC()
-		a := detect.Alert{Timestamp: now, ID: fmt.Sprintf("%s-%05d", run, i), Rule: detect.RuleBruteForce, Severity: "high",
+		a := contracts.Alert{Timestamp: now, ID: fmt.Sprintf("%s-%05d", run, i), Rule: contracts.RuleBruteForce, Severity: "high",
 			IP: fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), Count: 10, WindowSeconds: 300, LastEventTime: now, Message: "apiload"}
 		b, _ := json.Marshal(&a)
 		mu.Lock()

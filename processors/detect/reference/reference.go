@@ -58,28 +58,28 @@ func AlertKeys(evs []detect.Event, r *detect.Rules) map[string]map[string]bool {
 	for key, idx := range byIP {
 		fails := pick(idx, failed, user)
 		if th := r.BruteForce; !th.Disabled && windowHit(fails, secs(th), int64(th.N), 0) {
-			add(detect.RuleBruteForce, key)
+			add(contracts.RuleBruteForce, key)
 		}
 		if th := r.SlowBruteForce; !th.Disabled && windowHit(fails, secs(th), int64(th.N), 0) {
-			add(detect.RuleSlowBruteForce, key)
+			add(contracts.RuleSlowBruteForce, key)
 		}
 		if sp := r.PasswordSpraying; !sp.Disabled && windowHit(fails, int64(sp.Window.Seconds()), int64(sp.Failures), sp.Users) {
-			add(detect.RulePasswordSpraying, key)
+			add(contracts.RulePasswordSpraying, key)
 		}
 		if th := r.RootAttempts; !th.Disabled && windowHit(pick(idx, root, none), secs(th), int64(th.N), 0) {
-			add(detect.RuleRootAttempts, key)
+			add(contracts.RuleRootAttempts, key)
 		}
 		if th := r.UserEnumeration; !th.Disabled && windowHit(pick(idx, invalid, user), secs(th), 0, th.N) {
-			add(detect.RuleUserEnumeration, key)
+			add(contracts.RuleUserEnumeration, key)
 		}
 		if th := r.Compromise; !th.Disabled && compromised(evs, idx, secs(th), int64(th.N)) {
-			add(detect.RuleCompromise, key)
+			add(contracts.RuleCompromise, key)
 		}
 	}
 	if da := r.DistributedAttack; !da.Disabled {
 		for key, idx := range byUser {
 			if windowHit(pick(idx, failed, ip), int64(da.Window.Seconds()), int64(da.Failures), da.IPs) {
-				add(detect.RuleDistributedAttack, key)
+				add(contracts.RuleDistributedAttack, key)
 			}
 		}
 	}

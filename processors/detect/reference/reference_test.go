@@ -16,7 +16,7 @@ import (
 func streamingKeys(evs []detect.Event, r *detect.Rules) map[string]bool {
 	ips, users := map[string]*detect.IPState{}, map[string]*detect.UserState{}
 	out := map[string]bool{}
-	emit := func(a detect.Alert) { out[a.Rule+" "+a.Key()] = true }
+	emit := func(a contracts.Alert) { out[a.Rule+" "+a.Key()] = true }
 	for _, e := range evs {
 		if e.IP != "" {
 			if ips[e.IP] == nil {
@@ -107,7 +107,7 @@ func TestEqualsStreamingEngine(t *testing.T) {
 			}
 		}
 	}
-	for _, rule := range detect.RuleNames {
+	for _, rule := range contracts.RuleNames {
 		if perRule["small "+rule] == 0 {
 			t.Errorf("%s never fired: the comparison proves nothing for it", rule)
 		}
@@ -126,10 +126,10 @@ func TestThresholdEdge(t *testing.T) {
 		}
 		return evs
 	}
-	if AlertKeys(mk(n-1), &r)[detect.RuleBruteForce]["192.0.2.1"] {
+	if AlertKeys(mk(n-1), &r)[contracts.RuleBruteForce]["192.0.2.1"] {
 		t.Errorf("brute_force at %d failures", n-1)
 	}
-	if !AlertKeys(mk(n), &r)[detect.RuleBruteForce]["192.0.2.1"] {
+	if !AlertKeys(mk(n), &r)[contracts.RuleBruteForce]["192.0.2.1"] {
 		t.Errorf("no brute_force at %d failures", n)
 	}
 }
