@@ -52,7 +52,7 @@ func ipStatusOf(ip string, r *tracker.IPRecord, rules *detect.Rules, at int64) *
 	return out
 }
 
-func ipCounts(l []tracker.IPCount) []*pb.IPCount {
+func ipCounts(l []contracts.IPCount) []*pb.IPCount {
 	out := make([]*pb.IPCount, 0, len(l))
 	for _, c := range l {
 		out = append(out, &pb.IPCount{Ip: c.IP, Cnt: c.Cnt})
@@ -60,7 +60,7 @@ func ipCounts(l []tracker.IPCount) []*pb.IPCount {
 	return out
 }
 
-func dailyOf(m tracker.DailyMetrics) *pb.DailyMetrics {
+func dailyOf(m contracts.DailyMetrics) *pb.DailyMetrics {
 	return &pb.DailyMetrics{
 		MetricDate: m.MetricDate, TotalLogs: m.TotalLogs, ErrorCount: m.ErrorCount, UniqueIps: m.UniqueIPs,
 		PeakHour: int64(m.PeakHour), PeakHourLogs: m.PeakHourLogs, TopIpList: ipCounts(m.TopIPList),

@@ -14,7 +14,6 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -72,9 +71,9 @@ func runShow(ctx context.Context, args []string) error {
 		fmt.Printf("  %s\n", all[i].Message)
 	}
 
-	docs := map[string]tracker.DailyMetrics{}
+	docs := map[string]contracts.DailyMetrics{}
 	err = topics.ReadAll(ctx, cfg.Kafka, *metricsTopic, func(m *sarama.ConsumerMessage) error {
-		var d tracker.DailyMetrics
+		var d contracts.DailyMetrics
 		if err := json.Unmarshal(m.Value, &d); err != nil {
 			return fmt.Errorf("metrics-daily at %d: %w", m.Offset, err)
 		}

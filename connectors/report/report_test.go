@@ -8,7 +8,6 @@ import (
 
 	"github.com/log-monitor/log_monitor/connectors/report"
 	"github.com/log-monitor/log_monitor/contracts"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 )
 
 var seoul = func() *time.Location {
@@ -66,10 +65,10 @@ func TestSchedulePrevNext(t *testing.T) {
 	}
 }
 
-func sampleDoc() tracker.DailyMetrics {
-	d := tracker.DailyMetrics{MetricDate: "2015-12-11", TotalLogs: 15137, ErrorCount: 12, UniqueIPs: 234, PeakHour: 7, PeakHourLogs: 3001,
-		TopIPList:     []tracker.IPCount{{IP: "1.1.1.1", Cnt: 900}, {IP: "2.2.2.2", Cnt: 800}, {IP: "3.3.3.3", Cnt: 700}},
-		BruteForceIPs: 17, TopBruteList: []tracker.IPCount{{IP: "4.4.4.4", Cnt: 600}, {IP: "5.5.5.5", Cnt: 500}},
+func sampleDoc() contracts.DailyMetrics {
+	d := contracts.DailyMetrics{MetricDate: "2015-12-11", TotalLogs: 15137, ErrorCount: 12, UniqueIPs: 234, PeakHour: 7, PeakHourLogs: 3001,
+		TopIPList:     []contracts.IPCount{{IP: "1.1.1.1", Cnt: 900}, {IP: "2.2.2.2", Cnt: 800}, {IP: "3.3.3.3", Cnt: 700}},
+		BruteForceIPs: 17, TopBruteList: []contracts.IPCount{{IP: "4.4.4.4", Cnt: 600}, {IP: "5.5.5.5", Cnt: 500}},
 		HourlyLogs: make([]int64, 24), CreatedAt: time.Date(2015, 12, 11, 15, 10, 0, 0, time.UTC), Final: true}
 	d.HourlyLogs[7] = 3001
 	d.HourlyLogs[8] = 1500

@@ -11,7 +11,6 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -24,7 +23,7 @@ var ErrNotFinal = errors.New("metrics-daily document is not final")
 // Source gives a day's metrics and alerts.
 type Source interface {
 	// Daily is the day's final metrics-daily document.
-	Daily(ctx context.Context, day string) (tracker.DailyMetrics, error)
+	Daily(ctx context.Context, day string) (contracts.DailyMetrics, error)
 	// Alerts are the distinct alerts whose last event falls on day in loc.
 	Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error)
 }
@@ -38,12 +37,12 @@ type KafkaSource struct {
 
 // Daily reads the compacted metrics-daily topic and returns the day's latest
 // document, which must be final.
-func (s KafkaSource) Daily(ctx context.Context, day string) (tracker.DailyMetrics, error) {
+func (s KafkaSource) Daily(ctx context.Context, day string) (contracts.DailyMetrics, error) {
 	topic := s.MetricsTopic
 	if topic == "" {
 		topic = topics.MetricsDaily
 	}
-	var doc tracker.DailyMetrics
+	var doc contracts.DailyMetrics
 	found := false
 	err := topics.ReadAll(ctx, s.Kafka, topic, func(m *sarama.ConsumerMessage) error {
 		if string(m.Key) != day {
@@ -53,7 +52,7 @@ func (s KafkaSource) Daily(ctx context.Context, day string) (tracker.DailyMetric
 			found = false
 			return nil
 		}
-		var d tracker.DailyMetrics
+		var d contracts.DailyMetrics
 		if err := json.Unmarshal(m.Value, &d); err != nil {
 			return fmt.Errorf("metrics-daily %s at offset %d: %w", day, m.Offset, err)
 		}

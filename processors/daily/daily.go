@@ -23,6 +23,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
@@ -62,7 +63,7 @@ type Emitter struct {
 	now  func() time.Time
 
 	mu   sync.Mutex // Tick runs on its timer and on demand (-until-caught-up)
-	sent map[string]tracker.DailyMetrics
+	sent map[string]contracts.DailyMetrics
 }
 
 // New connects the emitter's producer.
@@ -90,7 +91,7 @@ func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics-daily producer: %w", err)
 	}
-	return &Emitter{cfg: cfg, src: src, log: log, prod: prod, sent: map[string]tracker.DailyMetrics{}, now: time.Now}, nil
+	return &Emitter{cfg: cfg, src: src, log: log, prod: prod, sent: map[string]contracts.DailyMetrics{}, now: time.Now}, nil
 }
 
 // Run sends documents every cfg.Every until ctx ends.
@@ -153,17 +154,17 @@ func (e *Emitter) Tick() error {
 }
 
 // Documents returns the last document sent per day.
-func (e *Emitter) Documents() map[string]tracker.DailyMetrics {
+func (e *Emitter) Documents() map[string]contracts.DailyMetrics {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]tracker.DailyMetrics, len(e.sent))
+	out := make(map[string]contracts.DailyMetrics, len(e.sent))
 	for k, v := range e.sent {
 		out[k] = v
 	}
 	return out
 }
 
-func (e *Emitter) send(doc tracker.DailyMetrics) error {
+func (e *Emitter) send(doc contracts.DailyMetrics) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("metrics-daily %s: %w", doc.MetricDate, err)
@@ -176,7 +177,7 @@ func (e *Emitter) send(doc tracker.DailyMetrics) error {
 }
 
 // same compares documents without their creation time.
-func same(a, b tracker.DailyMetrics) bool {
+func same(a, b contracts.DailyMetrics) bool {
 	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
 	return reflect.DeepEqual(a, b)
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/contracts"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 )
 
 // parseFile parses every line of path the way ingest does (year, zone).
@@ -43,7 +42,7 @@ func parseFile(t *testing.T, path string, year int, loc *time.Location) []contra
 
 // batchDaily computes DESIGN's metric definitions directly over the events:
 // the plain batch count the streaming documents must equal.
-func batchDaily(events []contracts.Event, loc *time.Location) map[string]tracker.DailyMetrics {
+func batchDaily(events []contracts.Event, loc *time.Location) map[string]contracts.DailyMetrics {
 	type day struct {
 		total, errors int64
 		hourly        [24]int64
@@ -72,9 +71,9 @@ func batchDaily(events []contracts.Event, loc *time.Location) map[string]tracker
 			}
 		}
 	}
-	out := map[string]tracker.DailyMetrics{}
+	out := map[string]contracts.DailyMetrics{}
 	for k, d := range days {
-		m := tracker.DailyMetrics{MetricDate: k, TotalLogs: d.total, ErrorCount: d.errors, UniqueIPs: int64(len(d.events)),
+		m := contracts.DailyMetrics{MetricDate: k, TotalLogs: d.total, ErrorCount: d.errors, UniqueIPs: int64(len(d.events)),
 			HourlyLogs: d.hourly[:], TopIPList: top3(d.events), TopBruteList: top3(d.failed)}
 		for h, n := range d.hourly {
 			if n > m.PeakHourLogs {
@@ -82,7 +81,7 @@ func batchDaily(events []contracts.Event, loc *time.Location) map[string]tracker
 			}
 		}
 		for _, n := range d.failed {
-			if n >= tracker.BruteForceMark {
+			if n >= contracts.DailyBruteForceMark {
 				m.BruteForceIPs++
 			}
 		}
@@ -92,10 +91,10 @@ func batchDaily(events []contracts.Event, loc *time.Location) map[string]tracker
 	return out
 }
 
-func top3(counts map[string]int64) []tracker.IPCount {
-	all := make([]tracker.IPCount, 0, len(counts))
+func top3(counts map[string]int64) []contracts.IPCount {
+	all := make([]contracts.IPCount, 0, len(counts))
 	for ip, n := range counts {
-		all = append(all, tracker.IPCount{IP: ip, Cnt: n})
+		all = append(all, contracts.IPCount{IP: ip, Cnt: n})
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].Cnt != all[j].Cnt {

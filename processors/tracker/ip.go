@@ -35,7 +35,7 @@ type IPDay struct {
 	Failed int64
 	// First and Cross are the ssh-log positions of the IP's first event of
 	// the day and of the event that took its failed attempts to
-	// BruteForceMark: a replay of that input re-emits its transition.
+	// contracts.DailyBruteForceMark: a replay of that input re-emits its transition.
 	First, Cross Pos
 }
 
@@ -128,7 +128,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 			d.Events++
 			before := d.Failed
 			d.Failed += int64(e.Failed)
-			if before < BruteForceMark && d.Failed >= BruteForceMark {
+			if before < contracts.DailyBruteForceMark && d.Failed >= contracts.DailyBruteForceMark {
 				d.Cross = Pos{e.Src, e.Offset}
 			}
 		}

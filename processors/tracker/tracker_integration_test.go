@@ -31,12 +31,12 @@ type run = pipeline.Run
 
 // settle runs the day view and the emitter until every expected day has a
 // final document equal to want, or the time is up.
-func settle(t *testing.T, r *run, want map[string]tracker.DailyMetrics, limit time.Duration) map[string]tracker.DailyMetrics {
+func settle(t *testing.T, r *run, want map[string]contracts.DailyMetrics, limit time.Duration) map[string]contracts.DailyMetrics {
 	t.Helper()
-	return r.Settle(t, limit, func(docs map[string]tracker.DailyMetrics) bool { return allFinalAndEqual(docs, want) })
+	return r.Settle(t, limit, func(docs map[string]contracts.DailyMetrics) bool { return allFinalAndEqual(docs, want) })
 }
 
-func allFinalAndEqual(docs, want map[string]tracker.DailyMetrics) bool {
+func allFinalAndEqual(docs, want map[string]contracts.DailyMetrics) bool {
 	if len(docs) != len(want) {
 		return false
 	}
@@ -50,7 +50,7 @@ func allFinalAndEqual(docs, want map[string]tracker.DailyMetrics) bool {
 }
 
 // diff describes how a streaming document differs from the batch one.
-func diff(got, want tracker.DailyMetrics) string {
+func diff(got, want contracts.DailyMetrics) string {
 	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
 	got.Final, want.Final = false, false
 	if reflect.DeepEqual(got, want) {
@@ -61,7 +61,7 @@ func diff(got, want tracker.DailyMetrics) string {
 	return fmt.Sprintf("got  %s\nwant %s", g, w)
 }
 
-func compareDays(t *testing.T, docs, want map[string]tracker.DailyMetrics) {
+func compareDays(t *testing.T, docs, want map[string]contracts.DailyMetrics) {
 	t.Helper()
 	days := make([]string, 0, len(want))
 	for d := range want {

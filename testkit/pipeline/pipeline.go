@@ -142,7 +142,7 @@ func (r *Run) WaitCaughtUp(t testing.TB, limit time.Duration) {
 // Settle runs a day view and the metrics emitter (to the run's metrics
 // topic) until done accepts the documents or limit passes; it returns the
 // last documents.
-func (r *Run) Settle(t testing.TB, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
+func (r *Run) Settle(t testing.TB, limit time.Duration, done func(map[string]contracts.DailyMetrics) bool) map[string]contracts.DailyMetrics {
 	t.Helper()
 	view, stop := r.DayView(t)
 	defer stop()
@@ -180,7 +180,7 @@ func (r *Run) Emitter(t testing.TB, src daily.Source) *daily.Emitter {
 
 // TickUntil ticks em every second until done accepts its documents or
 // limit passes; it returns the last documents.
-func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
+func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(map[string]contracts.DailyMetrics) bool) map[string]contracts.DailyMetrics {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -196,8 +196,8 @@ func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(m
 }
 
 // AllFinal is a Settle condition: n days, every document final.
-func AllFinal(n int) func(map[string]tracker.DailyMetrics) bool {
-	return func(docs map[string]tracker.DailyMetrics) bool {
+func AllFinal(n int) func(map[string]contracts.DailyMetrics) bool {
+	return func(docs map[string]contracts.DailyMetrics) bool {
 		if len(docs) < n {
 			return false
 		}
