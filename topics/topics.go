@@ -19,15 +19,8 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-)
-
-// The contract's topic names (DESIGN.md, Kafka contracts).
-const (
-	SSHLog       = "ssh-log"
-	SSHAlerts    = "ssh-alerts"
-	MetricsDaily = "metrics-daily"
-	SSHLogDLQ    = "ssh-log-dlq"
 )
 
 // Spec is a topic as the project wants it.
@@ -43,10 +36,10 @@ type Spec struct {
 // Contract returns the project's own topics.
 func Contract() []Spec {
 	return []Spec{
-		{Name: SSHLog, Partitions: 3},
-		{Name: SSHAlerts, Partitions: 3},
-		{Name: MetricsDaily, Partitions: 1, Compacted: true},
-		{Name: SSHLogDLQ, Partitions: 1},
+		{Name: contracts.TopicSSHLog, Partitions: 3},
+		{Name: contracts.TopicSSHAlerts, Partitions: 3},
+		{Name: contracts.TopicMetricsDaily, Partitions: 1, Compacted: true},
+		{Name: contracts.TopicSSHLogDLQ, Partitions: 1},
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // ErrBadCursor and ErrBadPageToken report a cursor or page token that this
@@ -76,7 +75,7 @@ type AlertsConfig struct {
 // NewAlerts returns a view over the alert topic; Run fills it.
 func NewAlerts(cfg AlertsConfig, log *slog.Logger) *Alerts {
 	if cfg.Topic == "" {
-		cfg.Topic = topics.SSHAlerts
+		cfg.Topic = contracts.TopicSSHAlerts
 	}
 	if cfg.MaxAlerts <= 0 {
 		cfg.MaxAlerts = DefaultMaxAlerts

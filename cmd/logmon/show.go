@@ -26,8 +26,8 @@ func runShow(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("show", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
-	alertsTopic := fs.String("alerts", topics.SSHAlerts, "alert topic")
-	metricsTopic := fs.String("metrics-topic", topics.MetricsDaily, "metrics-daily topic")
+	alertsTopic := fs.String("alerts", contracts.TopicSSHAlerts, "alert topic")
+	metricsTopic := fs.String("metrics-topic", contracts.TopicMetricsDaily, "metrics-daily topic")
 	latest := fs.Int("latest", 5, "how many of the latest alerts to print")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -65,7 +65,7 @@ type Pipeline struct {
 // New prepares a pipeline; reg receives its metrics (nil: none).
 func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
 	if cfg.Topic == "" {
-		cfg.Topic = topics.SSHLog
+		cfg.Topic = contracts.TopicSSHLog
 	}
 	if cfg.Loc == nil {
 		cfg.Loc = time.Local

@@ -36,7 +36,6 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // DefaultGroup is the mailer's consumer group.
@@ -97,7 +96,7 @@ func New(cfg Config, send Sender, m *Metrics, log *slog.Logger) (*Notifier, erro
 		return nil, fmt.Errorf("notify: no recipients (set %s or %s)", config.EnvAlertRecipients, config.EnvReportRecipients)
 	}
 	if cfg.Topic == "" {
-		cfg.Topic = topics.SSHAlerts
+		cfg.Topic = contracts.TopicSSHAlerts
 	}
 	if cfg.Group == "" {
 		cfg.Group = DefaultGroup

@@ -40,7 +40,7 @@ type KafkaSource struct {
 func (s KafkaSource) Daily(ctx context.Context, day string) (contracts.DailyMetrics, error) {
 	topic := s.MetricsTopic
 	if topic == "" {
-		topic = topics.MetricsDaily
+		topic = contracts.TopicMetricsDaily
 	}
 	var doc contracts.DailyMetrics
 	found := false
@@ -75,7 +75,7 @@ func (s KafkaSource) Daily(ctx context.Context, day string) (contracts.DailyMetr
 func (s KafkaSource) Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error) {
 	topic := s.AlertsTopic
 	if topic == "" {
-		topic = topics.SSHAlerts
+		topic = contracts.TopicSSHAlerts
 	}
 	var out []contracts.Alert
 	seen := map[string]bool{}

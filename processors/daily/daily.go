@@ -26,7 +26,6 @@ import (
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/tracker"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // Source gives the per-partition aggregates by day (views.Tracker).
@@ -69,7 +68,7 @@ type Emitter struct {
 // New connects the emitter's producer.
 func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	if cfg.Topic == "" {
-		cfg.Topic = topics.MetricsDaily
+		cfg.Topic = contracts.TopicMetricsDaily
 	}
 	if cfg.Every == 0 {
 		cfg.Every = 5 * time.Second

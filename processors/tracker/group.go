@@ -76,10 +76,10 @@ func (c *Config) defaults() {
 		c.Group = DefaultGroup
 	}
 	if c.Input == "" {
-		c.Input = topics.SSHLog
+		c.Input = contracts.TopicSSHLog
 	}
 	if c.Alerts == "" {
-		c.Alerts = topics.SSHAlerts
+		c.Alerts = contracts.TopicSSHAlerts
 	}
 	if c.ReportLoc == nil {
 		c.ReportLoc = time.UTC

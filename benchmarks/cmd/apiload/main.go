@@ -42,7 +42,7 @@ func main() {
 	subs := flag.Int("subs", 100, "subscribers (mode watch)")
 	alerts := flag.Int("alerts", 200, "alerts to produce (mode watch)")
 	every := flag.Duration("every", 20*time.Millisecond, "pause between produced alerts (mode watch)")
-	topic := flag.String("topic", "ssh-alerts", "alert topic (mode watch)")
+	topic := flag.String("topic", contracts.TopicSSHAlerts, "alert topic (mode watch)")
 	brokers := flag.String("brokers", config.LocalKafkaBrokers, "Kafka brokers (mode watch)")
 	token := flag.String("token", os.Getenv(config.EnvAPIToken), "bearer token (env API_TOKEN)")
 	flag.Parse()

@@ -35,6 +35,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -115,7 +116,7 @@ func sinkRound(ctx context.Context, cfg config.Config, es *elasticsearch.Client,
 	if err != nil {
 		fail(err)
 	}
-	defer deleteIndex(es, elastic.IndexSSHLog+"-"+name)
+	defer deleteIndex(es, contracts.IndexSSHLog+"-"+name)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
@@ -131,7 +132,7 @@ func sinkRound(ctx context.Context, cfg config.Config, es *elasticsearch.Client,
 
 // plainRound sends values with a sequential bulk loop, same client and batch.
 func plainRound(ctx context.Context, es *elasticsearch.Client, values [][]byte, name string, batch int) float64 {
-	index := elastic.IndexSSHLog + "-" + name
+	index := contracts.IndexSSHLog + "-" + name
 	defer deleteIndex(es, index)
 	if err := elastic.EnsureTemplates(ctx, es); err != nil {
 		fail(err)
@@ -173,7 +174,7 @@ func lagTest(ctx context.Context, cfg config.Config, es *elasticsearch.Client, r
 		fail(err)
 	}
 	defer deleteTopics(cfg.Kafka, name+"-ssh-log", name+"-alerts", name+"-metrics", name+"-dlq")
-	index := elastic.IndexSSHLog + "-" + name
+	index := contracts.IndexSSHLog + "-" + name
 	defer deleteIndex(es, index)
 	s, err := esindex.New(esindex.Config{Kafka: cfg.Kafka, Elastic: cfg.Elastic, Group: name, EventsTopic: name + "-ssh-log",
 		AlertsTopic: name + "-alerts", MetricsTopic: name + "-metrics", DLQTopic: name + "-dlq", IndexSuffix: name}, nil, log)
