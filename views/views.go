@@ -27,6 +27,8 @@ var ErrNotReady = errors.New("views: table not recovered yet")
 type Tracker struct {
 	view *goka.View
 	log  *slog.Logger
+	// partitions of ssh-log, for the closing rule of Document
+	partitions int
 }
 
 // NewTracker opens a view over group's table; its local copy lives in dir.
@@ -39,7 +41,7 @@ func NewTracker(k config.Kafka, group, dir string, log *slog.Logger) (*Tracker, 
 	if err != nil {
 		return nil, fmt.Errorf("tracker view: %w", err)
 	}
-	return &Tracker{view: v, log: log}, nil
+	return &Tracker{view: v, log: log, partitions: k.PartitionCount()}, nil
 }
 
 // Run keeps the view up to date until ctx ends.
@@ -134,7 +136,7 @@ func (t *Tracker) Document(day string, loc *time.Location, now time.Time) (contr
 		return contracts.DailyMetrics{}, false, nil
 	}
 	m := tracker.Merge(day, p, now)
-	m.Final = tracker.DefaultDayClose(loc).Closed(day, parts, 0, now)
+	m.Final = tracker.DefaultDayClose(loc, t.partitions).Closed(day, parts, 0, now)
 	return m, true, nil
 }
 

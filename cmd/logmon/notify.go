@@ -119,7 +119,7 @@ func buildNotify(ctx context.Context, cfg config.Config, o *notifyOptions, reg *
 	if err != nil {
 		return nil, err
 	}
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.topic, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.topic}}, log); err != nil {
 		return nil, err
 	}
 	n, err := notify.New(notify.Config{Kafka: cfg.Kafka, Topic: o.topic, Group: o.group, To: to,

@@ -88,7 +88,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 // Run ensures the topics, then tails, parses and publishes until ctx ends
 // (or, with Once, until every file is published).
 func (p *Pipeline) Run(ctx context.Context) error {
-	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic, Partitions: 3})
+	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic})
 	if _, err := topics.Ensure(ctx, p.cfg.Kafka, specs, p.log); err != nil {
 		return err
 	}

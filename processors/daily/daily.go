@@ -45,7 +45,7 @@ type Config struct {
 	// Idle closes a day past its end by wall clock that has not changed for this long (default 30 s).
 	Idle time.Duration
 	Loc  *time.Location
-	// Partitions of ssh-log (default 3): a day closes by event time only
+	// Partitions of ssh-log (default Kafka.PartitionCount()): a day closes by event time only
 	// once every one of them has passed it.
 	Partitions int
 	// Lag is the records the processors have not committed yet (negative:
@@ -73,7 +73,7 @@ func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	if cfg.Every == 0 {
 		cfg.Every = 5 * time.Second
 	}
-	def := tracker.DefaultDayClose(cfg.Loc)
+	def := tracker.DefaultDayClose(cfg.Loc, cfg.Kafka.PartitionCount())
 	if cfg.Grace == 0 {
 		cfg.Grace = def.Grace
 	}
@@ -122,7 +122,7 @@ func (e *Emitter) Tick() error {
 		return err
 	}
 	now := e.now()
-	rule := tracker.DefaultDayClose(e.cfg.Loc)
+	rule := tracker.DefaultDayClose(e.cfg.Loc, e.cfg.Partitions)
 	rule.Grace, rule.Idle, rule.Partitions = e.cfg.Grace, e.cfg.Idle, e.cfg.Partitions
 	var lag int64
 	if e.cfg.Lag != nil {

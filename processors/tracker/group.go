@@ -134,17 +134,16 @@ func (t *Tracker) TableTopic() string { return string(goka.GroupTable(goka.Group
 // bootstrap creates them all before any instance starts (two instances
 // racing to create the loop topic made one of them exit).
 func (t *Tracker) Topics() []topics.Spec {
-	specs := []topics.Spec{{Name: t.cfg.Input, Partitions: 3}, {Name: t.cfg.Alerts, Partitions: 3}}
+	// Partitions 0: the configured count, the same for the input, the
+	// tables and the loopbacks (goka copartitions them).
+	specs := []topics.Spec{{Name: t.cfg.Input}, {Name: t.cfg.Alerts}}
 	for _, gg := range []*goka.GroupGraph{t.Graph(), t.UsersGraph()} {
 		specs = append(specs,
-			topics.Spec{Name: gg.GroupTable().Topic(), Partitions: 3, Compacted: true},
-			topics.Spec{Name: gg.LoopStream().Topic(), Partitions: loopPartitions, Retention: kafkaconfig.StreamRetention})
+			topics.Spec{Name: gg.GroupTable().Topic(), Compacted: true},
+			topics.Spec{Name: gg.LoopStream().Topic(), Retention: kafkaconfig.StreamRetention})
 	}
 	return specs
 }
-
-// loopPartitions is the partition count of the group's loopback topic.
-const loopPartitions = 3
 
 // EnsureTopics creates the contract's topics and the group's own.
 func (t *Tracker) EnsureTopics(ctx context.Context) error {
@@ -170,7 +169,7 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	if err != nil {
 		return err
 	}
-	t.commits, t.userCommits = newCommits(loopPartitions), newCommits(loopPartitions)
+	t.commits, t.userCommits = newCommits(t.cfg.Kafka.PartitionCount()), newCommits(t.cfg.Kafka.PartitionCount())
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup

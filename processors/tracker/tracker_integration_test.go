@@ -272,7 +272,7 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 		v.Group = base.Group + "-" + name
 		v.Alerts, v.Metrics = v.Group+"-alerts", v.Group+"-metrics"
 		v.Dir = filepath.Join(base.Dir, name)
-		if _, err := topics.Ensure(testkit.Context(t, time.Minute), v.K, []topics.Spec{{Name: v.Alerts, Partitions: 3}, {Name: v.Metrics, Partitions: 1, Compacted: true}}, logger); err != nil {
+		if _, err := topics.Ensure(testkit.Context(t, time.Minute), v.K, []topics.Spec{{Name: v.Alerts}, {Name: v.Metrics, Partitions: 1, Compacted: true}}, logger); err != nil {
 			t.Fatal(err)
 		}
 		return &v

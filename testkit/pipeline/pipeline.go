@@ -52,7 +52,7 @@ func New(t testing.TB, prefix string) *Run {
 	}
 	r := &Run{K: k, Loc: loc, Dir: t.TempDir(), Group: testkit.UniqueName(prefix)}
 	r.Input, r.Alerts, r.Metrics = r.Group+"-ssh-log", r.Group+"-alerts", r.Group+"-metrics"
-	specs := []topics.Spec{{Name: r.Input, Partitions: 3}, {Name: r.Alerts, Partitions: 3}, {Name: r.Metrics, Partitions: 1, Compacted: true}}
+	specs := []topics.Spec{{Name: r.Input}, {Name: r.Alerts}, {Name: r.Metrics, Partitions: 1, Compacted: true}}
 	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, Logger); err != nil {
 		t.Fatal(err)
 	}

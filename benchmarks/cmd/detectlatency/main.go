@@ -58,7 +58,7 @@ func run(rule string, bursts int, gap, poll time.Duration) error {
 	defer cancel()
 	name := fmt.Sprintf("bench-latency-%d", time.Now().UnixNano())
 	input, alerts := name+"-ssh-log", name+"-alerts"
-	if _, err := topics.Ensure(ctx, k, []topics.Spec{{Name: input, Partitions: 3}, {Name: alerts, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, k, []topics.Spec{{Name: input}, {Name: alerts}}, log); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "detectlatency")

@@ -61,7 +61,7 @@ func main() {
 	ctx := context.Background()
 	run := fmt.Sprintf("bench-%d", time.Now().Unix())
 	topic := run + "-ssh-log"
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: topic, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: topic}}, log); err != nil {
 		fail(err)
 	}
 	defer deleteTopics(cfg.Kafka, topic)
@@ -107,7 +107,7 @@ func sinkRound(ctx context.Context, cfg config.Config, es *elasticsearch.Client,
 	reg := prometheus.NewRegistry()
 	m := esindex.NewMetrics(reg)
 	extra := name + "-x"
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: extra + "-alerts", Partitions: 3}, {Name: extra + "-metrics", Partitions: 1, Compacted: true}, {Name: extra + "-dlq", Partitions: 1}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: extra + "-alerts"}, {Name: extra + "-metrics", Partitions: 1, Compacted: true}, {Name: extra + "-dlq", Partitions: 1}}, log); err != nil {
 		fail(err)
 	}
 	defer deleteTopics(cfg.Kafka, extra+"-alerts", extra+"-metrics", extra+"-dlq")
@@ -169,7 +169,7 @@ func plainRound(ctx context.Context, es *elasticsearch.Client, values [][]byte, 
 // lagTest: probes produced one at a time among background events.
 func lagTest(ctx context.Context, cfg config.Config, es *elasticsearch.Client, run string, values [][]byte, probes, rate int) {
 	name := run + "-lag"
-	specs := []topics.Spec{{Name: name + "-ssh-log", Partitions: 3}, {Name: name + "-alerts", Partitions: 3}, {Name: name + "-metrics", Partitions: 1, Compacted: true}, {Name: name + "-dlq", Partitions: 1}}
+	specs := []topics.Spec{{Name: name + "-ssh-log"}, {Name: name + "-alerts"}, {Name: name + "-metrics", Partitions: 1, Compacted: true}, {Name: name + "-dlq", Partitions: 1}}
 	if _, err := topics.Ensure(ctx, cfg.Kafka, specs, log); err != nil {
 		fail(err)
 	}

@@ -115,7 +115,7 @@ func round(cfg config.Config, s *mail.Sender, log *slog.Logger, n int, window ti
 	name := fmt.Sprintf("bench-notify-%d", time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: name, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: name}}, log); err != nil {
 		return result{}, err
 	}
 	defer deleteTopic(cfg.Kafka, name)
