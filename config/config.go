@@ -210,7 +210,7 @@ type Config struct {
 
 	ReportRecipients []string
 	AlertRecipients  []string
-	// ReportTZ is the zone whose calendar days make metric_date (DESIGN: Asia/Seoul).
+	// ReportTZ is the zone whose calendar days make metric_date (docs/contracts.md: Asia/Seoul).
 	ReportTZ string
 	// RulesFile overrides detection thresholds and windows (YAML or JSON).
 	RulesFile string

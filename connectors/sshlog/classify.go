@@ -6,7 +6,7 @@ import (
 	"github.com/log-monitor/log_monitor/contracts"
 )
 
-// setType sets event_type with the log_level and error_type DESIGN gives it.
+// setType sets event_type with the log_level and error_type docs/contracts.md gives it.
 func setType(e *contracts.Event, t string) {
 	e.EventType = t
 	e.ErrorType = ""

@@ -23,7 +23,7 @@
 // pid when the prefix parses. A line whose prefix does not parse keeps the whole line
 // as its message and gets the collection time as event_time.
 //
-// # Decisions where DESIGN.md leaves room
+// # Decisions where docs/contracts.md leaves room
 //
 //   - A user name is kept exactly as sshd wrote it, leading spaces included (the 2k
 //     sample has "Invalid user  0101": user " 0101"). Lines are anchored on their

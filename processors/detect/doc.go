@@ -5,7 +5,7 @@
 // attack size, and have a compact versioned binary codec, because the
 // processors re-serialize them at every event.
 //
-// # Rules (DESIGN.md "Detections"; every number in Rules)
+// # Rules (docs/contracts.md "Detections"; every number in Rules)
 //
 //	rule                  key   fires when (defaults)
 //	brute_force           IP    >= 10 failed attempts within 5m

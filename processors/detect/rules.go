@@ -82,7 +82,7 @@ type Rules struct {
 	Lateness time.Duration `yaml:"lateness" json:"lateness"`
 }
 
-// DefaultRules returns DESIGN.md's defaults.
+// DefaultRules returns the defaults of docs/contracts.md (Detections).
 func DefaultRules() Rules {
 	return Rules{
 		BruteForce:        Threshold{N: 10, Window: 5 * time.Minute},
@@ -210,7 +210,7 @@ func ParseRules(data []byte) (Rules, error) {
 }
 
 // LoadRules reads a rules file (YAML or JSON), see ParseRules; no path
-// means DESIGN's thresholds (DefaultRules).
+// means the default thresholds (DefaultRules).
 func LoadRules(path string) (Rules, error) {
 	if path == "" {
 		return DefaultRules(), nil

@@ -26,7 +26,7 @@ func TestDefaultRulesValid(t *testing.T) {
 		r.UserEnumeration.N != 5 || r.PasswordSpraying.Users != 10 || r.PasswordSpraying.Failures != 30 ||
 		r.DistributedAttack.IPs != 5 || r.DistributedAttack.Failures != 20 || r.Compromise.N != 5 ||
 		r.Compromise.Window != 24*time.Hour || r.RootAttempts.N != 5 || r.Cooldown != time.Hour {
-		t.Errorf("defaults differ from DESIGN.md: %+v", r)
+		t.Errorf("defaults differ from docs/contracts.md: %+v", r)
 	}
 }
 

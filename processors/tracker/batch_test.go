@@ -40,7 +40,7 @@ func parseFile(t *testing.T, path string, year int, loc *time.Location) []contra
 	}
 }
 
-// batchDaily computes DESIGN's metric definitions directly over the events:
+// batchDaily computes the metric definitions of docs/contracts.md directly over the events:
 // the plain batch count the streaming documents must equal.
 func batchDaily(events []contracts.Event, loc *time.Location) map[string]contracts.DailyMetrics {
 	type day struct {

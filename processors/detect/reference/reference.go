@@ -1,5 +1,5 @@
 // Package reference computes, straight from the rule definitions of
-// DESIGN.md and over a whole list of events at once, which keys each rule
+// docs/contracts.md and over a whole list of events at once, which keys each rule
 // should alert. It keeps no streaming state: tests compare the processors'
 // alerts with it. O(n log n) in the events, so it runs over the whole
 // replica in a second or two.
