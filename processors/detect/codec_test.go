@@ -117,6 +117,12 @@ func FuzzUnmarshal(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{1, 0})
+	f.Add([]byte{2, 0})
+	for _, v := range readV1States(f) { // version 1 states with episodes
+		if v.episodes > 0 {
+			f.Add(v.data)
+		}
+	}
 	r := smallRules()
 	evs := randomStream(5, 60, 1, 4, true)
 	f.Fuzz(func(t *testing.T, data []byte) {

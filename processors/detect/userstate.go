@@ -115,7 +115,14 @@ func (s *UserState) housekeep(r *Rules) {
 	}
 }
 
-const userVersion = 1
+// The first byte of UserState's binary encoding. Version 2 stores the
+// running episode under its rule's name (distributed_attack), as IPState
+// does; version 1 stored a flag. AppendBinary writes version 2;
+// UnmarshalBinary reads both.
+const (
+	userVersion1 = 1
+	userVersion  = 2
+)
 
 // AppendBinary appends the state's compact binary encoding to b.
 func (s *UserState) AppendBinary(b []byte) ([]byte, error) {
@@ -140,10 +147,10 @@ func (s *UserState) AppendBinary(b []byte) ([]byte, error) {
 		w.str(v)
 	}
 	if s.ep.seq > 0 {
-		w.byte(1)
-		w.episode(&s.ep, s.last)
+		w.uvarint(1)
+		w.namedEpisode(contracts.RuleDistributedAttack, &s.ep, s.last)
 	} else {
-		w.byte(0)
+		w.uvarint(0)
 	}
 	return w.b, nil
 }
@@ -157,7 +164,8 @@ func (s *UserState) MarshalBinary() ([]byte, error) {
 func (s *UserState) UnmarshalBinary(data []byte) error {
 	*s = UserState{}
 	d := &dec{s: string(data)}
-	if v := d.byte(); v != userVersion {
+	v := d.byte()
+	if v != userVersion && v != userVersion1 {
 		return fmt.Errorf("detect: user state encoding version %d unknown", v)
 	}
 	if s.events = d.small(1 << 62); s.events > 0 {
@@ -187,12 +195,16 @@ func (s *UserState) UnmarshalBinary(data []byte) error {
 				s.samples.v[i] = d.str(maxStr)
 			}
 		}
-		switch d.byte() {
-		case 0:
-		case 1:
-			s.ep = d.episode(s.last)
-		default:
-			d.fail(fmt.Errorf("bad episode flag"))
+		if v == userVersion1 {
+			switch d.byte() {
+			case 0:
+			case 1:
+				s.ep = d.episode(s.last)
+			default:
+				d.fail(fmt.Errorf("bad episode flag"))
+			}
+		} else {
+			s.readEpisodes(d)
 		}
 	}
 	if err := d.finish(); err != nil {
@@ -245,4 +257,26 @@ func (s *UserState) ActiveAlerts(r *Rules, now int64) []ActiveAlert {
 		return nil
 	}
 	return []ActiveAlert{activeOf(contracts.RuleDistributedAttack, &s.ep)}
+}
+
+// readEpisodes reads version 2's episodes: a count, then each under its
+// rule's name. A user state runs distributed_attack only; an episode of
+// another (unknown) rule is dropped, as IPState drops it.
+func (s *UserState) readEpisodes(d *dec) {
+	n := d.count(maxStoredEpisodes)
+	seen := false
+	for range n {
+		name, ep := d.namedEpisode(s.last)
+		if d.err != nil {
+			return
+		}
+		if name != contracts.RuleDistributedAttack {
+			continue
+		}
+		if seen {
+			d.fail(fmt.Errorf("two episodes of rule %s", name))
+			return
+		}
+		seen, s.ep = true, ep
+	}
 }
