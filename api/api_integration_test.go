@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/views"
@@ -110,12 +110,12 @@ func TestEndpoints(t *testing.T) {
 				t.Errorf("active alert %s without id", a.Rule)
 			}
 		}
-		if !rules[detect.RuleBruteForce] || !rules[detect.RuleRootAttempts] {
+		if !rules[contracts.RuleBruteForce] || !rules[contracts.RuleRootAttempts] {
 			t.Errorf("active alerts %v, want brute_force and root_attempts", rules)
 		}
 		var bf *pb.WindowCount
 		for _, w := range st.Windows {
-			if w.Rule == detect.RuleBruteForce {
+			if w.Rule == contracts.RuleBruteForce {
 				bf = w
 			}
 		}
@@ -271,7 +271,7 @@ func TestEndpoints(t *testing.T) {
 				t.Errorf("alerts not newest first at %d", i)
 			}
 		}
-		bf, err := c.ListAlerts(ctx, &pb.ListAlertsRequest{Rule: detect.RuleBruteForce, Ip: attacker})
+		bf, err := c.ListAlerts(ctx, &pb.ListAlertsRequest{Rule: contracts.RuleBruteForce, Ip: attacker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +279,7 @@ func TestEndpoints(t *testing.T) {
 			t.Fatal("no brute_force alert for the attacker")
 		}
 		for _, a := range bf.Alerts {
-			if a.Rule != detect.RuleBruteForce || a.Ip != attacker || a.Count < 10 {
+			if a.Rule != contracts.RuleBruteForce || a.Ip != attacker || a.Count < 10 {
 				t.Errorf("filtered list holds %+v", a)
 			}
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
@@ -51,7 +52,7 @@ func ipStatusOf(ip string, r *tracker.IPRecord, rules *detect.Rules, at int64) *
 	return out
 }
 
-func ipCounts(l []tracker.IPCount) []*pb.IPCount {
+func ipCounts(l []contracts.IPCount) []*pb.IPCount {
 	out := make([]*pb.IPCount, 0, len(l))
 	for _, c := range l {
 		out = append(out, &pb.IPCount{Ip: c.IP, Cnt: c.Cnt})
@@ -59,7 +60,7 @@ func ipCounts(l []tracker.IPCount) []*pb.IPCount {
 	return out
 }
 
-func dailyOf(m tracker.DailyMetrics) *pb.DailyMetrics {
+func dailyOf(m contracts.DailyMetrics) *pb.DailyMetrics {
 	return &pb.DailyMetrics{
 		MetricDate: m.MetricDate, TotalLogs: m.TotalLogs, ErrorCount: m.ErrorCount, UniqueIps: m.UniqueIPs,
 		PeakHour: int64(m.PeakHour), PeakHourLogs: m.PeakHourLogs, TopIpList: ipCounts(m.TopIPList),
@@ -68,7 +69,7 @@ func dailyOf(m tracker.DailyMetrics) *pb.DailyMetrics {
 	}
 }
 
-func alertOf(a *detect.Alert) *pb.Alert {
+func alertOf(a *contracts.Alert) *pb.Alert {
 	return &pb.Alert{
 		Timestamp: timeText(a.Timestamp), AlertId: a.ID, Rule: a.Rule, Severity: a.Severity,
 		Level: int64(a.Level), Seq: int64(a.Seq), Ip: a.IP, User: a.User,

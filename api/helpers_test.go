@@ -20,8 +20,8 @@ import (
 
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 	"github.com/log-monitor/log_monitor/testkit"
@@ -210,7 +210,7 @@ func (f *fixture) producer(t *testing.T) *producer {
 	return &producer{p: p, topic: f.Alerts}
 }
 
-func (p *producer) send(t *testing.T, a detect.Alert) {
+func (p *producer) send(t *testing.T, a contracts.Alert) {
 	t.Helper()
 	b, err := json.Marshal(&a)
 	if err != nil {
@@ -222,9 +222,9 @@ func (p *producer) send(t *testing.T, a detect.Alert) {
 }
 
 // testAlert is a well-formed alert numbered n.
-func testAlert(n int, ip string) detect.Alert {
+func testAlert(n int, ip string) contracts.Alert {
 	ts := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
-	return detect.Alert{Timestamp: ts, ID: fmt.Sprintf("test-%04d", n), Rule: detect.RuleBruteForce, Severity: "high",
+	return contracts.Alert{Timestamp: ts, ID: fmt.Sprintf("test-%04d", n), Rule: contracts.RuleBruteForce, Severity: "high",
 		Seq: 1, IP: ip, Hosts: []string{"web1"}, Users: []string{"root"}, Count: 10 + int64(n), WindowSeconds: 300,
 		WindowStart: ts.Add(-time.Minute), FirstEventTime: ts.Add(-time.Minute), LastEventTime: ts, EpisodeStart: ts,
 		Offset: int64(n), Message: fmt.Sprintf("test alert %d", n)}

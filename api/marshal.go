@@ -12,7 +12,7 @@ import (
 )
 
 // restMarshaler is protojson with proto field names and zero values
-// present (DESIGN's field names), except that 64-bit integers are JSON
+// present (the field names of docs/contracts.md), except that 64-bit integers are JSON
 // numbers, not protojson's strings: the REST answers are then the very
 // documents of metrics-daily and ssh-alerts (whose counts are numbers), and
 // no count comes near 2^53, past which a JavaScript client would round.

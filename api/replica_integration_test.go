@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/contracts"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
@@ -83,7 +83,7 @@ func TestReplicaDailyMetricsEqualDocuments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var doc tracker.DailyMetrics
+		var doc contracts.DailyMetrics
 		if b, err := json.Marshal(w); err != nil || json.Unmarshal(b, &doc) != nil {
 			t.Fatalf("%s: document %v", day, w)
 		}

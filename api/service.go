@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
@@ -149,8 +150,8 @@ func bounded(name string, n int32, def, most int) (int, error) {
 // filter checks the alert filters shared by ListAlerts and WatchAlerts.
 func filter(rule, ip, since, until string) (views.AlertFilter, error) {
 	f := views.AlertFilter{Rule: rule, IP: ip}
-	if rule != "" && !slices.Contains(detect.RuleNames, rule) {
-		return f, status.Errorf(codes.InvalidArgument, "rule %q: not one of %v", rule, detect.RuleNames)
+	if rule != "" && !slices.Contains(contracts.RuleNames, rule) {
+		return f, status.Errorf(codes.InvalidArgument, "rule %q: not one of %v", rule, contracts.RuleNames)
 	}
 	if ip != "" {
 		addr, err := netip.ParseAddr(ip)

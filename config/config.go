@@ -32,6 +32,7 @@ const (
 	EnvKafkaBrokers     = "KAFKA_BROKERS"
 	EnvKafkaReplication = "KAFKA_REPLICATION"
 	EnvKafkaSingleDev   = "KAFKA_DEV_SINGLE_BROKER"
+	EnvKafkaPartitions  = "KAFKA_PARTITIONS"
 	EnvElasticURLs      = "ELASTICSEARCH_URLS"
 	EnvElasticUser      = "ELASTICSEARCH_USERNAME"
 	EnvElasticPassword  = "ELASTICSEARCH_PASSWORD"
@@ -82,7 +83,7 @@ const (
 
 // EnvNames lists every environment variable the project reads.
 var EnvNames = []string{
-	EnvKafkaBrokers, EnvKafkaReplication, EnvKafkaSingleDev,
+	EnvKafkaBrokers, EnvKafkaReplication, EnvKafkaSingleDev, EnvKafkaPartitions,
 	EnvElasticURLs, EnvElasticUser, EnvElasticPassword, EnvElasticAPIKey, EnvElasticCAFile,
 	EnvSMTPHost, EnvSMTPPort, EnvSMTPUser, EnvSMTPPassword, EnvSMTPFrom, EnvSMTPTLS,
 	EnvReportRecipients, EnvAlertRecipients,
@@ -103,6 +104,23 @@ type Kafka struct {
 	// SingleBrokerDev allows a cluster with fewer than three brokers (and
 	// replication 1). Development only: one broker's loss loses data.
 	SingleBrokerDev bool
+	// Partitions of ssh-log, ssh-alerts and the processors' tables and
+	// loopbacks (0 = DefaultPartitions). The most processor instances that
+	// share the work; a key's partition depends on it, so an install keeps
+	// the count it started with (topics.Ensure refuses a topic that differs).
+	Partitions int
+}
+
+// DefaultPartitions is the partition count of a small install.
+const DefaultPartitions = 3
+
+// PartitionCount is Partitions, or DefaultPartitions when it is not set (a
+// Kafka value built in code rather than by Load).
+func (k Kafka) PartitionCount() int {
+	if k.Partitions > 0 {
+		return k.Partitions
+	}
+	return DefaultPartitions
 }
 
 // MinInsyncReplicas is what `ssh-log` requires with acks=all.
@@ -218,7 +236,7 @@ type Config struct {
 
 	ReportRecipients []string
 	AlertRecipients  []string
-	// ReportTZ is the zone whose calendar days make metric_date (DESIGN: Asia/Seoul).
+	// ReportTZ is the zone whose calendar days make metric_date (docs/contracts.md: Asia/Seoul).
 	ReportTZ string
 	// RulesFile overrides detection thresholds and windows (YAML or JSON).
 	RulesFile string
@@ -238,6 +256,7 @@ func Default() Config {
 		Kafka: Kafka{
 			Brokers:     SplitList(LocalKafkaBrokers),
 			Replication: 3,
+			Partitions:  DefaultPartitions,
 		},
 		Elastic: Elastic{URLs: SplitList(LocalElasticsearch), IndexLayout: "single"},
 		API: API{
@@ -333,6 +352,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	}
 	list(EnvKafkaBrokers, &c.Kafka.Brokers)
 	num(EnvKafkaReplication, &c.Kafka.Replication)
+	num(EnvKafkaPartitions, &c.Kafka.Partitions)
 	boolean(EnvKafkaSingleDev, &c.Kafka.SingleBrokerDev)
 	list(EnvElasticURLs, &c.Elastic.URLs)
 	str(EnvElasticUser, &c.Elastic.Username)
@@ -392,6 +412,7 @@ func (c *Config) RegisterKafkaFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.IntVar(&c.Kafka.Replication, "replication", c.Kafka.Replication, "replication of every topic the project creates (env "+EnvKafkaReplication+")")
+	fs.IntVar(&c.Kafka.Partitions, "partitions", c.Kafka.Partitions, "partitions of ssh-log, ssh-alerts and the processors' topics; the most processor instances (env "+EnvKafkaPartitions+")")
 	fs.BoolVar(&c.Kafka.SingleBrokerDev, "dev-single-broker", c.Kafka.SingleBrokerDev, "development only: allow fewer than 3 brokers and replication 1 (env "+EnvKafkaSingleDev+")")
 }
 
@@ -419,6 +440,9 @@ func (c Config) Validate() error {
 	}
 	if c.Kafka.Replication < 1 {
 		return fmt.Errorf("config: replication %d: must be at least 1", c.Kafka.Replication)
+	}
+	if c.Kafka.Partitions < 1 {
+		return fmt.Errorf("config: %s=%d: must be at least 1", EnvKafkaPartitions, c.Kafka.Partitions)
 	}
 	if c.Kafka.Replication < 3 && !c.Kafka.SingleBrokerDev {
 		return fmt.Errorf("config: replication %d is below 3; set %s=true (or -dev-single-broker) to allow it for development", c.Kafka.Replication, EnvKafkaSingleDev)

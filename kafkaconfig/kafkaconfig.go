@@ -20,7 +20,7 @@ import (
 // the request versions older than 2.1 (KIP-896); 3.6 works against 3.6+ and 4.x.
 var Version = sarama.V3_6_0_0
 
-// Producer tuning measured on the replica (DESIGN.md, Real services): goka's
+// Producer tuning measured on the replica (benchmarks/README.md): goka's
 // 10 ms flush made the brokers burn a core on tiny requests.
 const (
 	FlushFrequency = 50 * time.Millisecond

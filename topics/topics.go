@@ -19,24 +19,16 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-)
-
-// The contract's topic names (DESIGN.md, Kafka contracts).
-const (
-	SSHLog       = "ssh-log"
-	SSHAlerts    = "ssh-alerts"
-	MetricsDaily = "metrics-daily"
-	SSHLogDLQ    = "ssh-log-dlq"
-	// IngestPositions holds, per ingest instance and file, how far the file
-	// is in ssh-log: written in the same transaction as the lines
-	// (connectors/ingest), compacted.
-	IngestPositions = "ingest-positions"
 )
 
 // Spec is a topic as the project wants it.
 type Spec struct {
-	Name       string
+	Name string
+	// Partitions 0 is the install's configured count
+	// (config.Kafka.PartitionCount): ssh-log, ssh-alerts and the
+	// processors' own topics take it, so one setting sizes them all.
 	Partitions int32
 	// Compacted topics keep the latest value per key forever.
 	Compacted bool
@@ -44,24 +36,40 @@ type Spec struct {
 	Retention time.Duration
 }
 
-// Contract returns the project's own topics.
+// Contract returns the project's own topics: ssh-log and ssh-alerts with
+// the configured partition count (Partitions 0), metrics-daily and the
+// dead-letter topic with one partition.
 func Contract() []Spec {
 	return []Spec{
-		{Name: SSHLog, Partitions: 3},
-		{Name: SSHAlerts, Partitions: 3},
-		{Name: MetricsDaily, Partitions: 1, Compacted: true},
-		{Name: SSHLogDLQ, Partitions: 1},
-		{Name: IngestPositions, Partitions: 1, Compacted: true},
+		{Name: contracts.TopicSSHLog},
+		{Name: contracts.TopicSSHAlerts},
+		{Name: contracts.TopicMetricsDaily, Partitions: 1, Compacted: true},
+		{Name: contracts.TopicSSHLogDLQ, Partitions: 1},
+		{Name: contracts.TopicIngestPositions, Partitions: 1, Compacted: true},
 	}
 }
 
 // ErrReplication reports a cluster with too few brokers for the replication asked.
 var ErrReplication = errors.New("cluster cannot satisfy the replication factor")
 
-// Ensure creates every spec that is missing and checks the ones that exist.
-// It returns the replication it used: k.Replication, or fewer only when
-// k.SingleBrokerDev allows a smaller cluster.
+// Resolved returns specs with Partitions 0 replaced by k's partition count.
+func Resolved(k config.Kafka, specs []Spec) []Spec {
+	out := make([]Spec, len(specs))
+	for i, s := range specs {
+		if s.Partitions == 0 {
+			s.Partitions = int32(k.PartitionCount())
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// Ensure creates every spec that is missing and checks the ones that exist
+// (Partitions 0: k's partition count). It returns the replication it used:
+// k.Replication, or fewer only when k.SingleBrokerDev allows a smaller
+// cluster.
 func Ensure(ctx context.Context, k config.Kafka, specs []Spec, log *slog.Logger) (int, error) {
+	specs = Resolved(k, specs)
 	cfg := kafkaconfig.Sarama("logmon-topics")
 	client, err := connect(ctx, k.Brokers, cfg)
 	if err != nil {

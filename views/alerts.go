@@ -17,9 +17,8 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // ErrBadCursor and ErrBadPageToken report a cursor or page token that this
@@ -36,7 +35,7 @@ const DefaultMaxAlerts = 20_000
 type StoredAlert struct {
 	Partition int32
 	Offset    int64
-	Alert     detect.Alert
+	Alert     contracts.Alert
 }
 
 // Alerts is a view of the recent alerts of the ssh-alerts topic: it reads
@@ -76,7 +75,7 @@ type AlertsConfig struct {
 // NewAlerts returns a view over the alert topic; Run fills it.
 func NewAlerts(cfg AlertsConfig, log *slog.Logger) *Alerts {
 	if cfg.Topic == "" {
-		cfg.Topic = topics.SSHAlerts
+		cfg.Topic = contracts.TopicSSHAlerts
 	}
 	if cfg.MaxAlerts <= 0 {
 		cfg.MaxAlerts = DefaultMaxAlerts
@@ -183,8 +182,8 @@ func (a *Alerts) checkReady(ends map[int32]int64) {
 }
 
 // decodeAlert reads one record of the alert topic.
-func decodeAlert(m *sarama.ConsumerMessage) (detect.Alert, bool) {
-	var al detect.Alert
+func decodeAlert(m *sarama.ConsumerMessage) (contracts.Alert, bool) {
+	var al contracts.Alert
 	if m.Value == nil || json.Unmarshal(m.Value, &al) != nil || al.ID == "" {
 		return al, false
 	}
@@ -232,7 +231,7 @@ type AlertFilter struct {
 	Since, Until time.Time // Since <= @timestamp < Until
 }
 
-func (f AlertFilter) match(al *detect.Alert) bool {
+func (f AlertFilter) match(al *contracts.Alert) bool {
 	if f.Rule != "" && al.Rule != f.Rule {
 		return false
 	}
@@ -251,7 +250,7 @@ func (f AlertFilter) match(al *detect.Alert) bool {
 // List returns up to size alerts matching f, newest first (by @timestamp,
 // then alert_id), after the page token (from a previous List; "" = the
 // first page), and the token of the next page ("" = none).
-func (a *Alerts) List(f AlertFilter, size int, token string) ([]detect.Alert, string, error) {
+func (a *Alerts) List(f AlertFilter, size int, token string) ([]contracts.Alert, string, error) {
 	var after *pageKey
 	if token != "" {
 		k, err := parsePageToken(token)
@@ -267,7 +266,7 @@ func (a *Alerts) List(f AlertFilter, size int, token string) ([]detect.Alert, st
 	// place (add appends, and trims into a new slice), so the pointers stay
 	// valid after the lock.
 	a.mu.RLock()
-	var hits []*detect.Alert
+	var hits []*contracts.Alert
 	for i := range a.items {
 		al := &a.items[i].Alert
 		if f.match(al) && (after == nil || after.before(keyOf(al))) {
@@ -281,7 +280,7 @@ func (a *Alerts) List(f AlertFilter, size int, token string) ([]detect.Alert, st
 		hits = hits[:size]
 		next = keyOf(hits[size-1]).token()
 	}
-	var out []detect.Alert
+	var out []contracts.Alert
 	for _, al := range hits {
 		out = append(out, *al)
 	}
@@ -294,7 +293,7 @@ type pageKey struct {
 	id string
 }
 
-func keyOf(al *detect.Alert) pageKey { return pageKey{al.Timestamp.UnixNano(), al.ID} }
+func keyOf(al *contracts.Alert) pageKey { return pageKey{al.Timestamp.UnixNano(), al.ID} }
 
 func (k pageKey) before(o pageKey) bool {
 	if k.ts != o.ts {

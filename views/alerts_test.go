@@ -13,7 +13,7 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 func TestCursorRoundTrip(t *testing.T) {
@@ -68,7 +68,7 @@ func TestIDSetBounded(t *testing.T) {
 	}
 }
 
-func alertMsg(t *testing.T, p int32, off int64, a detect.Alert) *sarama.ConsumerMessage {
+func alertMsg(t *testing.T, p int32, off int64, a contracts.Alert) *sarama.ConsumerMessage {
 	b, err := json.Marshal(&a)
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +76,9 @@ func alertMsg(t *testing.T, p int32, off int64, a detect.Alert) *sarama.Consumer
 	return &sarama.ConsumerMessage{Partition: p, Offset: off, Value: b}
 }
 
-func mkAlert(n int, rule, ip string) detect.Alert {
+func mkAlert(n int, rule, ip string) contracts.Alert {
 	ts := time.Date(2015, 1, 10, 0, 0, 0, 0, time.UTC).Add(time.Duration(n/2) * time.Minute) // pairs share a timestamp
-	return detect.Alert{ID: fmt.Sprintf("id-%03d", n), Rule: rule, IP: ip, Timestamp: ts, LastEventTime: ts}
+	return contracts.Alert{ID: fmt.Sprintf("id-%03d", n), Rule: rule, IP: ip, Timestamp: ts, LastEventTime: ts}
 }
 
 // TestAlertsMemoryDedupeFilterPaging: replays are dropped, memory is bounded,
@@ -89,9 +89,9 @@ func TestAlertsMemoryDedupeFilterPaging(t *testing.T) {
 	a.ready = true
 	off := map[int32]int64{}
 	for n := range 100 {
-		rule := detect.RuleBruteForce
+		rule := contracts.RuleBruteForce
 		if n%3 == 0 {
-			rule = detect.RuleRootAttempts
+			rule = contracts.RuleRootAttempts
 		}
 		al := mkAlert(n, rule, fmt.Sprintf("10.0.0.%d", n%5))
 		p := int32(n % 3)
@@ -128,7 +128,7 @@ func TestAlertsMemoryDedupeFilterPaging(t *testing.T) {
 		t.Fatalf("list: %d alerts, first %s", len(all), all[0].ID)
 	}
 	// Filters.
-	f := AlertFilter{Rule: detect.RuleRootAttempts, IP: "10.0.0.3", Since: all[len(all)-1].Timestamp, Until: all[0].Timestamp}
+	f := AlertFilter{Rule: contracts.RuleRootAttempts, IP: "10.0.0.3", Since: all[len(all)-1].Timestamp, Until: all[0].Timestamp}
 	got, _, _ := a.List(f, 1000, "")
 	for _, al := range got {
 		if al.Rule != f.Rule || al.IP != f.IP || al.Timestamp.Before(f.Since) || !al.Timestamp.Before(f.Until) {
@@ -180,7 +180,7 @@ func TestSubscribeFromMemory(t *testing.T) {
 	a.ready = true
 	a.floor[0], a.floor[1] = 0, 0
 	for n := range 6 {
-		a.add(alertMsg(t, int32(n%2), int64(n/2), mkAlert(n, detect.RuleBruteForce, "10.0.0.1")))
+		a.add(alertMsg(t, int32(n%2), int64(n/2), mkAlert(n, contracts.RuleBruteForce, "10.0.0.1")))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -203,9 +203,9 @@ func TestSubscribeFromMemory(t *testing.T) {
 		ids = append(ids, g.id)
 	}
 	// Then a new alert and a replay of an old one.
-	a.add(alertMsg(t, 0, 3, mkAlert(6, detect.RuleBruteForce, "10.0.0.1")))
-	a.add(alertMsg(t, 1, 3, mkAlert(3, detect.RuleBruteForce, "10.0.0.1")))
-	a.add(alertMsg(t, 1, 4, mkAlert(7, detect.RuleBruteForce, "10.0.0.1")))
+	a.add(alertMsg(t, 0, 3, mkAlert(6, contracts.RuleBruteForce, "10.0.0.1")))
+	a.add(alertMsg(t, 1, 3, mkAlert(3, contracts.RuleBruteForce, "10.0.0.1")))
+	a.add(alertMsg(t, 1, 4, mkAlert(7, contracts.RuleBruteForce, "10.0.0.1")))
 	var last Cursor
 	for range 2 {
 		g := <-out

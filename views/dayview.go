@@ -28,7 +28,7 @@ func NewDayView(k config.Kafka, group string, log *slog.Logger) (*Tracker, error
 	if err != nil {
 		return nil, fmt.Errorf("day view: %w", err)
 	}
-	return &Tracker{view: v, log: log}, nil
+	return &Tracker{view: v, log: log, partitions: k.PartitionCount()}, nil
 }
 
 // dayKeysOnly is an in-memory storage that keeps the "d|" keys only.

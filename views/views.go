@@ -14,6 +14,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 )
@@ -26,6 +27,8 @@ var ErrNotReady = errors.New("views: table not recovered yet")
 type Tracker struct {
 	view *goka.View
 	log  *slog.Logger
+	// partitions of ssh-log, for the closing rule of Document
+	partitions int
 }
 
 // NewTracker opens a view over group's table; its local copy lives in dir.
@@ -38,7 +41,7 @@ func NewTracker(k config.Kafka, group, dir string, log *slog.Logger) (*Tracker, 
 	if err != nil {
 		return nil, fmt.Errorf("tracker view: %w", err)
 	}
-	return &Tracker{view: v, log: log}, nil
+	return &Tracker{view: v, log: log, partitions: k.PartitionCount()}, nil
 }
 
 // Run keeps the view up to date until ctx ends.
@@ -123,27 +126,27 @@ func (t *Tracker) Days() ([]string, error) {
 // Document returns day's metrics-daily document as it stands, with Final
 // set by the emitter's closing rule with its defaults (tracker.DayClose).
 // ok is false when the day has no events.
-func (t *Tracker) Document(day string, loc *time.Location, now time.Time) (tracker.DailyMetrics, bool, error) {
+func (t *Tracker) Document(day string, loc *time.Location, now time.Time) (contracts.DailyMetrics, bool, error) {
 	parts, err := t.DayParts()
 	if err != nil {
-		return tracker.DailyMetrics{}, false, err
+		return contracts.DailyMetrics{}, false, err
 	}
 	p, ok := parts[day]
 	if !ok {
-		return tracker.DailyMetrics{}, false, nil
+		return contracts.DailyMetrics{}, false, nil
 	}
 	m := tracker.Merge(day, p, now)
-	m.Final = tracker.DefaultDayClose(loc).Closed(day, parts, 0, now)
+	m.Final = tracker.DefaultDayClose(loc, t.partitions).Closed(day, parts, 0, now)
 	return m, true, nil
 }
 
 // TopLists are a day's top IPs by events and by failed attempts.
 type TopLists struct {
-	ByEvents, ByFailures []tracker.IPCount
+	ByEvents, ByFailures []contracts.IPCount
 	// Complete: the lists are the day's exact top n, from every IP's own
 	// counts of the day. Otherwise some IP no longer keeps that day (an IP
 	// keeps tracker.KeepDays days) and the lists are the metrics' exact top
-	// tracker.TopN.
+	// contracts.DailyTopN.
 	Complete bool
 }
 
@@ -159,7 +162,7 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 		return TopLists{}, false, nil
 	}
 	m := tracker.Merge(day, p, time.Time{})
-	if n <= tracker.TopN {
+	if n <= contracts.DailyTopN {
 		// The metrics' own lists are exact up to TopN: no scan.
 		return TopLists{ByEvents: cut(m.TopIPList, n), ByFailures: cut(m.TopBruteList, n), Complete: true}, true, nil
 	}
@@ -170,7 +173,7 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 		return TopLists{}, false, fmt.Errorf("view iterate: %w", err)
 	}
 	defer it.Release()
-	var events, failures []tracker.IPCount
+	var events, failures []contracts.IPCount
 	for it.Next() {
 		if strings.HasPrefix(it.Key(), tracker.DayKeyPrefix) {
 			continue
@@ -185,9 +188,9 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 		}
 		for _, d := range r.Days {
 			if d.Day == day && d.Events > 0 {
-				events = append(events, tracker.IPCount{IP: it.Key(), Cnt: d.Events})
+				events = append(events, contracts.IPCount{IP: it.Key(), Cnt: d.Events})
 				if d.Failed > 0 {
-					failures = append(failures, tracker.IPCount{IP: it.Key(), Cnt: d.Failed})
+					failures = append(failures, contracts.IPCount{IP: it.Key(), Cnt: d.Failed})
 				}
 			}
 		}
@@ -199,7 +202,7 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 }
 
 // top sorts l by count descending, IP ascending, and keeps n.
-func top(l []tracker.IPCount, n int) []tracker.IPCount {
+func top(l []contracts.IPCount, n int) []contracts.IPCount {
 	sort.Slice(l, func(i, j int) bool {
 		if l[i].Cnt != l[j].Cnt {
 			return l[i].Cnt > l[j].Cnt
@@ -209,12 +212,12 @@ func top(l []tracker.IPCount, n int) []tracker.IPCount {
 	return cut(l, n)
 }
 
-func cut(l []tracker.IPCount, n int) []tracker.IPCount {
+func cut(l []contracts.IPCount, n int) []contracts.IPCount {
 	if len(l) > n {
 		l = l[:n]
 	}
 	if l == nil {
-		l = []tracker.IPCount{}
+		l = []contracts.IPCount{}
 	}
 	return l
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/notify"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/tracker"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // allParts are the parts `logmon all` runs, in start order.
@@ -50,26 +50,26 @@ func runAll(ctx context.Context, args []string) error {
 		// Names: the contract's, or each prefixed (tests run beside others).
 		name := func(n string) string { return prefix + n }
 		group := name(tracker.DefaultGroup)
-		ingestOpts.topic = name(topics.SSHLog)
-		notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(topics.SSHAlerts)
-		notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(topics.MetricsDaily), name(topics.SSHAlerts)
+		ingestOpts.topic = name(contracts.TopicSSHLog)
+		notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(contracts.TopicSSHAlerts)
+		notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(contracts.TopicMetricsDaily), name(contracts.TopicSSHAlerts)
 		builders := map[string]func() ([]component, error){
 			"ingest": func() ([]component, error) {
 				c, err := buildIngest(cfg, ingestOpts, reg, log)
 				return []component{c}, err
 			},
 			"process": func() ([]component, error) {
-				return buildProcess(ctx, cfg, &processOptions{group: group, input: name(topics.SSHLog),
-					alerts: name(topics.SSHAlerts), metricsTopic: name(topics.MetricsDaily)}, reg, log)
+				return buildProcess(ctx, cfg, &processOptions{group: group, input: name(contracts.TopicSSHLog),
+					alerts: name(contracts.TopicSSHAlerts), metricsTopic: name(contracts.TopicMetricsDaily)}, reg, log)
 			},
 			"index": func() ([]component, error) {
-				c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(topics.SSHLog),
-					AlertsTopic: name(topics.SSHAlerts), MetricsTopic: name(topics.MetricsDaily), DLQTopic: name(topics.SSHLogDLQ),
+				c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(contracts.TopicSSHLog),
+					AlertsTopic: name(contracts.TopicSSHAlerts), MetricsTopic: name(contracts.TopicMetricsDaily), DLQTopic: name(contracts.TopicSSHLogDLQ),
 					IndexSuffix: strings.TrimSuffix(prefix, "-")}, reg, log)
 				return []component{c}, err
 			},
 			"api": func() ([]component, error) {
-				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(topics.SSHAlerts)}, reg, log)
+				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts)}, reg, log)
 			},
 			"notify": func() ([]component, error) { return buildNotify(ctx, cfg, notifyOpts, reg, log) },
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
-	"github.com/log-monitor/log_monitor/topics"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // ingestOptions are `logmon ingest`'s own flags.
@@ -43,7 +43,7 @@ func runIngest(ctx context.Context, args []string) error {
 	err := runComponents(ctx, "ingest", args, func(fs *flag.FlagSet, cfg *config.Config) {
 		o = registerIngestFlags(fs, cfg)
 		fs.BoolVar(&o.once, "once", false, "stop when every file is published to its end (replay), instead of following them")
-		fs.StringVar(&o.topic, "topic", topics.SSHLog, "Kafka topic (tests and benchmarks use their own)")
+		fs.StringVar(&o.topic, "topic", contracts.TopicSSHLog, "Kafka topic (tests and benchmarks use their own)")
 	}, func(_ context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
 		c, err := buildIngest(cfg, o, reg, log)
 		return []component{c}, err

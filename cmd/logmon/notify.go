@@ -15,6 +15,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/notify"
 	"github.com/log-monitor/log_monitor/connectors/report"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -83,7 +84,7 @@ func runNotify(ctx context.Context, args []string) error {
 		fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of the times in mails (env "+config.EnvReportTZ+")")
 		o = registerNotifyFlags(fs, cfg)
 		fs.StringVar(&o.group, "group", notify.DefaultGroup, "consumer group (tests use their own)")
-		fs.StringVar(&o.topic, "topic", topics.SSHAlerts, "alert topic")
+		fs.StringVar(&o.topic, "topic", contracts.TopicSSHAlerts, "alert topic")
 		fs.StringVar(&o.ledger, "ledger", "", "file of mailed alert ids (default <data-dir>/notify/sent-alerts.log)")
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
 		return buildNotify(ctx, cfg, o, reg, log)
@@ -101,7 +102,7 @@ func buildNotify(ctx context.Context, cfg config.Config, o *notifyOptions, reg *
 		o.group = notify.DefaultGroup
 	}
 	if o.topic == "" {
-		o.topic = topics.SSHAlerts
+		o.topic = contracts.TopicSSHAlerts
 	}
 	list := cfg.AlertRecipients
 	if len(list) == 0 {
@@ -118,7 +119,7 @@ func buildNotify(ctx context.Context, cfg config.Config, o *notifyOptions, reg *
 	if err != nil {
 		return nil, err
 	}
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.topic, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.topic}}, log); err != nil {
 		return nil, err
 	}
 	n, err := notify.New(notify.Config{Kafka: cfg.Kafka, Topic: o.topic, Group: o.group, To: to,

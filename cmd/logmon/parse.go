@@ -14,6 +14,7 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // runParse is the operator's dry run (like fail2ban-regex): it parses files
@@ -50,9 +51,9 @@ func runParse(ctx context.Context, args []string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := parseFile(f, sshlog.Source{Path: sourcePath(f), Year: cfg.Ingest.SourceYear, Loc: loc}, func(ev *sshlog.Event) error {
+		err := parseFile(f, sshlog.Source{Path: sourcePath(f), Year: cfg.Ingest.SourceYear, Loc: loc}, func(ev *contracts.Event) error {
 			sum.Add(*ev)
-			if *showUnknown && ev.EventType == sshlog.TypeUnknown {
+			if *showUnknown && ev.EventType == contracts.TypeUnknown {
 				fmt.Fprintf(os.Stderr, "unknown %s:%d: %s\n", ev.SourcePath, ev.Offset, ev.Message)
 			}
 			if *summary {
@@ -82,7 +83,7 @@ func sourcePath(f string) string {
 
 // parseFile reads path line by line, with each line's byte offset, and calls
 // emit with its event.
-func parseFile(path string, src sshlog.Source, emit func(*sshlog.Event) error) error {
+func parseFile(path string, src sshlog.Source, emit func(*contracts.Event) error) error {
 	var r io.Reader = os.Stdin
 	if path != "-" {
 		f, err := os.Open(path)

@@ -27,7 +27,7 @@ type processOptions struct {
 // registerProcessFlags adds the processing settings (also `logmon all`'s).
 func registerProcessFlags(fs *flag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.ReportTZ, "report-tz", cfg.ReportTZ, "time zone of metric_date (env "+config.EnvReportTZ+")")
-	fs.StringVar(&cfg.RulesFile, "rules", cfg.RulesFile, "detection rules file, YAML or JSON (env "+config.EnvRulesFile+"; default DESIGN's thresholds)")
+	fs.StringVar(&cfg.RulesFile, "rules", cfg.RulesFile, "detection rules file, YAML or JSON (env "+config.EnvRulesFile+"; default the thresholds of docs/contracts.md)")
 }
 
 // runProcess runs the tracker group (per-IP, per-user and per-day state,

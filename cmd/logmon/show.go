@@ -13,8 +13,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -27,8 +26,8 @@ func runShow(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("show", flag.ExitOnError)
 	cfg.RegisterKafkaFlags(fs)
-	alertsTopic := fs.String("alerts", topics.SSHAlerts, "alert topic")
-	metricsTopic := fs.String("metrics-topic", topics.MetricsDaily, "metrics-daily topic")
+	alertsTopic := fs.String("alerts", contracts.TopicSSHAlerts, "alert topic")
+	metricsTopic := fs.String("metrics-topic", contracts.TopicMetricsDaily, "metrics-daily topic")
 	latest := fs.Int("latest", 5, "how many of the latest alerts to print")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -37,9 +36,9 @@ func runShow(ctx context.Context, args []string) error {
 	defer cancel()
 
 	byRule := map[string]int{}
-	ids := map[string]detect.Alert{}
+	ids := map[string]contracts.Alert{}
 	err = topics.ReadAll(ctx, cfg.Kafka, *alertsTopic, func(m *sarama.ConsumerMessage) error {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			return fmt.Errorf("alert at %s/%d/%d: %w", m.Topic, m.Partition, m.Offset, err)
 		}
@@ -63,7 +62,7 @@ func runShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "  %s\t%d\n", r, byRule[r])
 	}
 	w.Flush()
-	all := make([]detect.Alert, 0, len(ids))
+	all := make([]contracts.Alert, 0, len(ids))
 	for _, a := range ids {
 		all = append(all, a)
 	}
@@ -72,9 +71,9 @@ func runShow(ctx context.Context, args []string) error {
 		fmt.Printf("  %s\n", all[i].Message)
 	}
 
-	docs := map[string]tracker.DailyMetrics{}
+	docs := map[string]contracts.DailyMetrics{}
 	err = topics.ReadAll(ctx, cfg.Kafka, *metricsTopic, func(m *sarama.ConsumerMessage) error {
-		var d tracker.DailyMetrics
+		var d contracts.DailyMetrics
 		if err := json.Unmarshal(m.Value, &d); err != nil {
 			return fmt.Errorf("metrics-daily at %d: %w", m.Offset, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 
 	"github.com/log-monitor/log_monitor/connectors/elastic"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
@@ -150,7 +151,7 @@ func TestTemplatesApply(t *testing.T) {
 		}
 	}
 	suffix := testkit.UniqueName("it")
-	for _, base := range []string{elastic.IndexSSHLog, elastic.IndexSSHAlerts, elastic.IndexMetricsDaily} {
+	for _, base := range []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexMetricsDaily} {
 		index := base + "-" + suffix
 		t.Cleanup(func() { _, _ = es.Indices.Delete([]string{index}) })
 		res, err := es.Indices.Create(index)
@@ -176,13 +177,13 @@ func TestTemplatesApply(t *testing.T) {
 		props := m[index].Mappings.Properties
 		want := map[string]string{}
 		switch base {
-		case elastic.IndexSSHLog:
+		case contracts.IndexSSHLog:
 			want = map[string]string{"@timestamp": "date", "event_time": "date", "host_name": "keyword", "user": "keyword", "ip": "ip", "port": "integer",
 				"log_level": "keyword", "log_type": "keyword", "error_type": "keyword", "message": "text", "row_hash": "keyword", "source_file": "keyword", "source_path": "keyword"}
-		case elastic.IndexMetricsDaily:
+		case contracts.IndexMetricsDaily:
 			want = map[string]string{"metric_date": "date", "total_logs": "long", "error_count": "long", "unique_ips": "long", "peak_hour": "integer",
 				"peak_hour_logs": "long", "top_ip_list": "nested", "brute_force_ips": "long", "top_brute_list": "nested", "created_at": "date"}
-		case elastic.IndexSSHAlerts:
+		case contracts.IndexSSHAlerts:
 			want = map[string]string{"ip": "ip", "rule": "keyword", "alert_id": "keyword"}
 		}
 		for f, typ := range want {
@@ -191,7 +192,7 @@ func TestTemplatesApply(t *testing.T) {
 			}
 		}
 	}
-	res, err := es.Index(elastic.IndexSSHLog+"-"+suffix, strings.NewReader(`{"ip":"host.example.com"}`))
+	res, err := es.Index(contracts.IndexSSHLog+"-"+suffix, strings.NewReader(`{"ip":"host.example.com"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestDailyIndicesAndRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alias := l.Alias(elastic.IndexSSHLog)
+	alias := l.Alias(contracts.IndexSSHLog)
 	now := time.Now().UTC()
 	days := []time.Time{now.AddDate(0, 0, -30), now.AddDate(0, 0, -9), now.AddDate(0, 0, -3), now}
 	other := alias + "-keep"
@@ -232,7 +233,7 @@ func TestDailyIndicesAndRetention(t *testing.T) {
 	})
 	for _, d := range days {
 		for i := 0; i < 2; i++ {
-			if err := elastic.EnsureIndex(ctx, es, l.Index(elastic.IndexSSHLog, d), alias); err != nil {
+			if err := elastic.EnsureIndex(ctx, es, l.Index(contracts.IndexSSHLog, d), alias); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -242,7 +243,7 @@ func TestDailyIndicesAndRetention(t *testing.T) {
 		t.Fatalf("create %s: %v %v", other, err, res)
 	}
 	res.Body.Close()
-	res, err = es.Index(l.Index(elastic.IndexSSHLog, now), strings.NewReader(`{"ip":"10.1.2.3","row_hash":"x"}`), es.Index.WithRefresh("true"))
+	res, err = es.Index(l.Index(contracts.IndexSSHLog, now), strings.NewReader(`{"ip":"10.1.2.3","row_hash":"x"}`), es.Index.WithRefresh("true"))
 	if err != nil || res.IsError() {
 		t.Fatalf("index: %v %v", err, res)
 	}
@@ -250,11 +251,11 @@ func TestDailyIndicesAndRetention(t *testing.T) {
 	if n := search(t, es, alias, `{"query":{"term":{"ip":"10.0.0.0/8"}}}`); n != 1 {
 		t.Fatalf("search through the alias found %d, want 1 (ip mapping from the template)", n)
 	}
-	deleted, err := elastic.EnforceRetention(ctx, es, l, []string{elastic.IndexSSHLog}, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	deleted, err := elastic.EnforceRetention(ctx, es, l, []string{contracts.IndexSSHLog}, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{l.Index(elastic.IndexSSHLog, days[0]), l.Index(elastic.IndexSSHLog, days[1])}
+	want := []string{l.Index(contracts.IndexSSHLog, days[0]), l.Index(contracts.IndexSSHLog, days[1])}
 	sort.Strings(deleted)
 	sort.Strings(want)
 	if strings.Join(deleted, ",") != strings.Join(want, ",") {

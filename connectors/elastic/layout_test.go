@@ -3,6 +3,8 @@ package elastic
 import (
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 func TestLayoutNames(t *testing.T) {
@@ -20,10 +22,10 @@ func TestLayoutNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := l.Index(IndexSSHLog, ts); got != c.want {
+		if got := l.Index(contracts.IndexSSHLog, ts); got != c.want {
 			t.Errorf("%s/%s: index %s, want %s", c.kind, c.suffix, got, c.want)
 		}
-		if got := l.Alias(IndexSSHLog); got != c.alias {
+		if got := l.Alias(contracts.IndexSSHLog); got != c.alias {
 			t.Errorf("%s/%s: alias %s, want %s", c.kind, c.suffix, got, c.alias)
 		}
 	}
@@ -42,7 +44,7 @@ func TestLayoutRetention(t *testing.T) {
 	d, _ := NewLayout(LayoutDaily, "", 7)
 	// The period of 2026-11-17 ended 11-18 00:00, more than 7 days before now.
 	for day, want := range map[string]bool{"2026.11.17": true, "2026.11.18": false, "2026.11.25": false} {
-		tm, ok := d.indexTime(IndexSSHLog, "ssh-log-"+day)
+		tm, ok := d.indexTime(contracts.IndexSSHLog, "ssh-log-"+day)
 		if !ok {
 			t.Fatalf("ssh-log-%s not recognised", day)
 		}
@@ -54,16 +56,16 @@ func TestLayoutRetention(t *testing.T) {
 		}
 	}
 	m, _ := NewLayout(LayoutMonthly, "", 30)
-	tm, _ := m.indexTime(IndexSSHLog, "ssh-log-2026.09")
+	tm, _ := m.indexTime(contracts.IndexSSHLog, "ssh-log-2026.09")
 	if !m.Expired(tm, now) {
 		t.Error("monthly 2026.09 (ended 10-01) not expired after 30 days")
 	}
-	tm, _ = m.indexTime(IndexSSHLog, "ssh-log-2026.10")
+	tm, _ = m.indexTime(contracts.IndexSSHLog, "ssh-log-2026.10")
 	if m.Expired(tm, now) {
 		t.Error("monthly 2026.10 (ended 11-01) expired after 30 days")
 	}
 	for _, other := range []string{"ssh-log", "ssh-log-it-123", "ssh-log-2026.11.1", "ssh-log-2026.11", "ssh-log-it-1-2026.11.17"} {
-		if _, ok := d.indexTime(IndexSSHLog, other); ok {
+		if _, ok := d.indexTime(contracts.IndexSSHLog, other); ok {
 			t.Errorf("%s taken for a daily index of ssh-log", other)
 		}
 	}

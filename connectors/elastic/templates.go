@@ -12,13 +12,6 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 )
 
-// The contract's index names (DESIGN.md): Kibana's data views point at them.
-const (
-	IndexSSHLog       = "ssh-log"
-	IndexSSHAlerts    = "ssh-alerts"
-	IndexMetricsDaily = "metrics-daily"
-)
-
 //go:embed templates/*.json
 var templateFS embed.FS
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/log-monitor/log_monitor/connectors/elastic"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Kind says how a topic's records become documents.
@@ -38,11 +38,11 @@ func (k Kind) String() string {
 func (k Kind) Base() string {
 	switch k {
 	case KindAlerts:
-		return elastic.IndexSSHAlerts
+		return contracts.IndexSSHAlerts
 	case KindMetrics:
-		return elastic.IndexMetricsDaily
+		return contracts.IndexMetricsDaily
 	}
-	return elastic.IndexSSHLog
+	return contracts.IndexSSHLog
 }
 
 // meta is what the sink reads of a record: its id and its time.
@@ -93,9 +93,9 @@ func docMeta(k Kind, value []byte) (id string, t time.Time, err error) {
 func idField(k Kind) string {
 	switch k {
 	case KindAlerts:
-		return "alert_id"
+		return contracts.FieldAlertID
 	case KindMetrics:
-		return "metric_date"
+		return contracts.FieldMetricDate
 	}
-	return "row_hash"
+	return contracts.FieldRowHash
 }

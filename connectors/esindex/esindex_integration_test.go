@@ -196,7 +196,7 @@ func TestReplicaEndToEnd(t *testing.T) {
 	replay := e.sinkCfg
 	replay.Group = e.name + "-replay"
 	replay.EventsTopic, replay.AlertsTopic = e.name+"-empty-events", e.name+"-empty-alerts"
-	if _, err := topics.Ensure(testkit.Context(t, time.Minute), e.K, []topics.Spec{{Name: replay.EventsTopic, Partitions: 3}, {Name: replay.AlertsTopic, Partitions: 3}}, logger); err != nil {
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), e.K, []topics.Spec{{Name: replay.EventsTopic}, {Name: replay.AlertsTopic}}, logger); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := esindex.New(replay, nil, logger)

@@ -18,6 +18,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
 	"github.com/log-monitor/log_monitor/topics"
@@ -50,9 +51,9 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 	e := &env{Run: r, es: es, name: name, dlq: name + "-dlq"}
 	e.sinkCfg = esindex.Config{Kafka: r.K, Elastic: ec, Group: name + "-index", EventsTopic: r.Input, AlertsTopic: r.Alerts,
 		MetricsTopic: r.Metrics, DLQTopic: e.dlq, IndexSuffix: name}
-	e.eventsAlias = elastic.IndexSSHLog + "-" + name
-	e.alertsAlias = elastic.IndexSSHAlerts + "-" + name
-	e.mAli = elastic.IndexMetricsDaily + "-" + name
+	e.eventsAlias = contracts.IndexSSHLog + "-" + name
+	e.alertsAlias = contracts.IndexSSHAlerts + "-" + name
+	e.mAli = contracts.IndexMetricsDaily + "-" + name
 	if _, err := topics.Ensure(testkit.Context(t, time.Minute), r.K, []topics.Spec{{Name: e.dlq, Partitions: 1}}, logger); err != nil {
 		t.Fatal(err)
 	}

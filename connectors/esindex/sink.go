@@ -29,6 +29,7 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/elastic"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -61,16 +62,16 @@ func (c *Config) defaults() {
 		c.Group = DefaultGroup
 	}
 	if c.EventsTopic == "" {
-		c.EventsTopic = topics.SSHLog
+		c.EventsTopic = contracts.TopicSSHLog
 	}
 	if c.AlertsTopic == "" {
-		c.AlertsTopic = topics.SSHAlerts
+		c.AlertsTopic = contracts.TopicSSHAlerts
 	}
 	if c.MetricsTopic == "" {
-		c.MetricsTopic = topics.MetricsDaily
+		c.MetricsTopic = contracts.TopicMetricsDaily
 	}
 	if c.DLQTopic == "" {
-		c.DLQTopic = topics.SSHLogDLQ
+		c.DLQTopic = contracts.TopicSSHLogDLQ
 	}
 	if c.BatchDocs <= 0 {
 		c.BatchDocs = 5000
@@ -136,8 +137,8 @@ func (s *Sink) Ready() bool { return s.ready.Load() }
 
 // topicSpecs are the contract's topics under the sink's configured names.
 func (s *Sink) topicSpecs() []topics.Spec {
-	names := map[string]string{topics.SSHLog: s.cfg.EventsTopic, topics.SSHAlerts: s.cfg.AlertsTopic,
-		topics.MetricsDaily: s.cfg.MetricsTopic, topics.SSHLogDLQ: s.cfg.DLQTopic}
+	names := map[string]string{contracts.TopicSSHLog: s.cfg.EventsTopic, contracts.TopicSSHAlerts: s.cfg.AlertsTopic,
+		contracts.TopicMetricsDaily: s.cfg.MetricsTopic, contracts.TopicSSHLogDLQ: s.cfg.DLQTopic}
 	specs := topics.Contract()
 	for i := range specs {
 		if n, ok := names[specs[i].Name]; ok {
@@ -177,7 +178,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	s.ready.Store(true)
 	defer s.ready.Store(false)
 	s.log.Info("indexing", "group", s.cfg.Group, "topics", names, "layout", s.layout.Kind,
-		"aliases", []string{s.Alias(elastic.IndexSSHLog), s.Alias(elastic.IndexSSHAlerts), s.Alias(elastic.IndexMetricsDaily)})
+		"aliases", []string{s.Alias(contracts.IndexSSHLog), s.Alias(contracts.IndexSSHAlerts), s.Alias(contracts.IndexMetricsDaily)})
 	for ctx.Err() == nil {
 		if err := group.Consume(ctx, names, h); err != nil {
 			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
@@ -227,7 +228,7 @@ func (s *Sink) retentionLoop(ctx context.Context) {
 	if !s.layout.TimeBased() || s.layout.RetentionDays == 0 {
 		return
 	}
-	bases := []string{elastic.IndexSSHLog, elastic.IndexSSHAlerts, elastic.IndexMetricsDaily}
+	bases := []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexMetricsDaily}
 	for {
 		if _, err := elastic.EnforceRetention(ctx, s.es, s.layout, bases, time.Now(), s.log); err != nil && ctx.Err() == nil {
 			s.log.Warn("retention failed; next round retries", "err", err)

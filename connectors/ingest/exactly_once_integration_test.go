@@ -18,8 +18,8 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/publish"
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
@@ -31,7 +31,7 @@ func lineCounts(t *testing.T, k config.Kafka, topic string) (map[string]map[stri
 	out := map[string]map[string]int{}
 	records := testkit.ReadAll(t, k, topic)
 	for _, m := range records {
-		var ev sshlog.Event
+		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/publish"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -43,7 +44,7 @@ type Config struct {
 	// ignored: the positions live in Kafka (PositionsTopic).
 	Tail  tail.Config
 	Topic string
-	// PositionsTopic holds the file positions (default topics.IngestPositions).
+	// PositionsTopic holds the file positions (default contracts.TopicIngestPositions).
 	PositionsTopic string
 	// ID is the instance's transactional id and positions key (default
 	// config.IngestID of the host name, the topic and the globs).
@@ -83,10 +84,10 @@ type Pipeline struct {
 // New prepares a pipeline; reg receives its metrics (nil: none).
 func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, error) {
 	if cfg.Topic == "" {
-		cfg.Topic = topics.SSHLog
+		cfg.Topic = contracts.TopicSSHLog
 	}
 	if cfg.PositionsTopic == "" {
-		cfg.PositionsTopic = topics.IngestPositions
+		cfg.PositionsTopic = contracts.TopicIngestPositions
 	}
 	if cfg.ID == "" {
 		host, err := os.Hostname()
@@ -123,7 +124,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 // Being fenced (another instance with the same ID took over) ends Run with
 // an error wrapping publish.ErrFenced.
 func (p *Pipeline) Run(ctx context.Context) error {
-	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic, Partitions: 3},
+	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic},
 		topics.Spec{Name: p.cfg.PositionsTopic, Partitions: 1, Compacted: true})
 	if _, err := topics.Ensure(ctx, p.cfg.Kafka, specs, p.log); err != nil {
 		return err
@@ -331,7 +332,7 @@ func (p *Pipeline) encode(c *tail.Chunk, collected time.Time) *publish.Batch {
 // appendPartitionKey appends what places the event on a partition: its
 // source IP, or host and pid for lines without one (a connection's lines
 // stay together).
-func appendPartitionKey(dst []byte, ev *sshlog.Event) []byte {
+func appendPartitionKey(dst []byte, ev *contracts.Event) []byte {
 	if ev.IP != "" {
 		return append(dst, ev.IP...)
 	}

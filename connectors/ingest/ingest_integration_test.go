@@ -14,8 +14,8 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -173,11 +173,11 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 	hashes := map[string]bool{}
 	records := testkit.ReadAll(t, k, topic)
 	for _, m := range records {
-		var ev sshlog.Event
+		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
 		}
-		if ev.EventType != sshlog.TypeAuthFailure {
+		if ev.EventType != contracts.TypeAuthFailure {
 			t.Fatalf("event %+v: want auth_failure", ev)
 		}
 		hashes[ev.RowHash] = true
@@ -281,7 +281,7 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 	users := map[string]bool{}
 	records := testkit.ReadAll(t, k, topic)
 	for _, m := range records {
-		var ev sshlog.Event
+		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatal(err)
 		}

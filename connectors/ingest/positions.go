@@ -18,7 +18,7 @@ import (
 	"github.com/log-monitor/log_monitor/topics"
 )
 
-// The positions topic (topics.IngestPositions) holds, per ingest instance,
+// The positions topic (contracts.TopicIngestPositions) holds, per ingest instance,
 // one record per file: key "<id>|<dev>:<ino>", value the file's
 // tail.Position as JSON (a tombstone once the file is forgotten), written in
 // the transaction that publishes the lines before that position. Every

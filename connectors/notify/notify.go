@@ -34,9 +34,8 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // DefaultGroup is the mailer's consumer group.
@@ -88,7 +87,7 @@ type Notifier struct {
 type item struct {
 	sess  sarama.ConsumerGroupSession
 	msg   *sarama.ConsumerMessage
-	alert *detect.Alert // nil: the record did not decode
+	alert *contracts.Alert // nil: the record did not decode
 }
 
 // New checks cfg and opens the ledger.
@@ -97,7 +96,7 @@ func New(cfg Config, send Sender, m *Metrics, log *slog.Logger) (*Notifier, erro
 		return nil, fmt.Errorf("notify: no recipients (set %s or %s)", config.EnvAlertRecipients, config.EnvReportRecipients)
 	}
 	if cfg.Topic == "" {
-		cfg.Topic = topics.SSHAlerts
+		cfg.Topic = contracts.TopicSSHAlerts
 	}
 	if cfg.Group == "" {
 		cfg.Group = DefaultGroup
@@ -202,7 +201,7 @@ func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 				return nil
 			}
 			it := item{sess: sess, msg: msg}
-			var a detect.Alert
+			var a contracts.Alert
 			if err := json.Unmarshal(msg.Value, &a); err != nil || a.ID == "" {
 				h.n.log.Warn("notify: record is not an alert; skipped", "topic", msg.Topic, "partition", msg.Partition, "offset", msg.Offset, "err", err)
 			} else {
@@ -274,7 +273,7 @@ func (n *Notifier) handle(ctx context.Context, batch []item) error {
 		}
 	}
 	if n.cfg.DigestAfter > 0 && len(fresh) > n.cfg.DigestAfter {
-		alerts := make([]*detect.Alert, len(fresh))
+		alerts := make([]*contracts.Alert, len(fresh))
 		ids := make([]string, len(fresh))
 		for j, i := range fresh {
 			alerts[j], ids[j] = batch[i].alert, batch[i].alert.ID

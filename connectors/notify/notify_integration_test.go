@@ -21,8 +21,8 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/notify"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
 )
@@ -41,11 +41,11 @@ func attackLines(b *strings.Builder, ip, user string, start time.Time, n int, st
 
 // waitAlerts polls the run's alert topic until it holds n distinct alerts
 // (by id) or d passes.
-func waitAlerts(t *testing.T, p *pipeline.Run, n int, d time.Duration) map[string]detect.Alert {
+func waitAlerts(t *testing.T, p *pipeline.Run, n int, d time.Duration) map[string]contracts.Alert {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		got := map[string]detect.Alert{}
+		got := map[string]contracts.Alert{}
 		for _, a := range p.ReadAlerts(t) {
 			got[a.ID] = a
 		}
@@ -105,11 +105,11 @@ func TestAttackMailsAndDigest(t *testing.T) {
 	if len(alerts) != 1 {
 		t.Fatalf("phase 1: %d alerts on the topic, want 1: %v", len(alerts), alerts)
 	}
-	var a detect.Alert
+	var a contracts.Alert
 	for _, x := range alerts {
 		a = x
 	}
-	if a.Rule != detect.RuleBruteForce || a.IP != "203.0.113.7" || a.Count != 10 {
+	if a.Rule != contracts.RuleBruteForce || a.IP != "203.0.113.7" || a.Count != 10 {
 		t.Fatalf("phase 1 alert: %+v", a)
 	}
 	for _, addr := range addrs {
@@ -204,7 +204,7 @@ func TestAttackMailsAndDigest(t *testing.T) {
 
 // produceAlerts writes alerts (JSON, key the IP) to topic with the
 // project's producer, as the processors do.
-func produceAlerts(t *testing.T, k config.Kafka, topic string, alerts []detect.Alert) {
+func produceAlerts(t *testing.T, k config.Kafka, topic string, alerts []contracts.Alert) {
 	t.Helper()
 	prod, err := sarama.NewSyncProducer(k.Brokers, kafkaconfig.Sarama("notify-test"))
 	if err != nil {
@@ -222,12 +222,12 @@ func produceAlerts(t *testing.T, k config.Kafka, topic string, alerts []detect.A
 	}
 }
 
-func syntheticAlerts(prefix string, n int) []detect.Alert {
+func syntheticAlerts(prefix string, n int) []contracts.Alert {
 	base := time.Date(2015, 12, 11, 3, 0, 0, 0, time.UTC)
-	out := make([]detect.Alert, n)
+	out := make([]contracts.Alert, n)
 	for i := range out {
 		ip := fmt.Sprintf("192.0.2.%d", i+1)
-		out[i] = detect.Alert{ID: fmt.Sprintf("%s-%03d", prefix, i), Rule: detect.RuleBruteForce, Severity: "high",
+		out[i] = contracts.Alert{ID: fmt.Sprintf("%s-%03d", prefix, i), Rule: contracts.RuleBruteForce, Severity: "high",
 			IP: ip, Hosts: []string{"LabSZ"}, Users: []string{"root"}, Count: 10, WindowSeconds: 300,
 			WindowStart: base, FirstEventTime: base, LastEventTime: base.Add(time.Minute), EpisodeStart: base.Add(time.Minute),
 			Timestamp: base.Add(time.Minute), Message: "brute force from " + ip}
@@ -318,7 +318,7 @@ func TestSMTPDownThenUp(t *testing.T) {
 }
 
 // mailedPerAlert counts, per alert id, the mails whose plain part names it.
-func mailedPerAlert(mails []testkit.Mail, alerts []detect.Alert) map[string]int {
+func mailedPerAlert(mails []testkit.Mail, alerts []contracts.Alert) map[string]int {
 	count := map[string]int{}
 	for _, m := range mails {
 		for _, a := range alerts {

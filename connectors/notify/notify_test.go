@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/notify"
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 func TestLedgerSurvivesReopenAndDropsOldIDs(t *testing.T) {
@@ -52,7 +52,7 @@ func TestLedgerSurvivesReopenAndDropsOldIDs(t *testing.T) {
 
 func TestAlertMessage(t *testing.T) {
 	seoul, _ := time.LoadLocation("Asia/Seoul")
-	a := &detect.Alert{ID: "abc123", Rule: "distributed_attack", Severity: "critical", Level: 1, User: "root",
+	a := &contracts.Alert{ID: "abc123", Rule: "distributed_attack", Severity: "critical", Level: 1, User: "root",
 		IPs: []string{"1.1.1.1", "2.2.2.2"}, Count: 40, WindowSeconds: 600,
 		WindowStart: time.Date(2015, 12, 10, 0, 0, 0, 0, time.UTC), LastEventTime: time.Date(2015, 12, 10, 0, 9, 0, 0, time.UTC)}
 	m, err := notify.AlertMessage(a, []string{"x@y.org"}, seoul, notify.Links{API: "https://api.example/", Kibana: "https://kibana.example"})
@@ -80,7 +80,7 @@ func TestAlertMessage(t *testing.T) {
 }
 
 func TestDigestSubject(t *testing.T) {
-	alerts := []*detect.Alert{
+	alerts := []*contracts.Alert{
 		{ID: "1", Severity: "high", IP: "1.1.1.1"}, {ID: "2", Severity: "critical", IP: "1.1.1.1"}, {ID: "3", Severity: "low", User: "bob"},
 	}
 	if got, want := notify.DigestSubject(alerts), "[logmon] digest: 3 alerts from 2 sources (1 critical, 1 high, 1 low)"; got != want {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/mail"
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Links makes the API and Kibana addresses shown in mails.
@@ -28,7 +28,7 @@ func (l Links) IP(ip string) string {
 }
 
 // Discover is Kibana's Discover filtered on the alert's key around its window.
-func (l Links) Discover(a *detect.Alert) string {
+func (l Links) Discover(a *contracts.Alert) string {
 	if l.Kibana == "" {
 		return ""
 	}
@@ -45,7 +45,7 @@ func (l Links) Discover(a *detect.Alert) string {
 }
 
 // key names what the alert is about: "IP 1.2.3.4" or "user root".
-func key(a *detect.Alert) string {
+func key(a *contracts.Alert) string {
 	if a.IP != "" {
 		return a.IP
 	}
@@ -53,7 +53,7 @@ func key(a *detect.Alert) string {
 }
 
 // Subject is an alert mail's subject: severity, rule, IP.
-func Subject(a *detect.Alert) string {
+func Subject(a *contracts.Alert) string {
 	return fmt.Sprintf("[logmon] %s %s from %s", strings.ToUpper(a.Severity), a.Rule, key(a))
 }
 
@@ -62,7 +62,7 @@ type fact struct {
 	Label, Value, Link string
 }
 
-func facts(a *detect.Alert, loc *time.Location, links Links) []fact {
+func facts(a *contracts.Alert, loc *time.Location, links Links) []fact {
 	ts := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -122,7 +122,7 @@ func color(sev string) string {
 }
 
 // AlertMessage is the mail of one alert.
-func AlertMessage(a *detect.Alert, to []string, loc *time.Location, links Links) (mail.Message, error) {
+func AlertMessage(a *contracts.Alert, to []string, loc *time.Location, links Links) (mail.Message, error) {
 	fs := facts(a, loc, links)
 	var text strings.Builder
 	fmt.Fprintf(&text, "%s\n\n", Subject(a))
@@ -152,7 +152,7 @@ var digestHTML = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 </body></html>`))
 
 // DigestSubject is the subject of a digest of alerts.
-func DigestSubject(alerts []*detect.Alert) string {
+func DigestSubject(alerts []*contracts.Alert) string {
 	bySev := map[string]int{}
 	keys := map[string]bool{}
 	for _, a := range alerts {
@@ -169,8 +169,8 @@ func DigestSubject(alerts []*detect.Alert) string {
 }
 
 // DigestMessage is one mail for many alerts, most severe first.
-func DigestMessage(alerts []*detect.Alert, to []string, loc *time.Location, links Links) (mail.Message, error) {
-	sorted := append([]*detect.Alert(nil), alerts...)
+func DigestMessage(alerts []*contracts.Alert, to []string, loc *time.Location, links Links) (mail.Message, error) {
+	sorted := append([]*contracts.Alert(nil), alerts...)
 	rank := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3}
 	sort.SliceStable(sorted, func(i, j int) bool { return rank[sorted[i].Severity] < rank[sorted[j].Severity] })
 	subject := DigestSubject(alerts)

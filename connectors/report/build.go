@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/mail"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Count is a name and how often it occurred.
@@ -35,7 +34,7 @@ type AlertSummary struct {
 }
 
 // Summarize counts alerts by rule, severity and key.
-func Summarize(alerts []detect.Alert) AlertSummary {
+func Summarize(alerts []contracts.Alert) AlertSummary {
 	rules, sev, keys := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, a := range alerts {
 		rules[a.Rule]++
@@ -90,8 +89,8 @@ func (r Report) Message(to []string) mail.Message {
 // meaning, its value.
 type field struct{ Name, Label, Value string }
 
-func fields(d tracker.DailyMetrics, loc *time.Location) []field {
-	list := func(l []tracker.IPCount) string {
+func fields(d contracts.DailyMetrics, loc *time.Location) []field {
+	list := func(l []contracts.IPCount) string {
 		parts := make([]string, len(l))
 		for i, e := range l {
 			parts[i] = fmt.Sprintf("%s (%d)", e.IP, e.Cnt)
@@ -125,7 +124,7 @@ type hourBar struct {
 	IsPeak bool
 }
 
-func bars(d tracker.DailyMetrics) []hourBar {
+func bars(d contracts.DailyMetrics) []hourBar {
 	var peak int64
 	for _, n := range d.HourlyLogs {
 		peak = max(peak, n)
@@ -204,7 +203,7 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{"in
 </body></html>`))
 
 // Build renders the report of doc's day with the day's alerts.
-func Build(doc tracker.DailyMetrics, alerts []detect.Alert, loc *time.Location, generated time.Time) (Report, error) {
+func Build(doc contracts.DailyMetrics, alerts []contracts.Alert, loc *time.Location, generated time.Time) (Report, error) {
 	sum := Summarize(alerts)
 	fs := fields(doc, loc)
 	bs := bars(doc)

@@ -20,9 +20,8 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/report"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
 )
@@ -99,10 +98,10 @@ func TestReplicaDayReport(t *testing.T) {
 	src := source(r)
 	day := "2015-12-11"
 
-	final := func(docs map[string]tracker.DailyMetrics) bool {
+	final := func(docs map[string]contracts.DailyMetrics) bool {
 		return docs[day].Final && docs["2015-12-10"].Final
 	}
-	docs := r.Settle(t, 4*time.Minute, func(docs map[string]tracker.DailyMetrics) bool {
+	docs := r.Settle(t, 4*time.Minute, func(docs map[string]contracts.DailyMetrics) bool {
 		if final(docs) {
 			return true
 		}
@@ -133,7 +132,7 @@ func TestReplicaDayReport(t *testing.T) {
 
 	checkReport(t, "built", rep.HTML, rep.Text, doc)
 	// The alert summary equals the alert topic's alerts of that day.
-	var dayAlerts []detect.Alert
+	var dayAlerts []contracts.Alert
 	byRule := map[string]int{}
 	for _, a := range r.ReadAlerts(t) {
 		if a.LastEventTime.In(seoul).Format(time.DateOnly) == day {
@@ -167,9 +166,9 @@ func TestReplicaDayReport(t *testing.T) {
 }
 
 // checkReport finds every field of doc, and each hour, in the report.
-func checkReport(t *testing.T, what, html, text string, doc tracker.DailyMetrics) {
+func checkReport(t *testing.T, what, html, text string, doc contracts.DailyMetrics) {
 	t.Helper()
-	list := func(l []tracker.IPCount) string {
+	list := func(l []contracts.IPCount) string {
 		var p []string
 		for _, e := range l {
 			p = append(p, fmt.Sprintf("%s (%d)", e.IP, e.Cnt))
@@ -255,15 +254,15 @@ func TestMissingMetricsRetryThenFailureMail(t *testing.T) {
 	}
 }
 
-func finalDoc(day string) tracker.DailyMetrics {
-	d := tracker.DailyMetrics{MetricDate: day, TotalLogs: 1234, UniqueIPs: 5, HourlyLogs: make([]int64, 24), Final: true,
-		TopIPList: []tracker.IPCount{}, TopBruteList: []tracker.IPCount{}, CreatedAt: time.Now()}
+func finalDoc(day string) contracts.DailyMetrics {
+	d := contracts.DailyMetrics{MetricDate: day, TotalLogs: 1234, UniqueIPs: 5, HourlyLogs: make([]int64, 24), Final: true,
+		TopIPList: []contracts.IPCount{}, TopBruteList: []contracts.IPCount{}, CreatedAt: time.Now()}
 	d.HourlyLogs[3] = 1234
 	d.PeakHour, d.PeakHourLogs = 3, 1234
 	return d
 }
 
-func produceDoc(t *testing.T, r *pipeline.Run, d tracker.DailyMetrics) {
+func produceDoc(t *testing.T, r *pipeline.Run, d contracts.DailyMetrics) {
 	prod, err := sarama.NewSyncProducer(r.K.Brokers, kafkaconfig.Sarama("report-test"))
 	if err != nil {
 		t.Error(err)

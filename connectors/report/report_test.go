@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/report"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 var seoul = func() *time.Location {
@@ -66,10 +65,10 @@ func TestSchedulePrevNext(t *testing.T) {
 	}
 }
 
-func sampleDoc() tracker.DailyMetrics {
-	d := tracker.DailyMetrics{MetricDate: "2015-12-11", TotalLogs: 15137, ErrorCount: 12, UniqueIPs: 234, PeakHour: 7, PeakHourLogs: 3001,
-		TopIPList:     []tracker.IPCount{{IP: "1.1.1.1", Cnt: 900}, {IP: "2.2.2.2", Cnt: 800}, {IP: "3.3.3.3", Cnt: 700}},
-		BruteForceIPs: 17, TopBruteList: []tracker.IPCount{{IP: "4.4.4.4", Cnt: 600}, {IP: "5.5.5.5", Cnt: 500}},
+func sampleDoc() contracts.DailyMetrics {
+	d := contracts.DailyMetrics{MetricDate: "2015-12-11", TotalLogs: 15137, ErrorCount: 12, UniqueIPs: 234, PeakHour: 7, PeakHourLogs: 3001,
+		TopIPList:     []contracts.IPCount{{IP: "1.1.1.1", Cnt: 900}, {IP: "2.2.2.2", Cnt: 800}, {IP: "3.3.3.3", Cnt: 700}},
+		BruteForceIPs: 17, TopBruteList: []contracts.IPCount{{IP: "4.4.4.4", Cnt: 600}, {IP: "5.5.5.5", Cnt: 500}},
 		HourlyLogs: make([]int64, 24), CreatedAt: time.Date(2015, 12, 11, 15, 10, 0, 0, time.UTC), Final: true}
 	d.HourlyLogs[7] = 3001
 	d.HourlyLogs[8] = 1500
@@ -81,7 +80,7 @@ func sampleDoc() tracker.DailyMetrics {
 // 24 hours and the alert counts are in both parts.
 func TestBuildShowsEveryField(t *testing.T) {
 	doc := sampleDoc()
-	alerts := []detect.Alert{
+	alerts := []contracts.Alert{
 		{ID: "a1", Rule: "brute_force", Severity: "high", IP: "4.4.4.4"},
 		{ID: "a2", Rule: "brute_force", Severity: "critical", IP: "4.4.4.4"},
 		{ID: "a3", Rule: "distributed_attack", Severity: "high", User: "root"},
@@ -126,9 +125,9 @@ func TestBuildShowsEveryField(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	var alerts []detect.Alert
+	var alerts []contracts.Alert
 	for i := range 12 {
-		alerts = append(alerts, detect.Alert{ID: fmt.Sprint(i), Rule: "brute_force", Severity: "high", IP: fmt.Sprintf("10.0.0.%d", i%11)})
+		alerts = append(alerts, contracts.Alert{ID: fmt.Sprint(i), Rule: "brute_force", Severity: "high", IP: fmt.Sprintf("10.0.0.%d", i%11)})
 	}
 	s := report.Summarize(alerts)
 	if s.Total != 12 || len(s.TopKeys) != 10 || s.TopKeys[0] != (report.Count{Name: "10.0.0.0", N: 2}) || s.ByRule[0].N != 12 {

@@ -10,8 +10,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/processors/detect"
-	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -24,9 +23,9 @@ var ErrNotFinal = errors.New("metrics-daily document is not final")
 // Source gives a day's metrics and alerts.
 type Source interface {
 	// Daily is the day's final metrics-daily document.
-	Daily(ctx context.Context, day string) (tracker.DailyMetrics, error)
+	Daily(ctx context.Context, day string) (contracts.DailyMetrics, error)
 	// Alerts are the distinct alerts whose last event falls on day in loc.
-	Alerts(ctx context.Context, day string, loc *time.Location) ([]detect.Alert, error)
+	Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error)
 }
 
 // KafkaSource reads the metrics-daily and ssh-alerts topics from their start.
@@ -38,12 +37,12 @@ type KafkaSource struct {
 
 // Daily reads the compacted metrics-daily topic and returns the day's latest
 // document, which must be final.
-func (s KafkaSource) Daily(ctx context.Context, day string) (tracker.DailyMetrics, error) {
+func (s KafkaSource) Daily(ctx context.Context, day string) (contracts.DailyMetrics, error) {
 	topic := s.MetricsTopic
 	if topic == "" {
-		topic = topics.MetricsDaily
+		topic = contracts.TopicMetricsDaily
 	}
-	var doc tracker.DailyMetrics
+	var doc contracts.DailyMetrics
 	found := false
 	err := topics.ReadAll(ctx, s.Kafka, topic, func(m *sarama.ConsumerMessage) error {
 		if string(m.Key) != day {
@@ -53,7 +52,7 @@ func (s KafkaSource) Daily(ctx context.Context, day string) (tracker.DailyMetric
 			found = false
 			return nil
 		}
-		var d tracker.DailyMetrics
+		var d contracts.DailyMetrics
 		if err := json.Unmarshal(m.Value, &d); err != nil {
 			return fmt.Errorf("metrics-daily %s at offset %d: %w", day, m.Offset, err)
 		}
@@ -73,15 +72,15 @@ func (s KafkaSource) Daily(ctx context.Context, day string) (tracker.DailyMetric
 }
 
 // Alerts reads the alert topic and keeps the day's alerts, one per id.
-func (s KafkaSource) Alerts(ctx context.Context, day string, loc *time.Location) ([]detect.Alert, error) {
+func (s KafkaSource) Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error) {
 	topic := s.AlertsTopic
 	if topic == "" {
-		topic = topics.SSHAlerts
+		topic = contracts.TopicSSHAlerts
 	}
-	var out []detect.Alert
+	var out []contracts.Alert
 	seen := map[string]bool{}
 	err := topics.ReadAll(ctx, s.Kafka, topic, func(m *sarama.ConsumerMessage) error {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil || a.ID == "" {
 			return nil // not an alert: the report counts alerts only
 		}

@@ -3,6 +3,8 @@ package sshlog
 import (
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // benchLines returns the replica's lines, decompressed into memory.
@@ -61,7 +63,7 @@ func BenchmarkRowHash(b *testing.B) {
 func BenchmarkAppendJSON(b *testing.B) {
 	lines := benchLines(b)
 	p := NewParser(Source{Path: "/data/ssh-replica/SSH.log", Year: 2015, Loc: seoul(b)}, nil)
-	events := make([]Event, 4096)
+	events := make([]contracts.Event, 4096)
 	for i := range events {
 		events[i] = p.Parse(lines[i].text, lines[i].offset, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	}

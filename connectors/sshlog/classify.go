@@ -1,40 +1,44 @@
 package sshlog
 
-import "strings"
+import (
+	"strings"
 
-// setType sets event_type with the log_level and error_type DESIGN gives it.
-func (e *Event) setType(t string) {
+	"github.com/log-monitor/log_monitor/contracts"
+)
+
+// setType sets event_type with the log_level and error_type docs/contracts.md gives it.
+func setType(e *contracts.Event, t string) {
 	e.EventType = t
 	e.ErrorType = ""
 	switch t {
-	case TypeAuthFailure, TypeAuthFailureRepeated:
-		e.LogLevel, e.ErrorType = LevelError, ErrAuthFailed
-	case TypeInvalidUser:
-		e.LogLevel, e.ErrorType = LevelWarn, ErrInvalidUser
-	case TypePAMAuthFailure, TypePAMOther:
-		e.LogLevel, e.ErrorType = LevelWarn, ErrPAMAuthFailure
-	case TypeTooManyFailures:
-		e.LogLevel, e.ErrorType = LevelError, ErrTooManyFailures
-	case TypeBreakInAttempt:
-		e.LogLevel, e.ErrorType = LevelWarn, ErrReverseMappingFailed
-	case TypeNoIdentification:
-		e.LogLevel, e.ErrorType = LevelWarn, ErrNoIdentification
-	case TypeDisconnectError:
-		e.LogLevel, e.ErrorType = LevelError, ErrDisconnectError
-	case TypeConnectionReset:
-		e.LogLevel, e.ErrorType = LevelError, ErrConnectionReset
-	case TypeProtocolError:
-		e.LogLevel, e.ErrorType = LevelWarn, ErrProtocolError
-	case TypeConnectionDropped:
-		e.LogLevel, e.ErrorType = LevelWarn, ErrMaxStartups
+	case contracts.TypeAuthFailure, contracts.TypeAuthFailureRepeated:
+		e.LogLevel, e.ErrorType = contracts.LevelError, contracts.ErrAuthFailed
+	case contracts.TypeInvalidUser:
+		e.LogLevel, e.ErrorType = contracts.LevelWarn, contracts.ErrInvalidUser
+	case contracts.TypePAMAuthFailure, contracts.TypePAMOther:
+		e.LogLevel, e.ErrorType = contracts.LevelWarn, contracts.ErrPAMAuthFailure
+	case contracts.TypeTooManyFailures:
+		e.LogLevel, e.ErrorType = contracts.LevelError, contracts.ErrTooManyFailures
+	case contracts.TypeBreakInAttempt:
+		e.LogLevel, e.ErrorType = contracts.LevelWarn, contracts.ErrReverseMappingFailed
+	case contracts.TypeNoIdentification:
+		e.LogLevel, e.ErrorType = contracts.LevelWarn, contracts.ErrNoIdentification
+	case contracts.TypeDisconnectError:
+		e.LogLevel, e.ErrorType = contracts.LevelError, contracts.ErrDisconnectError
+	case contracts.TypeConnectionReset:
+		e.LogLevel, e.ErrorType = contracts.LevelError, contracts.ErrConnectionReset
+	case contracts.TypeProtocolError:
+		e.LogLevel, e.ErrorType = contracts.LevelWarn, contracts.ErrProtocolError
+	case contracts.TypeConnectionDropped:
+		e.LogLevel, e.ErrorType = contracts.LevelWarn, contracts.ErrMaxStartups
 	default: // auth_success, disconnect, session_*, sshd_other, unknown
-		e.LogLevel = LevelInfo
+		e.LogLevel = contracts.LevelInfo
 	}
 }
 
 // classify sets event_type and the fields of an sshd message m. Lines no rule
 // describes stay "unknown". nested is true inside "message repeated N times: [ ]".
-func classify(e *Event, m string, nested bool) {
+func classify(e *contracts.Event, m string, nested bool) {
 	if m == "" {
 		return
 	}
@@ -45,12 +49,12 @@ func classify(e *Event, m string, nested bool) {
 				// Accepted key ED25519 SHA256:... found at /home/u/.ssh/authorized_keys:1
 				if i := strings.Index(k, " found at "); i >= 0 {
 					e.KeyInfo = k[:i]
-					e.setType(TypeSSHDOther)
+					setType(e, contracts.TypeSSHDOther)
 				}
 				return
 			}
 			if _, ok := parseAuth(e, r); ok {
-				e.setType(TypeAuthSuccess)
+				setType(e, contracts.TypeAuthSuccess)
 			}
 			return
 		}
@@ -69,7 +73,7 @@ func classify(e *Event, m string, nested bool) {
 					e.RHost = h[:j]
 				}
 			}
-			e.setType(TypeBreakInAttempt)
+			setType(e, contracts.TypeBreakInAttempt)
 		}
 	case 'F':
 		if r, ok := strings.CutPrefix(m, "Failed "); ok {
@@ -77,9 +81,9 @@ func classify(e *Event, m string, nested bool) {
 			if !ok {
 				return
 			}
-			e.setType(TypeAuthFailure)
+			setType(e, contracts.TypeAuthFailure)
 			if invalid {
-				e.ErrorType = ErrInvalidUserAuthFailed
+				e.ErrorType = contracts.ErrInvalidUserAuthFailed
 			}
 		}
 	case 'I':
@@ -95,46 +99,46 @@ func classify(e *Event, m string, nested bool) {
 			e.User, e.IP, e.Port = head, ip, port
 		} else if i := strings.LastIndex(r, " from "); i >= 0 {
 			e.User = r[:i]
-			e.setHost(r[i+len(" from "):])
+			setHost(e, r[i+len(" from "):])
 		} else {
 			e.User = trimPreauth(r)
 		}
-		e.setType(TypeInvalidUser)
+		setType(e, contracts.TypeInvalidUser)
 	case 'i':
 		if r, ok := strings.CutPrefix(m, "input_userauth_request: invalid user "); ok {
 			e.User = trimPreauth(r)
-			e.setType(TypeInvalidUser)
+			setType(e, contracts.TypeInvalidUser)
 		}
 	case 'p':
 		classifyPAMUnix(e, m)
 	case 'P':
 		if r, ok := strings.CutPrefix(m, "PAM "); ok {
 			if strings.HasPrefix(r, "service(") && strings.Contains(r, ") ignoring max retries; ") {
-				e.setType(TypePAMOther)
+				setType(e, contracts.TypePAMOther)
 				return
 			}
 			// PAM N more authentication failure(s); logname= ... rhost=H[  user=U]
 			k := digitsLen(r)
 			if k > 0 && strings.HasPrefix(r[k:], " more authentication failure") {
 				pamKV(e, r[k:])
-				e.setType(TypePAMAuthFailure)
+				setType(e, contracts.TypePAMAuthFailure)
 			}
 			return
 		}
 		if r, ok := strings.CutPrefix(m, "Postponed "); ok {
 			// Postponed keyboard-interactive/pam for U from IP port P ssh2 [preauth]
 			if _, ok := parseAuth(e, r); ok {
-				e.setType(TypeSSHDOther)
+				setType(e, contracts.TypeSSHDOther)
 			}
 			return
 		}
 		if r, ok := strings.CutPrefix(m, "Protocol major versions differ for "); ok {
 			if i := strings.Index(r, ": "); i >= 0 {
 				if p, ok := parsePeer(r[:i]); ok {
-					e.setPeer(p)
+					setPeer(e, p)
 				}
 			}
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 		}
 	case 'D':
 		classifyD(e, m)
@@ -151,7 +155,7 @@ func classify(e *Event, m string, nested bool) {
 					}
 				}
 			}
-			e.setType(TypeBreakInAttempt)
+			setType(e, contracts.TypeBreakInAttempt)
 		}
 	case 'e':
 		if r, ok := strings.CutPrefix(m, "error: "); ok {
@@ -159,7 +163,7 @@ func classify(e *Event, m string, nested bool) {
 			return
 		}
 		if strings.HasPrefix(m, "exited MaxStartups throttling") {
-			e.setType(TypeConnectionDropped)
+			setType(e, contracts.TypeConnectionDropped)
 		}
 	case 'f':
 		r, ok := strings.CutPrefix(m, "fatal: ")
@@ -169,9 +173,9 @@ func classify(e *Event, m string, nested bool) {
 		switch {
 		case strings.HasPrefix(r, "Write failed: Connection reset by peer"),
 			strings.HasPrefix(r, "Read from socket failed: Connection reset by peer"):
-			e.setType(TypeConnectionReset)
+			setType(e, contracts.TypeConnectionReset)
 		case strings.HasPrefix(r, "no hostkey alg"):
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 		case strings.HasPrefix(r, "Timeout before authentication for "):
 			timeoutBefore(e, r)
 		}
@@ -181,33 +185,33 @@ func classify(e *Event, m string, nested bool) {
 			if _, ip, port, _, ok := splitFrom(r); ok {
 				e.IP, e.Port = ip, port
 			}
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 			return
 		}
 		if strings.HasPrefix(m, "Bad packet length ") {
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 		}
 	case 'C':
 		classifyC(e, m)
 	case 'R':
 		if r, ok := strings.CutPrefix(m, "Received disconnect from "); ok {
 			if receivedDisconnect(e, r) {
-				e.setType(TypeDisconnect)
+				setType(e, contracts.TypeDisconnect)
 			}
 			return
 		}
 		if strings.HasPrefix(m, "Received signal ") || strings.HasPrefix(m, "Received SIGHUP") {
-			e.setType(TypeSSHDOther)
+			setType(e, contracts.TypeSSHDOther)
 			return
 		}
 		if r, ok := strings.CutPrefix(m, "Read error from remote host "); ok {
 			// Read error from remote host IP port P: Connection reset by peer
 			if i := strings.Index(r, ": "); i >= 0 {
 				if p, ok := parsePeer(r[:i]); ok {
-					e.setPeer(p)
+					setPeer(e, p)
 				}
 				if strings.HasPrefix(r[i+2:], "Connection reset by peer") {
-					e.setType(TypeConnectionReset)
+					setType(e, contracts.TypeConnectionReset)
 				}
 			}
 		}
@@ -220,14 +224,14 @@ func classify(e *Event, m string, nested bool) {
 			// Unable to negotiate with IP port P: no matching key exchange method found. ...
 			if i := strings.Index(r, ": "); i >= 0 {
 				if p, ok := parsePeer(r[:i]); ok {
-					e.setPeer(p)
+					setPeer(e, p)
 				}
 			}
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 			return
 		}
 		if strings.HasPrefix(m, "User child is on pid ") {
-			e.setType(TypeSSHDOther)
+			setType(e, contracts.TypeSSHDOther)
 		}
 	case 'T':
 		if strings.HasPrefix(m, "Timeout before authentication for ") {
@@ -235,12 +239,12 @@ func classify(e *Event, m string, nested bool) {
 			return
 		}
 		if strings.HasPrefix(m, "Transferred: ") {
-			e.setType(TypeSSHDOther)
+			setType(e, contracts.TypeSSHDOther)
 		}
 	case 'S':
 		if strings.HasPrefix(m, "Server listening on ") {
 			// the listening address is local, not a remote ip
-			e.setType(TypeSSHDOther)
+			setType(e, contracts.TypeSSHDOther)
 			return
 		}
 		if r, ok := strings.CutPrefix(m, "Starting session: "); ok {
@@ -251,7 +255,7 @@ func classify(e *Event, m string, nested bool) {
 					e.User = head[i+len(" for "):]
 				}
 			}
-			e.setType(TypeSSHDOther)
+			setType(e, contracts.TypeSSHDOther)
 		}
 	case 's':
 		if r, ok := strings.CutPrefix(m, "ssh_dispatch_run_fatal: "); ok {
@@ -259,25 +263,25 @@ func classify(e *Event, m string, nested bool) {
 			if r, ok := strings.CutPrefix(r, "Connection from "); ok {
 				if i := strings.Index(r, ": "); i >= 0 {
 					if p, ok := parsePeer(r[:i]); ok {
-						e.setPeer(p)
+						setPeer(e, p)
 					}
 				}
 			}
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 		}
 	case 'b':
 		if r, ok := strings.CutPrefix(m, "banner exchange: Connection from "); ok {
 			// banner exchange: Connection from IP port P: invalid format
 			if i := strings.Index(r, ": "); i >= 0 {
 				if p, ok := parsePeer(r[:i]); ok {
-					e.setPeer(p)
+					setPeer(e, p)
 				}
 			}
-			e.setType(TypeNoIdentification)
+			setType(e, contracts.TypeNoIdentification)
 			return
 		}
 		if strings.HasPrefix(m, "beginning MaxStartups throttling") {
-			e.setType(TypeConnectionDropped)
+			setType(e, contracts.TypeConnectionDropped)
 		}
 	case 'd':
 		if r, ok := strings.CutPrefix(m, "drop connection #"); ok {
@@ -293,14 +297,14 @@ func classify(e *Event, m string, nested bool) {
 					}
 				}
 			}
-			e.setType(TypeConnectionDropped)
+			setType(e, contracts.TypeConnectionDropped)
 		}
 	}
 }
 
 // parseAuth parses "<method> for [invalid user ]U from IP port P ssh2[: KEY]" (the
 // tail of Accepted, Failed and Postponed lines).
-func parseAuth(e *Event, r string) (invalid, ok bool) {
+func parseAuth(e *contracts.Event, r string) (invalid, ok bool) {
 	i := strings.IndexByte(r, ' ')
 	if i <= 0 {
 		return false, false
@@ -324,30 +328,30 @@ func parseAuth(e *Event, r string) (invalid, ok bool) {
 
 // pamKV takes rhost= and user= from a PAM line
 // ("...; logname= uid=0 euid=0 tty=ssh ruser= rhost=H  user=U").
-func pamKV(e *Event, s string) {
+func pamKV(e *contracts.Event, s string) {
 	if i := strings.Index(s, " rhost="); i >= 0 {
 		v := s[i+len(" rhost="):]
 		if j := strings.IndexByte(v, ' '); j >= 0 {
 			v = v[:j]
 		}
-		e.setHost(v)
+		setHost(e, v)
 	}
 	if i := strings.Index(s, " user="); i >= 0 {
 		e.User = strings.TrimRight(s[i+len(" user="):], " ")
 	}
 }
 
-func classifyPAMUnix(e *Event, m string) {
+func classifyPAMUnix(e *contracts.Event, m string) {
 	if r, ok := strings.CutPrefix(m, "pam_unix(sshd:auth): "); ok {
 		switch {
 		case strings.HasPrefix(r, "authentication failure;"):
 			pamKV(e, r)
-			e.setType(TypePAMAuthFailure)
+			setType(e, contracts.TypePAMAuthFailure)
 		case strings.HasPrefix(r, "check pass; user unknown"):
-			e.setType(TypePAMOther)
+			setType(e, contracts.TypePAMOther)
 		default:
 			pamKV(e, r)
-			e.setType(TypeSSHDOther)
+			setType(e, contracts.TypeSSHDOther)
 		}
 		return
 	}
@@ -361,22 +365,22 @@ func classifyPAMUnix(e *Event, m string) {
 				u = u[:i]
 			}
 			e.User = u
-			e.setType(TypeSessionOpened)
+			setType(e, contracts.TypeSessionOpened)
 			return
 		}
 		if u, ok := strings.CutPrefix(r, "closed for user "); ok {
 			e.User = u
-			e.setType(TypeSessionClosed)
+			setType(e, contracts.TypeSessionClosed)
 			return
 		}
 	}
 	if strings.HasPrefix(m, "pam_unix(sshd:") {
 		pamKV(e, m)
-		e.setType(TypeSSHDOther)
+		setType(e, contracts.TypeSSHDOther)
 	}
 }
 
-func classifyD(e *Event, m string) {
+func classifyD(e *contracts.Event, m string) {
 	if r, ok := strings.CutPrefix(m, "Disconnecting: "); ok {
 		switch {
 		case strings.HasPrefix(r, "Too many authentication failures"):
@@ -385,10 +389,10 @@ func classifyD(e *Event, m string) {
 			if u, ok := strings.CutPrefix(r, " for "); ok {
 				e.User, _ = cutInvalid(u)
 			}
-			e.setType(TypeTooManyFailures)
+			setType(e, contracts.TypeTooManyFailures)
 		case strings.HasPrefix(r, "Packet corrupt"), strings.HasPrefix(r, "Corrupted MAC"),
 			strings.HasPrefix(r, "Bad packet length"):
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 		}
 		return
 	}
@@ -399,56 +403,56 @@ func classifyD(e *Event, m string) {
 			return
 		}
 		if p, ok := parsePeer(r[:i]); ok {
-			e.setPeer(p)
+			setPeer(e, p)
 		}
-		e.setType(TypeTooManyFailures)
+		setType(e, contracts.TypeTooManyFailures)
 		return
 	}
 	if r, ok := strings.CutPrefix(m, "Did not receive identification string from "); ok {
 		// Did not receive identification string from IP[ port P]
 		if p, ok := parsePeer(trimPreauth(r)); ok {
-			e.setPeer(p)
+			setPeer(e, p)
 		}
-		e.setType(TypeNoIdentification)
+		setType(e, contracts.TypeNoIdentification)
 		return
 	}
 	if r, ok := strings.CutPrefix(m, "Disconnected from "); ok {
 		// Disconnected from [authenticating user U |invalid user U |user U ]IP port P[ [preauth]]
 		if p, ok := parsePeer(trimPreauth(r)); ok {
-			e.setPeer(p)
-			e.setType(TypeDisconnect)
+			setPeer(e, p)
+			setType(e, contracts.TypeDisconnect)
 		}
 	}
 }
 
-func classifyC(e *Event, m string) {
+func classifyC(e *contracts.Event, m string) {
 	if r, ok := strings.CutPrefix(m, "Connection closed by "); ok {
 		// Connection closed by [authenticating user U |invalid user U ]IP[ port P][ [preauth]]
 		if p, ok := parsePeer(trimPreauth(r)); ok {
-			e.setPeer(p)
-			e.setType(TypeDisconnect)
+			setPeer(e, p)
+			setType(e, contracts.TypeDisconnect)
 		}
 		return
 	}
 	if r, ok := strings.CutPrefix(m, "Connection reset by "); ok {
 		if p, ok := parsePeer(trimPreauth(r)); ok {
-			e.setPeer(p)
+			setPeer(e, p)
 		}
-		e.setType(TypeConnectionReset)
+		setType(e, contracts.TypeConnectionReset)
 		return
 	}
 	if r, ok := strings.CutPrefix(m, "Connection from "); ok {
 		// Connection from IP port P on IP port 22 rdomain ""
 		if i := strings.Index(r, " on "); i >= 0 {
 			if p, ok := parsePeer(r[:i]); ok {
-				e.setPeer(p)
-				e.setType(TypeSSHDOther)
+				setPeer(e, p)
+				setType(e, contracts.TypeSSHDOther)
 			}
 		}
 		return
 	}
 	if strings.HasPrefix(m, "Corrupted MAC on input.") {
-		e.setType(TypeProtocolError)
+		setType(e, contracts.TypeProtocolError)
 		return
 	}
 	if r, ok := strings.CutPrefix(m, "Close session: "); ok {
@@ -457,11 +461,11 @@ func classifyC(e *Event, m string) {
 			e.IP, e.Port = ip, port
 			e.User = strings.TrimPrefix(head, "user ")
 		}
-		e.setType(TypeSSHDOther)
+		setType(e, contracts.TypeSSHDOther)
 	}
 }
 
-func classifyError(e *Event, r string) {
+func classifyError(e *contracts.Event, r string) {
 	if r == "" {
 		return
 	}
@@ -469,15 +473,15 @@ func classifyError(e *Event, r string) {
 	case 'R':
 		if d, ok := strings.CutPrefix(r, "Received disconnect from "); ok {
 			if receivedDisconnect(e, d) {
-				e.setType(TypeDisconnectError)
+				setType(e, contracts.TypeDisconnectError)
 			}
 		}
 	case 'k':
 		if k, ok := strings.CutPrefix(r, "kex_exchange_identification: "); ok {
 			if strings.HasPrefix(k, "read: Connection reset by peer") {
-				e.setType(TypeConnectionReset)
+				setType(e, contracts.TypeConnectionReset)
 			} else {
-				e.setType(TypeNoIdentification)
+				setType(e, contracts.TypeNoIdentification)
 			}
 		}
 	case 'm':
@@ -487,28 +491,28 @@ func classifyError(e *Event, r string) {
 				e.User, _ = cutInvalid(head)
 				e.IP, e.Port = ip, port
 			}
-			e.setType(TypeTooManyFailures)
+			setType(e, contracts.TypeTooManyFailures)
 		}
 	case 'c':
 		if strings.HasPrefix(r, "connect_to ") {
 			// error: connect_to H port P: failed. -- H is a forwarding target, not the
 			// remote address, so ip and port stay empty.
-			e.setType(TypeProtocolError)
+			setType(e, contracts.TypeProtocolError)
 		}
 	case 'P':
 		if k, ok := strings.CutPrefix(r, "PAM: Authentication failure for "); ok {
 			// error: PAM: Authentication failure for [illegal user ]U from H
 			if i := strings.LastIndex(k, " from "); i >= 0 {
 				e.User, _ = cutInvalid(k[:i])
-				e.setHost(k[i+len(" from "):])
+				setHost(e, k[i+len(" from "):])
 			}
-			e.setType(TypePAMAuthFailure)
+			setType(e, contracts.TypePAMAuthFailure)
 		}
 	}
 }
 
 // receivedDisconnect parses "IP: N: text" (older sshd) or "IP port P:N: text".
-func receivedDisconnect(e *Event, r string) bool {
+func receivedDisconnect(e *contracts.Event, r string) bool {
 	i := strings.IndexByte(r, ' ')
 	if i < 0 {
 		return false
@@ -536,18 +540,18 @@ func receivedDisconnect(e *Event, r string) bool {
 	return true
 }
 
-func timeoutBefore(e *Event, r string) {
+func timeoutBefore(e *contracts.Event, r string) {
 	// Timeout before authentication for IP port P
 	r = strings.TrimPrefix(r, "Timeout before authentication for ")
 	if p, ok := parsePeer(trimPreauth(r)); ok {
-		e.setPeer(p)
+		setPeer(e, p)
 	}
-	e.setType(TypeProtocolError)
+	setType(e, contracts.TypeProtocolError)
 }
 
 // repeated handles rsyslog's "message repeated N times: [ inner]": the inner message
 // is classified; a repeated Failed line is auth_failure_repeated.
-func repeated(e *Event, r string) {
+func repeated(e *contracts.Event, r string) {
 	k := digitsLen(r)
 	n, ok := atoi(r[:k])
 	if !ok || n == 0 {
@@ -560,7 +564,7 @@ func repeated(e *Event, r string) {
 	inner = cutSuffix(inner, "]")
 	e.RepeatCount = n
 	classify(e, inner, true)
-	if e.EventType == TypeAuthFailure {
-		e.EventType = TypeAuthFailureRepeated
+	if e.EventType == contracts.TypeAuthFailure {
+		e.EventType = contracts.TypeAuthFailureRepeated
 	}
 }

@@ -2,10 +2,10 @@
 // /var/log/auth.log, /var/log/secure, or the loghub OpenSSH data set) into
 // events for the Kafka topic ssh-log and the Elasticsearch index ssh-log.
 //
-// The parser is pure: strings in, Event out. It opens no files and imports no
-// client library. Parse never panics and returns fields that are substrings of
-// the input line (zero copy): an Event keeps the line's memory alive while it is
-// held. Its only allocation is the row_hash text, carved from a 2 KiB buffer shared
+// The parser is pure: strings in, contracts.Event out. It opens no files and
+// imports no client library. Parse never panics and returns fields that are
+// substrings of the input line (zero copy): an event keeps the line's memory
+// alive while it is held. Its only allocation is the row_hash text, carved from a 2 KiB buffer shared
 // by 64 consecutive lines (1/64 allocation, 32 bytes, per line); AppendJSON
 // allocates nothing when dst has room.
 //
@@ -18,12 +18,12 @@
 //
 // An optional "<PRI>" in front is skipped; the "[pid]" part is optional. Lines of the
 // programs sshd, sshd-session and sshd-auth (OpenSSH 9.8+ splits sshd into these)
-// are classified into the event types of DESIGN.md ("What the lines mean"); every
+// are classified into the event types of docs/contracts.md ("What the lines mean"); every
 // other line is event_type "unknown", log_level INFO, with host, time, program and
 // pid when the prefix parses. A line whose prefix does not parse keeps the whole line
 // as its message and gets the collection time as event_time.
 //
-// # Decisions where DESIGN.md leaves room
+// # Decisions where docs/contracts.md leaves room
 //
 //   - A user name is kept exactly as sshd wrote it, leading spaces included (the 2k
 //     sample has "Invalid user  0101": user " 0101"). Lines are anchored on their
@@ -80,11 +80,6 @@
 //
 // # JSON
 //
-// Event.AppendJSON writes the exact Kafka value (hand-written, no reflection, no
-// allocation); UnmarshalJSON reads it back. Times are RFC 3339 with nanoseconds
-// trimmed and the event's own offset. "ip" is omitted when empty (the Elasticsearch ip
-// type rejects ""), "port", "pid" and "repeat_count" when 0, and the extras
-// auth_method, rhost, key_info, program when empty and truncated when false;
-// "offset" and "event_type" are always written. Each invalid UTF-8 byte is written as
-// U+FFFD.
+// The event and its JSON codec (the exact Kafka value) are in package
+// contracts: contracts.Event.AppendJSON and contracts.UnmarshalJSON.
 package sshlog

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // sharedDir returns ../shared next to the repository root (the directory holding
@@ -161,7 +163,7 @@ type fieldSpec struct {
 	method    string // auth_method
 }
 
-// designLevel is DESIGN's log_level per event_type.
+// designLevel is the log_level per event_type of docs/contracts.md.
 var designLevel = map[string]string{
 	"auth_success": "INFO", "auth_failure": "ERROR", "auth_failure_repeated": "ERROR",
 	"invalid_user": "WARN", "pam_auth_failure": "WARN", "pam_other": "WARN",
@@ -171,7 +173,7 @@ var designLevel = map[string]string{
 	"connection_dropped": "WARN", "sshd_other": "INFO", "unknown": "INFO",
 }
 
-// designErrorType is DESIGN's error_type per event_type (auth failures of an invalid
+// designErrorType is the error_type per event_type of docs/contracts.md (auth failures of an invalid
 // user are invalid_user_auth_failed instead).
 var designErrorType = map[string]string{
 	"auth_failure": "auth_failed", "auth_failure_repeated": "auth_failed",
@@ -184,7 +186,7 @@ var designErrorType = map[string]string{
 
 // checkFields compares an event with the wildcard values of its template and returns
 // the differences.
-func checkFields(e Event, spec fieldSpec, params []string) []string {
+func checkFields(e contracts.Event, spec fieldSpec, params []string) []string {
 	var bad []string
 	// raw returns a wildcard value as written (user names may start with a space:
 	// the 2k sample has "Invalid user  0101"); param trims it, for addresses and numbers

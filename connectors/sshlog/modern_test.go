@@ -22,11 +22,11 @@ type modernWant struct {
 	key    string
 	rhost  string
 	repeat int
-	errT   string // error_type when it is not DESIGN's default for typ
+	errT   string // error_type when it is not the default of docs/contracts.md for typ
 }
 
 // modernAuth lists testdata/modern_auth.log line by line: OpenSSH 8.x-9.x shapes of
-// DESIGN's second table, two hosts, IPv4 and IPv6, classic and RFC 3339 prefixes, a
+// The second table of docs/contracts.md ("What the lines mean"), two hosts, IPv4 and IPv6, classic and RFC 3339 prefixes, a
 // New Year crossing (Source.Year 2024) and other programs' lines in between.
 var modernAuth = []modernWant{
 	{typ: "sshd_other", host: "web1", prog: "sshd", pid: 1001, time: "2024-12-31T23:58:01+09:00"},

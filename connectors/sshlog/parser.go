@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // MaxLineBytes is the longest message kept; a longer line is cut (at a UTF-8
@@ -16,8 +18,13 @@ const MaxLineBytes = 16 << 10
 // before a backwards month counts as a new year (see the package documentation).
 const LateTolerance = 7 * 24 * time.Hour
 
-// LogTypeSSH is the log_type of every event of this parser.
-const LogTypeSSH = "ssh"
+// Source describes one log file (or stream) being parsed.
+type Source struct {
+	Path string         // file path, the source_path field and part of row_hash
+	File string         // base name, the source_file field (NewParser derives it from Path when empty)
+	Year int            // start year for the replay of an old file; 0 = live inference
+	Loc  *time.Location // the source's time zone; nil = time.Local
+}
 
 // Parser parses the lines of one source. It keeps the year-inference state of that
 // source, so use one Parser per file and feed it the lines in file order. A Parser is
@@ -86,13 +93,13 @@ func (p *Parser) rowHash(offset int64, line string) string {
 // Parse parses one line read at byte offset offset of the source and collected at
 // collected. A trailing "\n" / "\r\n" is removed first. Parse never panics; a line it
 // does not understand is an "unknown" event.
-func (p *Parser) Parse(line string, offset int64, collected time.Time) Event {
+func (p *Parser) Parse(line string, offset int64, collected time.Time) contracts.Event {
 	line = trimEOL(line)
-	e := Event{
+	e := contracts.Event{
 		Timestamp:  collected,
-		LogLevel:   LevelInfo,
-		LogType:    LogTypeSSH,
-		EventType:  TypeUnknown,
+		LogLevel:   contracts.LevelInfo,
+		LogType:    contracts.LogTypeSSH,
+		EventType:  contracts.TypeUnknown,
 		SourceFile: p.src.File,
 		SourcePath: p.src.Path,
 		Offset:     offset,
@@ -136,7 +143,7 @@ func isSSHD(prog string) bool {
 // parsePrefix parses "<time> host program[pid]: " and returns the message. ok is
 // false when no time prefix is found. When the time and host parse but the tag does
 // not, the message is what follows the host and Program stays empty.
-func (p *Parser) parsePrefix(e *Event, s string) (string, bool) {
+func (p *Parser) parsePrefix(e *contracts.Event, s string) (string, bool) {
 	if len(s) > 2 && s[0] == '<' { // optional <PRI>
 		if k := digitsLen(s[1:]); k > 0 && k <= 3 && 1+k < len(s) && s[1+k] == '>' {
 			s = s[2+k:]

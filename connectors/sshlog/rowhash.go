@@ -52,6 +52,8 @@ func (h *rowHasher) sum(out *[32]byte, offset int64, line string) {
 	putHex64(out[16:32], d2.Sum64())
 }
 
+const hexDigits = "0123456789abcdef"
+
 func putHex64(dst []byte, v uint64) {
 	_ = dst[15]
 	for i := 15; i >= 0; i-- {

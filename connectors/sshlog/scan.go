@@ -3,6 +3,8 @@ package sshlog
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // addr reports whether s is an IPv4 or IPv6 address, and returns the part of s to
@@ -226,12 +228,12 @@ func parsePeer(s string) (peer, bool) {
 	return p, true
 }
 
-func (e *Event) setPeer(p peer) {
+func setPeer(e *contracts.Event, p peer) {
 	e.User, e.IP, e.Port = p.user, p.ip, p.port
 }
 
 // setHost stores a remote host that may be an address (ip) or a name (rhost).
-func (e *Event) setHost(h string) {
+func setHost(e *contracts.Event, h string) {
 	if h == "" {
 		return
 	}

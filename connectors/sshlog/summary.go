@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Summary counts parsed events: per event_type, per log_level and per error_type,
@@ -31,7 +33,7 @@ func NewSummary() *Summary {
 }
 
 // Add counts one event.
-func (s *Summary) Add(e Event) {
+func (s *Summary) Add(e contracts.Event) {
 	if s.EventTypes == nil {
 		s.EventTypes = map[string]int64{}
 	}
@@ -47,7 +49,7 @@ func (s *Summary) Add(e Event) {
 	if e.ErrorType != "" {
 		s.ErrorTypes[e.ErrorType]++
 	}
-	if e.EventType == TypeUnknown {
+	if e.EventType == contracts.TypeUnknown {
 		s.Unknown++
 	}
 	if e.Truncated {

@@ -11,11 +11,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 var collectedAt = time.Date(2026, 3, 4, 5, 6, 7, 890000000, time.UTC)
 
-func parseOne(t *testing.T, line string) Event {
+func parseOne(t *testing.T, line string) contracts.Event {
 	t.Helper()
 	p := NewParser(Source{Path: "/var/log/auth.log", Year: 2025, Loc: seoul(t)}, nil)
 	return p.Parse(line, 100, collectedAt)
@@ -319,42 +321,6 @@ func TestRowHash(t *testing.T) {
 	}
 }
 
-func TestAppendJSONEscaping(t *testing.T) {
-	cases := []struct{ in, out string }{
-		{`plain`, `"plain"`},
-		{`q"b\s/`, `"q\"b\\s/"`},
-		{"tab\tnl\ncr\rbs\bff\f", `"tab\tnl\ncr\rbs\bff\f"`},
-		{"\x00\x01\x1f\x7f", `"\u0000\u0001\u001f` + "\x7f" + `"`},
-		{"bad\xffutf\xc3", "\"bad\ufffdutf\ufffd\""},
-		{"ok é 한 😀", `"ok é 한 😀"`},
-		{"ls\u2028ps\u2029", `"ls\u2028ps\u2029"`},
-		{"<&>", `"<&>"`},
-	}
-	for _, c := range cases {
-		got := string(appendJSONString(nil, c.in))
-		if got != c.out {
-			t.Errorf("%q: got %s, want %s", c.in, got, c.out)
-		}
-		var back string
-		if err := json.Unmarshal([]byte(got), &back); err != nil {
-			t.Errorf("%q: %v", c.in, err)
-		} else if want := fffdEachByte(c.in); back != want {
-			t.Errorf("%q: decodes to %q, want %q", c.in, back, want)
-		}
-	}
-}
-
-// fffdEachByte replaces each invalid UTF-8 byte of s with U+FFFD.
-func fffdEachByte(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		b.WriteRune(r) // RuneError for an invalid byte
-		i += n
-	}
-	return b.String()
-}
-
 func TestAppendJSONExact(t *testing.T) {
 	loc := seoul(t)
 	p := NewParser(Source{Path: "/data/ssh-replica/SSH.log", Year: 2015, Loc: loc}, nil)
@@ -384,13 +350,13 @@ func TestAppendJSONExact(t *testing.T) {
 }
 
 // roundTrip checks decode(encode(e)) == e and encode(decode(encode(e))) == encode(e).
-func roundTrip(t testing.TB, e Event) {
+func roundTrip(t testing.TB, e contracts.Event) {
 	t.Helper()
 	b := e.AppendJSON(nil)
 	if !json.Valid(b) {
 		t.Fatalf("invalid JSON %s", b)
 	}
-	d, err := UnmarshalJSON(b)
+	d, err := contracts.UnmarshalJSON(b)
 	if err != nil {
 		t.Fatalf("%v: %s", err, b)
 	}
@@ -427,7 +393,7 @@ func TestRoundTrip(t *testing.T) {
 	if !e.Truncated || e.User != "\"q\\\t\x01" {
 		t.Errorf("%+v", e)
 	}
-	var d Event
+	var d contracts.Event
 	if err := json.Unmarshal([]byte(`{"event_time":"2025-01-01T00:00:00Z"}`), &d); err == nil {
 		t.Error("missing @timestamp accepted")
 	}

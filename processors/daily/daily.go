@@ -23,9 +23,9 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/tracker"
-	"github.com/log-monitor/log_monitor/topics"
 )
 
 // Source gives the per-partition aggregates by day (views.Tracker).
@@ -45,7 +45,7 @@ type Config struct {
 	// Idle closes a day past its end by wall clock that has not changed for this long (default 30 s).
 	Idle time.Duration
 	Loc  *time.Location
-	// Partitions of ssh-log (default 3): a day closes by event time only
+	// Partitions of ssh-log (default Kafka.PartitionCount()): a day closes by event time only
 	// once every one of them has passed it.
 	Partitions int
 	// Lag is the records the processors have not committed yet (negative:
@@ -62,18 +62,18 @@ type Emitter struct {
 	now  func() time.Time
 
 	mu   sync.Mutex // Tick runs on its timer and on demand (-until-caught-up)
-	sent map[string]tracker.DailyMetrics
+	sent map[string]contracts.DailyMetrics
 }
 
 // New connects the emitter's producer.
 func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	if cfg.Topic == "" {
-		cfg.Topic = topics.MetricsDaily
+		cfg.Topic = contracts.TopicMetricsDaily
 	}
 	if cfg.Every == 0 {
 		cfg.Every = 5 * time.Second
 	}
-	def := tracker.DefaultDayClose(cfg.Loc)
+	def := tracker.DefaultDayClose(cfg.Loc, cfg.Kafka.PartitionCount())
 	if cfg.Grace == 0 {
 		cfg.Grace = def.Grace
 	}
@@ -90,7 +90,7 @@ func New(cfg Config, src Source, log *slog.Logger) (*Emitter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics-daily producer: %w", err)
 	}
-	return &Emitter{cfg: cfg, src: src, log: log, prod: prod, sent: map[string]tracker.DailyMetrics{}, now: time.Now}, nil
+	return &Emitter{cfg: cfg, src: src, log: log, prod: prod, sent: map[string]contracts.DailyMetrics{}, now: time.Now}, nil
 }
 
 // Run sends documents every cfg.Every until ctx ends.
@@ -122,7 +122,7 @@ func (e *Emitter) Tick() error {
 		return err
 	}
 	now := e.now()
-	rule := tracker.DefaultDayClose(e.cfg.Loc)
+	rule := tracker.DefaultDayClose(e.cfg.Loc, e.cfg.Partitions)
 	rule.Grace, rule.Idle, rule.Partitions = e.cfg.Grace, e.cfg.Idle, e.cfg.Partitions
 	var lag int64
 	if e.cfg.Lag != nil {
@@ -153,17 +153,17 @@ func (e *Emitter) Tick() error {
 }
 
 // Documents returns the last document sent per day.
-func (e *Emitter) Documents() map[string]tracker.DailyMetrics {
+func (e *Emitter) Documents() map[string]contracts.DailyMetrics {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]tracker.DailyMetrics, len(e.sent))
+	out := make(map[string]contracts.DailyMetrics, len(e.sent))
 	for k, v := range e.sent {
 		out[k] = v
 	}
 	return out
 }
 
-func (e *Emitter) send(doc tracker.DailyMetrics) error {
+func (e *Emitter) send(doc contracts.DailyMetrics) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("metrics-daily %s: %w", doc.MetricDate, err)
@@ -176,7 +176,7 @@ func (e *Emitter) send(doc tracker.DailyMetrics) error {
 }
 
 // same compares documents without their creation time.
-func same(a, b tracker.DailyMetrics) bool {
+func same(a, b contracts.DailyMetrics) bool {
 	a.CreatedAt, b.CreatedAt = time.Time{}, time.Time{}
 	return reflect.DeepEqual(a, b)
 }

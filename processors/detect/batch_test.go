@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // batchAlertKeys is the reference implementation: straight from the rule
@@ -54,7 +54,7 @@ func batchAlertKeys(evs []Event, r *Rules, anyOrder bool) map[string]map[string]
 	isFail := func(e *Event) bool { return e.Failed > 0 }
 	isRoot := func(e *Event) bool { return e.Failed > 0 && e.User == RootUser }
 	isInvalid := func(e *Event) bool {
-		return e.User != "" && (e.Type == sshlog.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == sshlog.ErrInvalidUserAuthFailed))
+		return e.User != "" && (e.Type == contracts.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == contracts.ErrInvalidUserAuthFailed))
 	}
 	user := func(e *Event) string { return e.User }
 	ip := func(e *Event) string { return e.IP }
@@ -67,37 +67,37 @@ func batchAlertKeys(evs []Event, r *Rules, anyOrder bool) map[string]map[string]
 			if isFail(e) {
 				if th := r.BruteForce; !th.Disabled {
 					if n, _ := window(idx, t, w(th.Window), isFail, none); n >= int64(th.N) {
-						add(RuleBruteForce, key)
+						add(contracts.RuleBruteForce, key)
 					}
 				}
 				if th := r.SlowBruteForce; !th.Disabled {
 					if n, _ := window(idx, t, w(th.Window), isFail, none); n >= int64(th.N) {
-						add(RuleSlowBruteForce, key)
+						add(contracts.RuleSlowBruteForce, key)
 					}
 				}
 				if th := r.RootAttempts; !th.Disabled && isRoot(e) {
 					if n, _ := window(idx, t, w(th.Window), isRoot, none); n >= int64(th.N) {
-						add(RuleRootAttempts, key)
+						add(contracts.RuleRootAttempts, key)
 					}
 				}
 				if sp := r.PasswordSpraying; !sp.Disabled {
 					if n, u := window(idx, t, w(sp.Window), isFail, user); n >= int64(sp.Failures) && u >= sp.Users {
-						add(RulePasswordSpraying, key)
+						add(contracts.RulePasswordSpraying, key)
 					}
 				}
 			}
 			if th := r.UserEnumeration; !th.Disabled && isInvalid(e) {
 				if _, u := window(idx, t, w(th.Window), isInvalid, user); u >= th.N {
-					add(RuleUserEnumeration, key)
+					add(contracts.RuleUserEnumeration, key)
 				}
 			}
-			if th := r.Compromise; !th.Disabled && e.Type == sshlog.TypeAuthSuccess {
+			if th := r.Compromise; !th.Disabled && e.Type == contracts.TypeAuthSuccess {
 				before := idx[:pos]
 				if anyOrder {
 					before = idx
 				}
 				if n, _ := window(before, t, w(th.Window), isFail, none); n >= int64(th.N) {
-					add(RuleCompromise, key)
+					add(contracts.RuleCompromise, key)
 				}
 			}
 		}
@@ -109,7 +109,7 @@ func batchAlertKeys(evs []Event, r *Rules, anyOrder bool) map[string]map[string]
 		}
 		for _, j := range idx {
 			if n, u := window(idx, evs[j].Time, w(da.Window), isFail, ip); n >= int64(da.Failures) && u >= da.IPs {
-				add(RuleDistributedAttack, key)
+				add(contracts.RuleDistributedAttack, key)
 			}
 		}
 	}
@@ -171,7 +171,7 @@ func randomStream(seed uint64, n, nIPs, nUsers int, disorder bool) []Event {
 		case x < 80:
 			s.add(successEv(t, ip, u))
 		case x < 82:
-			s.add(Event{Time: t, Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrAuthFailed, IP: ip, Failed: 1}) // no user
+			s.add(Event{Time: t, Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrAuthFailed, IP: ip, Failed: 1}) // no user
 		default:
 			s.add(otherEv(t, ip))
 		}
@@ -232,7 +232,7 @@ func TestStreamingEqualsBatch(t *testing.T) {
 	}
 	// every rule must have been exercised ("big" covers larger lists only)
 	for _, name := range []string{"default", "small"} {
-		for _, rule := range RuleNames {
+		for _, rule := range contracts.RuleNames {
 			if perRule[name+" "+rule] == 0 {
 				t.Errorf("rules %s: %s never fired in the property test", name, rule)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // benchProcess does per event what the processor does: decode the key's
@@ -21,7 +22,7 @@ func benchProcess(b *testing.B, evs []Event) {
 	ipStore := map[string][]byte{}
 	userStore := map[string][]byte{}
 	alerts := 0
-	emit := func(Alert) { alerts++ }
+	emit := func(contracts.Alert) { alerts++ }
 	var buf []byte
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -130,9 +131,9 @@ func BenchmarkApplyNoCodec(b *testing.B) {
 func benignState() (*IPState, Event) {
 	var s IPState
 	r := DefaultRules()
-	s.Apply(&r, Event{Time: t0, Type: sshlog.TypeAuthFailure, User: "admin", IP: "192.0.2.4", Host: "LabSZ", RowHash: "0123456789abcdef0123456789abcdef", Failed: 1}, nil)
-	s.Apply(&r, Event{Time: t0 + 2, Type: sshlog.TypeAuthSuccess, User: "admin", IP: "192.0.2.4", Host: "LabSZ", RowHash: "0123456789abcdef0123456789abcdee"}, nil)
-	return &s, Event{Time: t0 + 3, Type: sshlog.TypeDisconnect, IP: "192.0.2.4", Host: "LabSZ", RowHash: "0123456789abcdef0123456789abcded"}
+	s.Apply(&r, Event{Time: t0, Type: contracts.TypeAuthFailure, User: "admin", IP: "192.0.2.4", Host: "LabSZ", RowHash: "0123456789abcdef0123456789abcdef", Failed: 1}, nil)
+	s.Apply(&r, Event{Time: t0 + 2, Type: contracts.TypeAuthSuccess, User: "admin", IP: "192.0.2.4", Host: "LabSZ", RowHash: "0123456789abcdef0123456789abcdee"}, nil)
+	return &s, Event{Time: t0 + 3, Type: contracts.TypeDisconnect, IP: "192.0.2.4", Host: "LabSZ", RowHash: "0123456789abcdef0123456789abcded"}
 }
 
 // attackState is an IP in the middle of a dictionary attack (3 failures a

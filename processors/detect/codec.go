@@ -227,6 +227,23 @@ func (w *enc) episode(e *episode, base int64) {
 	w.varint(e.count)
 }
 
+// maxStoredEpisodes bounds the episodes a stored state may list (garbage
+// must not make a big allocation); a state holds one per rule at most.
+const maxStoredEpisodes = 64
+
+// namedEpisode writes an episode under its rule's name (codec version 2):
+// names, not positions in a list of rules, identify a rule in stored state.
+func (w *enc) namedEpisode(rule string, e *episode, base int64) {
+	w.str(rule)
+	w.episode(e, base)
+}
+
+// namedEpisode reads what enc.namedEpisode wrote.
+func (d *dec) namedEpisode(base int64) (string, episode) {
+	name := d.str(maxStr)
+	return name, d.episode(base)
+}
+
 func (d *dec) episode(base int64) episode {
 	var e episode
 	e.seq = d.small(1 << 40)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // statesAfter runs evs and returns the engine (its states).
@@ -89,7 +91,7 @@ func TestUnmarshalRejects(t *testing.T) {
 	if err := x.UnmarshalBinary(bad); err == nil {
 		t.Error("unknown version accepted")
 	}
-	var a Alert
+	var a contracts.Alert
 	if a.UnmarshalBinary(nil) == nil || x.UnmarshalBinary(nil) == nil || (&UserState{}).UnmarshalBinary(nil) == nil {
 		t.Error("empty input accepted")
 	}
@@ -115,6 +117,12 @@ func FuzzUnmarshal(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{1, 0})
+	f.Add([]byte{2, 0})
+	for _, v := range readV1States(f) { // version 1 states with episodes
+		if v.episodes > 0 {
+			f.Add(v.data)
+		}
+	}
 	r := smallRules()
 	evs := randomStream(5, 60, 1, 4, true)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -129,7 +137,7 @@ func FuzzUnmarshal(f *testing.F) {
 				t.Fatal("not canonical")
 			}
 			for _, e := range evs {
-				s.Apply(&r, e, func(Alert) {})
+				s.Apply(&r, e, func(contracts.Alert) {})
 			}
 			_ = s.Summary(&r, 0)
 			_, _ = s.MarshalBinary()
@@ -142,14 +150,14 @@ func FuzzUnmarshal(f *testing.F) {
 				t.Fatalf("re-decode user: %v", err)
 			}
 			for _, e := range evs {
-				u.Apply(&r, e, func(Alert) {})
+				u.Apply(&r, e, func(contracts.Alert) {})
 			}
 			_ = u.ActiveAlerts(&r, 0)
 		}
-		var a Alert
+		var a contracts.Alert
 		if a.UnmarshalBinary(data) == nil {
 			b1, _ := a.MarshalBinary()
-			var x Alert
+			var x contracts.Alert
 			if err := x.UnmarshalBinary(b1); err != nil || !reflect.DeepEqual(a, x) {
 				t.Fatalf("alert re-decode: %v", err)
 			}
@@ -166,7 +174,7 @@ func TestStateSizeBounded(t *testing.T) {
 	var us UserState
 	var maxIP, maxUser int
 	alerts := map[string]int{}
-	emit := func(a Alert) { alerts[a.Rule]++ }
+	emit := func(a contracts.Alert) { alerts[a.Rule]++ }
 	for i := range 100000 {
 		tm := t0 + int64(i)
 		user := fmt.Sprintf("attacker-dictionary-user-name-%08d-with-a-long-suffix", i)

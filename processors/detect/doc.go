@@ -5,7 +5,7 @@
 // attack size, and have a compact versioned binary codec, because the
 // processors re-serialize them at every event.
 //
-// # Rules (DESIGN.md "Detections"; every number in Rules)
+// # Rules (docs/contracts.md "Detections"; every number in Rules)
 //
 //	rule                  key   fires when (defaults)
 //	brute_force           IP    >= 10 failed attempts within 5m
@@ -118,7 +118,11 @@
 // # Codec and memory
 //
 // AppendBinary/MarshalBinary write a versioned, compact encoding (times as
-// varint differences from the newest time); UnmarshalBinary rejects anything
+// varint differences from the newest time). A running episode is stored under
+// its rule's name (version 2), never by the rule's position in a list, so
+// rules can be reordered or added without changing what stored state means;
+// version 1 (a one-byte mask of positions) is still read, and an episode of a
+// rule the code does not know is dropped. UnmarshalBinary rejects anything
 // else without panicking (fuzzed), and copies data once (names are substrings
 // of that copy). Short lists live in small arrays inside the state, so a
 // benign IP's state decodes with one allocation; an attacker's longer lists

@@ -1,7 +1,7 @@
 package detect
 
 import (
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Event is what a processor passes to Apply: the fields of one ssh-log event
@@ -20,7 +20,7 @@ type Event struct {
 
 // FromSSHLog returns the rule engine's view of a parsed event at the given
 // source offset.
-func FromSSHLog(e *sshlog.Event, offset int64) Event {
+func FromSSHLog(e *contracts.Event, offset int64) Event {
 	return Event{
 		Time: e.EventTime.Unix(), Offset: offset,
 		Type: e.EventType, ErrorType: e.ErrorType,
@@ -40,11 +40,11 @@ func (e *Event) failed() int64 {
 // invalidUser reports whether the event names an invalid (non-existent) user:
 // an "Invalid user" line, or a failure "for invalid user".
 func (e *Event) invalidUser() bool {
-	return e.User != "" && (e.Type == sshlog.TypeInvalidUser ||
-		(e.Failed > 0 && e.ErrorType == sshlog.ErrInvalidUserAuthFailed))
+	return e.User != "" && (e.Type == contracts.TypeInvalidUser ||
+		(e.Failed > 0 && e.ErrorType == contracts.ErrInvalidUserAuthFailed))
 }
 
-func (e *Event) success() bool { return e.Type == sshlog.TypeAuthSuccess }
+func (e *Event) success() bool { return e.Type == contracts.TypeAuthSuccess }
 
 // maxStr bounds every name a state keeps (user, host, IP, row hash), so that a
 // hostile line cannot grow a state: longer names are cut (at a UTF-8 boundary).

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // t0 is an arbitrary base time (2015-12-13 00:00:00 UTC).
@@ -31,27 +31,27 @@ func (s *stream) add(e Event) *stream {
 }
 
 func failEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrAuthFailed, User: user, IP: ip, Failed: 1}
+	return Event{Time: t, Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrAuthFailed, User: user, IP: ip, Failed: 1}
 }
 
 func invalidFailEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrInvalidUserAuthFailed, User: user, IP: ip, Failed: 1}
+	return Event{Time: t, Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrInvalidUserAuthFailed, User: user, IP: ip, Failed: 1}
 }
 
 func repeatEv(t int64, ip, user string, n int) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthFailureRepeated, ErrorType: sshlog.ErrAuthFailed, User: user, IP: ip, Failed: n}
+	return Event{Time: t, Type: contracts.TypeAuthFailureRepeated, ErrorType: contracts.ErrAuthFailed, User: user, IP: ip, Failed: n}
 }
 
 func invalidEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeInvalidUser, ErrorType: sshlog.ErrInvalidUser, User: user, IP: ip}
+	return Event{Time: t, Type: contracts.TypeInvalidUser, ErrorType: contracts.ErrInvalidUser, User: user, IP: ip}
 }
 
 func successEv(t int64, ip, user string) Event {
-	return Event{Time: t, Type: sshlog.TypeAuthSuccess, User: user, IP: ip}
+	return Event{Time: t, Type: contracts.TypeAuthSuccess, User: user, IP: ip}
 }
 
 func otherEv(t int64, ip string) Event {
-	return Event{Time: t, Type: sshlog.TypeDisconnect, IP: ip}
+	return Event{Time: t, Type: contracts.TypeDisconnect, IP: ip}
 }
 
 // engine routes events like the processors do: every event with an IP to its
@@ -62,7 +62,7 @@ type engine struct {
 	roundTrip bool
 	ips       map[string]*IPState
 	users     map[string]*UserState
-	alerts    []Alert
+	alerts    []contracts.Alert
 	tb        testing.TB
 }
 
@@ -70,7 +70,7 @@ func newEngine(tb testing.TB, r Rules) *engine {
 	return &engine{r: &r, ips: map[string]*IPState{}, users: map[string]*UserState{}, tb: tb}
 }
 
-func (g *engine) emit(a Alert) { g.alerts = append(g.alerts, a) }
+func (g *engine) emit(a contracts.Alert) { g.alerts = append(g.alerts, a) }
 
 func (g *engine) apply(e Event) {
 	if e.IP != "" {
@@ -99,7 +99,7 @@ func (g *engine) apply(e Event) {
 	}
 }
 
-func (g *engine) run(evs []Event) []Alert {
+func (g *engine) run(evs []Event) []contracts.Alert {
 	for _, e := range evs {
 		g.apply(e)
 	}
@@ -131,7 +131,7 @@ func roundTripUser(tb testing.TB, s *UserState) *UserState {
 }
 
 // fired is the set of "rule key" pairs in alerts.
-func fired(alerts []Alert) map[string]bool {
+func fired(alerts []contracts.Alert) map[string]bool {
 	out := map[string]bool{}
 	for _, a := range alerts {
 		out[a.Rule+" "+a.Key()] = true
@@ -139,8 +139,8 @@ func fired(alerts []Alert) map[string]bool {
 	return out
 }
 
-func byRule(alerts []Alert, rule string) []Alert {
-	var out []Alert
+func byRule(alerts []contracts.Alert, rule string) []contracts.Alert {
+	var out []contracts.Alert
 	for _, a := range alerts {
 		if a.Rule == rule {
 			out = append(out, a)

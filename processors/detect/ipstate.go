@@ -3,10 +3,15 @@ package detect
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
-// The rules an IPState runs, as indexes of IPState.eps.
+// The rules an IPState runs, as indexes of ipRuleNames. The index is an
+// in-memory handle only: stored state names each episode's rule (codec
+// version 2), so the order here may change and rules may be added.
 const (
 	ipBrute = iota
 	ipSlow
@@ -18,7 +23,24 @@ const (
 )
 
 var ipRuleNames = [nIPRules]string{
-	RuleBruteForce, RuleSlowBruteForce, RuleUserEnumeration, RulePasswordSpraying, RuleCompromise, RuleRootAttempts,
+	contracts.RuleBruteForce, contracts.RuleSlowBruteForce, contracts.RuleUserEnumeration, contracts.RulePasswordSpraying, contracts.RuleCompromise, contracts.RuleRootAttempts,
+}
+
+// ipRulesV1 is the rule of each bit of codec version 1's episode mask: the
+// order of ipRuleNames when version 1 was written. Frozen: version 1 states
+// mean exactly this.
+var ipRulesV1 = [...]string{
+	contracts.RuleBruteForce, contracts.RuleSlowBruteForce, contracts.RuleUserEnumeration, contracts.RulePasswordSpraying, contracts.RuleCompromise, contracts.RuleRootAttempts,
+}
+
+// ipRuleIndex is the index of the IP rule named name, or -1.
+func ipRuleIndex(name string) int {
+	for k, n := range ipRuleNames {
+		if n == name {
+			return k
+		}
+	}
+	return -1
 }
 
 // IPState is the rule state of one source IP (the processor's key). Its size
@@ -100,7 +122,7 @@ func (s *IPState) setHosts(l lru)  { s.hv.put(s.en[2*namesInline:], l) }
 // for each alert it raises. It never fails: an event of another kind only
 // updates the counters. Apply is not idempotent: the processor must not apply
 // a replayed input twice (it keeps the last applied offset per partition).
-func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
+func (s *IPState) Apply(r *Rules, ev Event, emit func(contracts.Alert)) {
 	if r == nil {
 		r = &defaultRules
 	}
@@ -138,7 +160,7 @@ func (s *IPState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	s.housekeep(r)
 }
 
-func (s *IPState) rules(r *Rules, ev *Event, t, f int64, inv, succ bool, emit func(Alert)) {
+func (s *IPState) rules(r *Rules, ev *Event, t, f int64, inv, succ bool, emit func(contracts.Alert)) {
 	user := clip(ev.User)
 	fails, root, users, inval := s.fails(), s.root(), s.users(), s.inval()
 	if f > 0 {
@@ -252,7 +274,7 @@ func both(fs ring, l lru, t, n, u, w int64) (activity, bool) {
 }
 
 // alert steps rule k's episode and emits its alert when it fires.
-func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Duration, ev *Event, emit func(Alert)) {
+func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Duration, ev *Event, emit func(contracts.Alert)) {
 	ep := s.ep(k)
 	if ep == nil {
 		i := 0
@@ -292,13 +314,13 @@ func (s *IPState) alert(r *Rules, k int, a activity, thr int64, window time.Dura
 		al.Users = s.users().newest(maxUsers)
 		thresh = fmt.Sprintf("%d in %s", thr, fmtDur(window))
 	}
-	al.Message = al.message(thresh)
+	al.Message = message(&al, thresh)
 	emit(al)
 }
 
 // newAlert fills the fields every rule shares.
-func newAlert(rule, key string, ep *episode, a activity, window time.Duration, offset int64) Alert {
-	al := Alert{
+func newAlert(rule, key string, ep *episode, a activity, window time.Duration, offset int64) contracts.Alert {
+	al := contracts.Alert{
 		Rule: rule, Level: int(ep.level), Seq: int(ep.seq),
 		Severity:      Severity(rule, int(ep.level)),
 		ID:            AlertID(rule, key, ep.start, int(ep.level), int(ep.seq)),
@@ -334,8 +356,15 @@ func (s *IPState) housekeep(r *Rules) {
 	s.eps = keep
 }
 
-// ipVersion is the first byte of IPState's binary encoding.
-const ipVersion = 1
+// The first byte of IPState's binary encoding. Version 2 stores each
+// running episode under its rule's name; version 1 stored a one-byte mask of
+// the rules' positions in a list (reordering the list changed the meaning of
+// stored state, and an eighth rule did not fit). AppendBinary writes version
+// 2; UnmarshalBinary reads both.
+const (
+	ipVersion1 = 1
+	ipVersion  = 2
+)
 
 // AppendBinary appends the state's compact binary encoding to b.
 func (s *IPState) AppendBinary(b []byte) ([]byte, error) {
@@ -363,20 +392,16 @@ func (s *IPState) AppendBinary(b []byte) ([]byte, error) {
 	for _, v := range s.samples.v[:s.samples.n] {
 		w.str(v)
 	}
-	var mask byte
-	for _, e := range s.eps {
-		mask |= 1 << e.k
-	}
-	w.byte(mask)
+	w.uvarint(uint64(len(s.eps)))
 	for i := range s.eps {
-		w.episode(&s.eps[i].episode, s.last)
+		w.namedEpisode(ipRuleNames[s.eps[i].k], &s.eps[i].episode, s.last)
 	}
 	return w.b, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler.
 func (s *IPState) MarshalBinary() ([]byte, error) {
-	return s.AppendBinary(make([]byte, 0, 64+4*int(s.fv.n+s.rv.n)+16*int(s.uv.n+s.iv.n+s.hv.n)+34*int(s.samples.n)+16*len(s.eps)))
+	return s.AppendBinary(make([]byte, 0, 64+4*int(s.fv.n+s.rv.n)+16*int(s.uv.n+s.iv.n+s.hv.n)+34*int(s.samples.n)+32*len(s.eps)))
 }
 
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It rejects (without
@@ -385,7 +410,8 @@ func (s *IPState) MarshalBinary() ([]byte, error) {
 func (s *IPState) UnmarshalBinary(data []byte) error {
 	*s = IPState{}
 	d := &dec{s: string(data)}
-	if v := d.byte(); v != ipVersion {
+	v := d.byte()
+	if v != ipVersion && v != ipVersion1 {
 		return fmt.Errorf("detect: IP state encoding version %d unknown", v)
 	}
 	if s.events = d.small(1 << 62); s.events > 0 {
@@ -421,17 +447,10 @@ func (s *IPState) UnmarshalBinary(data []byte) error {
 				s.samples.v[i] = d.str(maxStr)
 			}
 		}
-		mask := d.byte()
-		if mask >= 1<<nIPRules {
-			d.fail(fmt.Errorf("episode mask %#x", mask))
-		}
-		if n := bits.OnesCount8(mask); n > 0 && d.err == nil {
-			s.eps = make([]ruleEpisode, 0, n+1)
-			for k := range nIPRules {
-				if mask&(1<<k) != 0 {
-					s.eps = append(s.eps, ruleEpisode{k: k, episode: d.episode(s.last)})
-				}
-			}
+		if v == ipVersion1 {
+			s.readEpisodesV1(d)
+		} else {
+			s.readEpisodes(d)
 		}
 	}
 	if err := d.finish(); err != nil {
@@ -439,6 +458,57 @@ func (s *IPState) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("detect: IP state: %w", err)
 	}
 	return nil
+}
+
+// readEpisodes reads version 2's episodes: a count, then each episode under
+// its rule's name. An episode of a rule this code does not know (a rule
+// removed, or state written by a newer version) is dropped: no rule runs it.
+func (s *IPState) readEpisodes(d *dec) {
+	n := d.count(maxStoredEpisodes)
+	if n == 0 || d.err != nil {
+		return
+	}
+	s.eps = make([]ruleEpisode, 0, min(n, nIPRules)+1)
+	for range n {
+		name, ep := d.namedEpisode(s.last)
+		if d.err != nil {
+			return
+		}
+		k := ipRuleIndex(name)
+		if k < 0 {
+			continue
+		}
+		if s.ep(k) != nil {
+			d.fail(fmt.Errorf("two episodes of rule %s", name))
+			return
+		}
+		s.eps = append(s.eps, ruleEpisode{k: k, episode: ep})
+	}
+	// in memory the episodes are ordered by rule index (IPState.alert)
+	slices.SortFunc(s.eps, func(a, b ruleEpisode) int { return a.k - b.k })
+}
+
+// readEpisodesV1 reads version 1's episodes: a mask of ipRulesV1 positions,
+// then the episodes in that order.
+func (s *IPState) readEpisodesV1(d *dec) {
+	mask := d.byte()
+	if mask >= 1<<len(ipRulesV1) {
+		d.fail(fmt.Errorf("episode mask %#x", mask))
+	}
+	n := bits.OnesCount8(mask)
+	if n == 0 || d.err != nil {
+		return
+	}
+	s.eps = make([]ruleEpisode, 0, n+1)
+	for bit, name := range ipRulesV1 {
+		if mask&(1<<bit) != 0 {
+			ep := d.episode(s.last)
+			if k := ipRuleIndex(name); k >= 0 {
+				s.eps = append(s.eps, ruleEpisode{k: k, episode: ep})
+			}
+		}
+	}
+	slices.SortFunc(s.eps, func(a, b ruleEpisode) int { return a.k - b.k })
 }
 
 // Accessors for views and the API. Times are unix seconds (event time).
@@ -591,9 +661,9 @@ func (s *IPState) Summary(r *Rules, now int64) IPSummary {
 		rule string
 		th   Threshold
 	}{
-		{RuleBruteForce, r.BruteForce}, {RuleSlowBruteForce, r.SlowBruteForce},
-		{RulePasswordSpraying, Threshold{Disabled: r.PasswordSpraying.Disabled, N: r.PasswordSpraying.Failures, Window: r.PasswordSpraying.Window}},
-		{RuleCompromise, r.Compromise},
+		{contracts.RuleBruteForce, r.BruteForce}, {contracts.RuleSlowBruteForce, r.SlowBruteForce},
+		{contracts.RulePasswordSpraying, Threshold{Disabled: r.PasswordSpraying.Disabled, N: r.PasswordSpraying.Failures, Window: r.PasswordSpraying.Window}},
+		{contracts.RuleCompromise, r.Compromise},
 	} {
 		if !x.th.on() {
 			continue
@@ -603,7 +673,7 @@ func (s *IPState) Summary(r *Rules, now int64) IPSummary {
 	}
 	if th := r.RootAttempts; th.on() {
 		w := secs(th.Window)
-		out.Windows = append(out.Windows, WindowCount{Rule: RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root().sumIn(now-w, now)})
+		out.Windows = append(out.Windows, WindowCount{Rule: contracts.RuleRootAttempts, Window: th.Window, Threshold: th.N, Count: s.root().sumIn(now-w, now)})
 	}
 	return out
 }

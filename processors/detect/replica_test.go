@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // sharedData is ../shared/data/<rel> next to the repository, or skips.
@@ -107,7 +108,7 @@ func TestReplicaScenarios(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := s.IP
-		if s.Scenario == RuleDistributedAttack {
+		if s.Scenario == contracts.RuleDistributedAttack {
 			want = s.User
 		}
 		found := false
@@ -115,7 +116,7 @@ func TestReplicaScenarios(t *testing.T) {
 			if a.Rule == s.Scenario && a.Key() == want && !a.LastEventTime.Before(at) && a.FirstEventTime.Before(at.Add(24*time.Hour)) {
 				found = true
 				t.Logf("scenario %s: %s", s.Scenario, a.Message)
-				if s.Scenario == RuleCompromise && (!a.SameUser || a.User != s.User) {
+				if s.Scenario == contracts.RuleCompromise && (!a.SameUser || a.User != s.User) {
 					t.Errorf("compromise: user %s same_user %v, want %s true", a.User, a.SameUser, s.User)
 				}
 				break

@@ -10,24 +10,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-)
 
-// Rule names (the alert's rule field).
-const (
-	RuleBruteForce        = "brute_force"
-	RuleSlowBruteForce    = "slow_brute_force"
-	RuleUserEnumeration   = "user_enumeration"
-	RulePasswordSpraying  = "password_spraying"
-	RuleDistributedAttack = "distributed_attack"
-	RuleCompromise        = "compromise_suspected"
-	RuleRootAttempts      = "root_attempts"
+	"github.com/log-monitor/log_monitor/contracts"
 )
-
-// RuleNames lists every rule, in a fixed order.
-var RuleNames = []string{
-	RuleBruteForce, RuleSlowBruteForce, RuleUserEnumeration, RulePasswordSpraying,
-	RuleDistributedAttack, RuleCompromise, RuleRootAttempts,
-}
 
 // RootUser is the account the root_attempts rule watches.
 const RootUser = "root"
@@ -97,7 +82,7 @@ type Rules struct {
 	Lateness time.Duration `yaml:"lateness" json:"lateness"`
 }
 
-// DefaultRules returns DESIGN.md's defaults.
+// DefaultRules returns the defaults of docs/contracts.md (Detections).
 func DefaultRules() Rules {
 	return Rules{
 		BruteForce:        Threshold{N: 10, Window: 5 * time.Minute},
@@ -147,11 +132,11 @@ func (r *Rules) Validate() error {
 		th   Threshold
 		max  int
 	}{
-		{RuleBruteForce, r.BruteForce, MaxCountThreshold},
-		{RuleSlowBruteForce, r.SlowBruteForce, MaxCountThreshold},
-		{RuleUserEnumeration, r.UserEnumeration, MaxDistinctThreshold},
-		{RuleCompromise, r.Compromise, MaxCountThreshold},
-		{RuleRootAttempts, r.RootAttempts, MaxCountThreshold},
+		{contracts.RuleBruteForce, r.BruteForce, MaxCountThreshold},
+		{contracts.RuleSlowBruteForce, r.SlowBruteForce, MaxCountThreshold},
+		{contracts.RuleUserEnumeration, r.UserEnumeration, MaxDistinctThreshold},
+		{contracts.RuleCompromise, r.Compromise, MaxCountThreshold},
+		{contracts.RuleRootAttempts, r.RootAttempts, MaxCountThreshold},
 	} {
 		if t.th.Disabled {
 			continue
@@ -160,14 +145,14 @@ func (r *Rules) Validate() error {
 		checkWindow(&errs, t.name, t.th.Window)
 	}
 	if s := r.PasswordSpraying; !s.Disabled {
-		checkCount(&errs, RulePasswordSpraying, "users", s.Users, MaxDistinctThreshold)
-		checkCount(&errs, RulePasswordSpraying, "failures", s.Failures, MaxCountThreshold)
-		checkWindow(&errs, RulePasswordSpraying, s.Window)
+		checkCount(&errs, contracts.RulePasswordSpraying, "users", s.Users, MaxDistinctThreshold)
+		checkCount(&errs, contracts.RulePasswordSpraying, "failures", s.Failures, MaxCountThreshold)
+		checkWindow(&errs, contracts.RulePasswordSpraying, s.Window)
 	}
 	if d := r.DistributedAttack; !d.Disabled {
-		checkCount(&errs, RuleDistributedAttack, "ips", d.IPs, MaxDistinctThreshold)
-		checkCount(&errs, RuleDistributedAttack, "failures", d.Failures, MaxCountThreshold)
-		checkWindow(&errs, RuleDistributedAttack, d.Window)
+		checkCount(&errs, contracts.RuleDistributedAttack, "ips", d.IPs, MaxDistinctThreshold)
+		checkCount(&errs, contracts.RuleDistributedAttack, "failures", d.Failures, MaxCountThreshold)
+		checkWindow(&errs, contracts.RuleDistributedAttack, d.Window)
 	}
 	if r.Cooldown < 0 || r.Cooldown > MaxWindow {
 		errs = append(errs, fmt.Errorf("cooldown = %s: must be 0..%s", r.Cooldown, MaxWindow))
@@ -190,19 +175,19 @@ func (r *Rules) Validate() error {
 // Enabled reports whether the named rule is on.
 func (r *Rules) Enabled(rule string) bool {
 	switch rule {
-	case RuleBruteForce:
+	case contracts.RuleBruteForce:
 		return !r.BruteForce.Disabled
-	case RuleSlowBruteForce:
+	case contracts.RuleSlowBruteForce:
 		return !r.SlowBruteForce.Disabled
-	case RuleUserEnumeration:
+	case contracts.RuleUserEnumeration:
 		return !r.UserEnumeration.Disabled
-	case RulePasswordSpraying:
+	case contracts.RulePasswordSpraying:
 		return !r.PasswordSpraying.Disabled
-	case RuleDistributedAttack:
+	case contracts.RuleDistributedAttack:
 		return !r.DistributedAttack.Disabled
-	case RuleCompromise:
+	case contracts.RuleCompromise:
 		return !r.Compromise.Disabled
-	case RuleRootAttempts:
+	case contracts.RuleRootAttempts:
 		return !r.RootAttempts.Disabled
 	}
 	return false
@@ -225,7 +210,7 @@ func ParseRules(data []byte) (Rules, error) {
 }
 
 // LoadRules reads a rules file (YAML or JSON), see ParseRules; no path
-// means DESIGN's thresholds (DefaultRules).
+// means the default thresholds (DefaultRules).
 func LoadRules(path string) (Rules, error) {
 	if path == "" {
 		return DefaultRules(), nil
@@ -251,11 +236,11 @@ func (r *Rules) RegisterFlags(fs *flag.FlagSet) {
 		fs.IntVar(&t.N, "detect."+name+".n", t.N, name+": "+what)
 		fs.DurationVar(&t.Window, "detect."+name+".window", t.Window, name+": window")
 	}
-	th(RuleBruteForce, &r.BruteForce, "failed attempts from one IP")
-	th(RuleSlowBruteForce, &r.SlowBruteForce, "failed attempts from one IP")
-	th(RuleUserEnumeration, &r.UserEnumeration, "distinct invalid users from one IP")
-	th(RuleCompromise, &r.Compromise, "failed attempts before a success")
-	th(RuleRootAttempts, &r.RootAttempts, "failed attempts on root from one IP")
+	th(contracts.RuleBruteForce, &r.BruteForce, "failed attempts from one IP")
+	th(contracts.RuleSlowBruteForce, &r.SlowBruteForce, "failed attempts from one IP")
+	th(contracts.RuleUserEnumeration, &r.UserEnumeration, "distinct invalid users from one IP")
+	th(contracts.RuleCompromise, &r.Compromise, "failed attempts before a success")
+	th(contracts.RuleRootAttempts, &r.RootAttempts, "failed attempts on root from one IP")
 	s := &r.PasswordSpraying
 	fs.BoolVar(&s.Disabled, "detect.password_spraying.disabled", s.Disabled, "disable the password_spraying rule")
 	fs.IntVar(&s.Users, "detect.password_spraying.users", s.Users, "password_spraying: distinct users failed from one IP")

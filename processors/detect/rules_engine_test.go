@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 const ip1 = "203.0.113.7"
@@ -20,21 +22,21 @@ var thresholdCases = []struct {
 	count func(n int) int64 // the alert's expected count
 	build func(n int) []Event
 }{
-	{"brute_force", RuleBruteForce, 10, nil, func(n int) []Event {
+	{"brute_force", contracts.RuleBruteForce, 10, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(failEv(t0+int64(i), ip1, "admin"))
 		}
 		return s.evs
 	}},
-	{"slow_brute_force", RuleSlowBruteForce, 30, nil, func(n int) []Event {
+	{"slow_brute_force", contracts.RuleSlowBruteForce, 30, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(failEv(t0+int64(i)*600, ip1, "admin"))
 		}
 		return s.evs
 	}},
-	{"user_enumeration", RuleUserEnumeration, 5, nil, func(n int) []Event {
+	{"user_enumeration", contracts.RuleUserEnumeration, 5, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(invalidEv(t0+int64(i), ip1, fmt.Sprintf("user%d", i)))
@@ -43,35 +45,35 @@ var thresholdCases = []struct {
 		}
 		return s.evs
 	}},
-	{"password_spraying users", RulePasswordSpraying, 10, func(int) int64 { return 30 }, func(n int) []Event {
+	{"password_spraying users", contracts.RulePasswordSpraying, 10, func(int) int64 { return 30 }, func(n int) []Event {
 		s := &stream{}
 		for i := range 30 {
 			s.add(failEv(t0+int64(i)*2, ip1, fmt.Sprintf("u%d", i%n)))
 		}
 		return s.evs
 	}},
-	{"password_spraying failures", RulePasswordSpraying, 30, nil, func(n int) []Event {
+	{"password_spraying failures", contracts.RulePasswordSpraying, 30, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(failEv(t0+int64(i)*2, ip1, fmt.Sprintf("u%d", i%10)))
 		}
 		return s.evs
 	}},
-	{"distributed_attack ips", RuleDistributedAttack, 5, func(int) int64 { return 20 }, func(n int) []Event {
+	{"distributed_attack ips", contracts.RuleDistributedAttack, 5, func(int) int64 { return 20 }, func(n int) []Event {
 		s := &stream{}
 		for i := range 20 {
 			s.add(failEv(t0+int64(i)*5, fmt.Sprintf("198.51.100.%d", i%n), "alice"))
 		}
 		return s.evs
 	}},
-	{"distributed_attack failures", RuleDistributedAttack, 20, nil, func(n int) []Event {
+	{"distributed_attack failures", contracts.RuleDistributedAttack, 20, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(failEv(t0+int64(i)*5, fmt.Sprintf("198.51.100.%d", i%5), "alice"))
 		}
 		return s.evs
 	}},
-	{"compromise_suspected", RuleCompromise, 5, nil, func(n int) []Event {
+	{"compromise_suspected", contracts.RuleCompromise, 5, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(failEv(t0+int64(i)*3600, ip1, "bob"))
@@ -79,7 +81,7 @@ var thresholdCases = []struct {
 		s.add(successEv(t0+int64(n)*3600, ip1, "bob"))
 		return s.evs
 	}},
-	{"root_attempts", RuleRootAttempts, 5, nil, func(n int) []Event {
+	{"root_attempts", contracts.RuleRootAttempts, 5, nil, func(n int) []Event {
 		s := &stream{}
 		for i := range n {
 			s.add(failEv(t0+int64(i)*100, ip1, "root"))
@@ -125,7 +127,7 @@ func TestCompromiseSameUser(t *testing.T) {
 	}
 	s.add(successEv(t0+100, ip1, "bob"))
 	s.add(successEv(t0+200, "192.0.2.1", "carol")) // another IP: nothing
-	a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleCompromise)
+	a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleCompromise)
 	if len(a) != 1 || !a[0].SameUser || a[0].User != "bob" || a[0].Severity != "critical" {
 		t.Fatalf("%+v", a)
 	}
@@ -135,7 +137,7 @@ func TestCompromiseSameUser(t *testing.T) {
 		s.add(failEv(t0+int64(i), ip1, "admin"))
 	}
 	s.add(successEv(t0+100, ip1, "bob"))
-	a = byRule(newEngine(t, DefaultRules()).run(s.evs), RuleCompromise)
+	a = byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleCompromise)
 	if len(a) != 1 || a[0].SameUser || a[0].User != "bob" {
 		t.Fatalf("%+v", a)
 	}
@@ -146,7 +148,7 @@ func TestCompromiseSameUser(t *testing.T) {
 		s.add(failEv(t0+int64(i), ip1, "bob"))
 	}
 	s.add(successEv(t0+24*3600, ip1, "bob")) // window (t0, t0+24h]: the failure at t0 is out
-	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleCompromise); len(a) != 0 {
+	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleCompromise); len(a) != 0 {
 		t.Fatalf("fired with a failure 24h before: %+v", a)
 	}
 }
@@ -155,7 +157,7 @@ func TestRepeatedLineCountsN(t *testing.T) {
 	for _, n := range []int{9, 10, 1000} {
 		s := &stream{}
 		s.add(repeatEv(t0, ip1, "admin", n))
-		a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)
+		a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)
 		if n < 10 {
 			if len(a) != 0 {
 				t.Errorf("repeated %d times fired", n)
@@ -176,7 +178,7 @@ func TestRepeatedLineCountsN(t *testing.T) {
 		s.add(failEv(t0+int64(i), ip1, "admin"))
 	}
 	s.add(repeatEv(t0+8, ip1, "admin", 2))
-	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce); len(a) != 1 || a[0].Count != 10 {
+	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce); len(a) != 1 || a[0].Count != 10 {
 		t.Fatalf("8 + repeated 2: %+v", a)
 	}
 }
@@ -192,7 +194,7 @@ func TestWindowBoundary(t *testing.T) {
 			s.add(failEv(t0+int64(i), ip1, "admin"))
 		}
 		s.add(failEv(t0+c.last, ip1, "admin"))
-		a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)
+		a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)
 		if (len(a) == 1) != c.fire {
 			t.Errorf("10th failure at +%ds (window 5m): fired %v, want %v", c.last, len(a) == 1, c.fire)
 		}
@@ -210,7 +212,7 @@ func TestWindowBoundary(t *testing.T) {
 			s.add(invalidEv(t0+int64(i), ip1, fmt.Sprintf("n%d", i)))
 		}
 		s.add(invalidEv(t0+c.last, ip1, "n4"))
-		a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleUserEnumeration)
+		a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleUserEnumeration)
 		if (len(a) == 1) != c.fire {
 			t.Errorf("5th name at +%ds (window 10m): fired %v, want %v", c.last, len(a) == 1, c.fire)
 		}
@@ -220,7 +222,7 @@ func TestWindowBoundary(t *testing.T) {
 	r.BruteForce = Threshold{N: 2, Window: 90*time.Second + 500*time.Millisecond}
 	s := &stream{}
 	s.add(failEv(t0, ip1, "a")).add(failEv(t0+90, ip1, "a"))
-	if a := byRule(newEngine(t, r).run(s.evs), RuleBruteForce); len(a) != 1 {
+	if a := byRule(newEngine(t, r).run(s.evs), contracts.RuleBruteForce); len(a) != 1 {
 		t.Errorf("90s span in a 90.5s window: %d alerts", len(a))
 	}
 }
@@ -234,7 +236,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 	}
 	s.add(failEv(t0+48, ip1, "admin"))
 	g := newEngine(t, DefaultRules())
-	a := byRule(g.run(s.evs), RuleBruteForce)
+	a := byRule(g.run(s.evs), contracts.RuleBruteForce)
 	if len(a) != 1 || a[0].Count != 10 || a[0].WindowStart.Unix() != t0+48 || a[0].LastEventTime.Unix() != t0+108 {
 		t.Fatalf("late failure within lateness: %+v", a)
 	}
@@ -250,7 +252,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 	}
 	s.add(failEv(t0+350, ip1, "admin"))
 	s.add(failEv(t0+250, ip1, "admin"))
-	a = byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)
+	a = byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)
 	if len(a) != 1 || a[0].LastEventTime.Unix() != t0+250 {
 		t.Fatalf("late failure completing an older window: %+v", a)
 	}
@@ -262,7 +264,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 	}
 	s.add(failEv(t0+50, ip1, "admin"))
 	g = newEngine(t, DefaultRules())
-	if a := byRule(g.run(s.evs), RuleBruteForce); len(a) != 0 {
+	if a := byRule(g.run(s.evs), contracts.RuleBruteForce); len(a) != 0 {
 		t.Fatalf("late failure beyond lateness fired: %+v", a)
 	}
 	if st := g.ips[ip1]; st.LateEvents() != 1 || st.Failures() != 10 || st.FirstSeen() != t0+50 {
@@ -275,7 +277,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 		s.add(invalidEv(t0+100+int64(i), ip1, fmt.Sprintf("n%d", i)))
 	}
 	s.add(invalidEv(t0+30, ip1, "late"))
-	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleUserEnumeration); len(a) != 1 {
+	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleUserEnumeration); len(a) != 1 {
 		t.Fatalf("late invalid user: %+v", a)
 	}
 	s = &stream{}
@@ -283,7 +285,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 		s.add(failEv(t0+100+int64(i), fmt.Sprintf("198.51.100.%d", i%4), "alice"))
 	}
 	s.add(failEv(t0+40, "198.51.100.99", "alice"))
-	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleDistributedAttack); len(a) != 1 {
+	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleDistributedAttack); len(a) != 1 {
 		t.Fatalf("late fifth IP: %+v", a)
 	}
 	// The user state takes distributed_attack.lateness (30m): a partition
@@ -295,7 +297,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 	for i := range 5 {
 		s.add(failEv(t0+600+int64(i), fmt.Sprintf("203.0.113.%d", i), "alice"))
 	}
-	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleDistributedAttack); len(a) != 0 {
+	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleDistributedAttack); len(a) != 0 {
 		t.Fatalf("fired without a window: %+v", a)
 	}
 	s = &stream{}
@@ -307,7 +309,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 	}
 	// the lagging partition's failures at -1200s..-800s and the others at 0..14s are
 	// not within 10m: no alert; at -500s..-100s they are
-	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleDistributedAttack); len(a) != 0 {
+	if a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleDistributedAttack); len(a) != 0 {
 		t.Fatalf("fired across more than the window: %+v", a)
 	}
 	s = &stream{}
@@ -318,7 +320,7 @@ func TestDisorderWithinLateness(t *testing.T) {
 		s.add(failEv(t0+1800-500+int64(i)*100, fmt.Sprintf("203.0.113.%d", i), "alice"))
 	}
 	g = newEngine(t, DefaultRules())
-	if a := byRule(g.run(s.evs), RuleDistributedAttack); len(a) != 1 || g.users["alice"].LateEvents() != 0 {
+	if a := byRule(g.run(s.evs), contracts.RuleDistributedAttack); len(a) != 1 || g.users["alice"].LateEvents() != 0 {
 		t.Fatalf("lagging partition within distributed_attack.lateness: %+v", a)
 	}
 }
@@ -331,7 +333,7 @@ func TestCooldownAndReminders(t *testing.T) {
 	for i := int64(0); i <= 7200/20; i++ {
 		s.add(failEv(t0+i*20, ip1, "admin"))
 	}
-	a := byRule(newEngine(t, r).run(s.evs), RuleBruteForce)
+	a := byRule(newEngine(t, r).run(s.evs), contracts.RuleBruteForce)
 	// first at the 10th failure (t0+180), reminders at +3600 and +7200 after it
 	if len(a) != 2 {
 		t.Fatalf("%d alerts, want 2 (first + 1h reminder): %v", len(a), a)
@@ -352,7 +354,7 @@ func TestEscalation(t *testing.T) {
 	for i := range 200 {
 		s.add(failEv(t0+int64(i), ip1, "admin"))
 	}
-	a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)
+	a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)
 	want := []struct {
 		count int64
 		level int
@@ -375,14 +377,14 @@ func TestEscalation(t *testing.T) {
 		t.Errorf("ids not distinct")
 	}
 	// slow_brute_force escalates on its own threshold: 30, 60, 120
-	sl := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleSlowBruteForce)
+	sl := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleSlowBruteForce)
 	if len(sl) != 3 || sl[0].Severity != "medium" || sl[1].Severity != "high" || sl[2].Severity != "critical" {
 		t.Errorf("slow: %+v", sl)
 	}
 	// factor 3, two steps: 10, 30, 90
 	r := DefaultRules()
 	r.EscalationFactor, r.MaxEscalations = 3, 2
-	a = byRule(newEngine(t, r).run(s.evs), RuleBruteForce)
+	a = byRule(newEngine(t, r).run(s.evs), contracts.RuleBruteForce)
 	if len(a) != 3 || a[1].Count != 30 || a[2].Count != 90 || a[2].Level != 2 {
 		t.Errorf("factor 3: %+v", a)
 	}
@@ -398,7 +400,7 @@ func TestNewEpisodeAfterCooldown(t *testing.T) {
 	burst(t0)
 	burst(t0 + 1800) // within the cooldown: same episode, count 20 -> escalation
 	burst(t0 + 1809 + 3600)
-	a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)
+	a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)
 	if len(a) != 3 {
 		t.Fatalf("%d alerts: %+v", len(a), a)
 	}
@@ -413,7 +415,7 @@ func TestNewEpisodeAfterCooldown(t *testing.T) {
 	s = &stream{}
 	burst(t0)
 	burst(t0 + 3599)
-	a = byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)
+	a = byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)
 	if len(a) != 2 || a[1].Level != 1 {
 		t.Fatalf("within cooldown: %+v", a)
 	}
@@ -453,7 +455,7 @@ func TestDisabledRule(t *testing.T) {
 		s.add(failEv(t0+int64(i), ip1, "admin"))
 	}
 	a := newEngine(t, r).run(s.evs)
-	if len(byRule(a, RuleBruteForce)) != 0 || len(byRule(a, RuleSlowBruteForce)) == 0 {
+	if len(byRule(a, contracts.RuleBruteForce)) != 0 || len(byRule(a, contracts.RuleSlowBruteForce)) == 0 {
 		t.Fatalf("%v", fired(a))
 	}
 }
@@ -463,7 +465,7 @@ func TestAlertJSON(t *testing.T) {
 	for i := range 10 {
 		s.add(failEv(t0+int64(i), ip1, fmt.Sprintf("u%d", i%3)))
 	}
-	a := byRule(newEngine(t, DefaultRules()).run(s.evs), RuleBruteForce)[0]
+	a := byRule(newEngine(t, DefaultRules()).run(s.evs), contracts.RuleBruteForce)[0]
 	b, err := json.Marshal(a)
 	if err != nil {
 		t.Fatal(err)
@@ -481,12 +483,12 @@ func TestAlertJSON(t *testing.T) {
 	if _, ok := m["user"]; ok {
 		t.Errorf("empty user written: %s", b)
 	}
-	var back Alert
+	var back contracts.Alert
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, a) {
 		t.Fatalf("JSON round trip: %v\n%+v\n%+v", err, back, a)
 	}
 	bin, _ := a.MarshalBinary()
-	var back2 Alert
+	var back2 contracts.Alert
 	if err := back2.UnmarshalBinary(bin); err != nil || !reflect.DeepEqual(back2, a) {
 		t.Fatalf("binary round trip: %v\n%+v\n%+v", err, back2, a)
 	}
@@ -505,7 +507,7 @@ func TestZeroRulesFireNothing(t *testing.T) {
 	var s IPState
 	n := 0
 	for i := range 10 {
-		s.Apply(nil, failEv(t0+int64(i), ip1, "x"), func(Alert) { n++ })
+		s.Apply(nil, failEv(t0+int64(i), ip1, "x"), func(contracts.Alert) { n++ })
 	}
 	if n != 1 {
 		t.Fatalf("nil rules: %d alerts", n)
@@ -538,10 +540,10 @@ func TestSummary(t *testing.T) {
 		t.Errorf("active %v", rules)
 	}
 	for _, w := range sum.Windows {
-		if w.Rule == RuleBruteForce && (w.Count != 26 || w.AtLeast) {
+		if w.Rule == contracts.RuleBruteForce && (w.Count != 26 || w.AtLeast) {
 			t.Errorf("brute force window %+v", w)
 		}
-		if w.Rule == RuleRootAttempts && w.Count != 1 {
+		if w.Rule == contracts.RuleRootAttempts && w.Count != 1 {
 			t.Errorf("root window %+v", w)
 		}
 	}

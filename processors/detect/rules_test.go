@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 func TestDefaultRulesValid(t *testing.T) {
@@ -15,7 +17,7 @@ func TestDefaultRulesValid(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range RuleNames {
+	for _, name := range contracts.RuleNames {
 		if !r.Enabled(name) {
 			t.Errorf("%s disabled by default", name)
 		}
@@ -24,7 +26,7 @@ func TestDefaultRulesValid(t *testing.T) {
 		r.UserEnumeration.N != 5 || r.PasswordSpraying.Users != 10 || r.PasswordSpraying.Failures != 30 ||
 		r.DistributedAttack.IPs != 5 || r.DistributedAttack.Failures != 20 || r.Compromise.N != 5 ||
 		r.Compromise.Window != 24*time.Hour || r.RootAttempts.N != 5 || r.Cooldown != time.Hour {
-		t.Errorf("defaults differ from DESIGN.md: %+v", r)
+		t.Errorf("defaults differ from docs/contracts.md: %+v", r)
 	}
 }
 

@@ -3,6 +3,8 @@ package detect
 import (
 	"fmt"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // UserState is the rule state of one user name (the processor's key) for
@@ -40,7 +42,7 @@ func (s *UserState) setHosts(l lru)  { s.hv.put(s.en[namesInline:], l) }
 
 // Apply runs one event through the user's rule and calls emit (when not nil)
 // for the alert it raises, if any. Like IPState.Apply, it is not idempotent.
-func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
+func (s *UserState) Apply(r *Rules, ev Event, emit func(contracts.Alert)) {
 	if r == nil {
 		r = &defaultRules
 	}
@@ -84,18 +86,18 @@ func (s *UserState) Apply(r *Rules, ev Event, emit func(Alert)) {
 	s.housekeep(r)
 }
 
-func (s *UserState) alert(r *Rules, a activity, ev *Event, emit func(Alert)) {
+func (s *UserState) alert(r *Rules, a activity, ev *Event, emit func(contracts.Alert)) {
 	da := r.DistributedAttack
 	if !s.ep.step(r, a, int64(da.Failures)) || emit == nil {
 		return
 	}
-	al := newAlert(RuleDistributedAttack, ev.User, &s.ep, a, da.Window, ev.Offset)
+	al := newAlert(contracts.RuleDistributedAttack, ev.User, &s.ep, a, da.Window, ev.Offset)
 	al.User = ev.User
 	al.Users = []string{ev.User}
 	al.IPs = s.ips().newest(maxUsers)
 	al.Hosts = s.hosts().newest(maxHosts)
 	al.SampleRowHashes = s.samples.newest()
-	al.Message = al.message(fmt.Sprintf("%d IPs and %d failures in %s", da.IPs, da.Failures, fmtDur(da.Window)))
+	al.Message = message(&al, fmt.Sprintf("%d IPs and %d failures in %s", da.IPs, da.Failures, fmtDur(da.Window)))
 	emit(al)
 }
 
@@ -113,7 +115,14 @@ func (s *UserState) housekeep(r *Rules) {
 	}
 }
 
-const userVersion = 1
+// The first byte of UserState's binary encoding. Version 2 stores the
+// running episode under its rule's name (distributed_attack), as IPState
+// does; version 1 stored a flag. AppendBinary writes version 2;
+// UnmarshalBinary reads both.
+const (
+	userVersion1 = 1
+	userVersion  = 2
+)
 
 // AppendBinary appends the state's compact binary encoding to b.
 func (s *UserState) AppendBinary(b []byte) ([]byte, error) {
@@ -138,10 +147,10 @@ func (s *UserState) AppendBinary(b []byte) ([]byte, error) {
 		w.str(v)
 	}
 	if s.ep.seq > 0 {
-		w.byte(1)
-		w.episode(&s.ep, s.last)
+		w.uvarint(1)
+		w.namedEpisode(contracts.RuleDistributedAttack, &s.ep, s.last)
 	} else {
-		w.byte(0)
+		w.uvarint(0)
 	}
 	return w.b, nil
 }
@@ -155,7 +164,8 @@ func (s *UserState) MarshalBinary() ([]byte, error) {
 func (s *UserState) UnmarshalBinary(data []byte) error {
 	*s = UserState{}
 	d := &dec{s: string(data)}
-	if v := d.byte(); v != userVersion {
+	v := d.byte()
+	if v != userVersion && v != userVersion1 {
 		return fmt.Errorf("detect: user state encoding version %d unknown", v)
 	}
 	if s.events = d.small(1 << 62); s.events > 0 {
@@ -185,12 +195,16 @@ func (s *UserState) UnmarshalBinary(data []byte) error {
 				s.samples.v[i] = d.str(maxStr)
 			}
 		}
-		switch d.byte() {
-		case 0:
-		case 1:
-			s.ep = d.episode(s.last)
-		default:
-			d.fail(fmt.Errorf("bad episode flag"))
+		if v == userVersion1 {
+			switch d.byte() {
+			case 0:
+			case 1:
+				s.ep = d.episode(s.last)
+			default:
+				d.fail(fmt.Errorf("bad episode flag"))
+			}
+		} else {
+			s.readEpisodes(d)
 		}
 	}
 	if err := d.finish(); err != nil {
@@ -242,5 +256,27 @@ func (s *UserState) ActiveAlerts(r *Rules, now int64) []ActiveAlert {
 	if s.ep.ended(r, now) {
 		return nil
 	}
-	return []ActiveAlert{activeOf(RuleDistributedAttack, &s.ep)}
+	return []ActiveAlert{activeOf(contracts.RuleDistributedAttack, &s.ep)}
+}
+
+// readEpisodes reads version 2's episodes: a count, then each under its
+// rule's name. A user state runs distributed_attack only; an episode of
+// another (unknown) rule is dropped, as IPState drops it.
+func (s *UserState) readEpisodes(d *dec) {
+	n := d.count(maxStoredEpisodes)
+	seen := false
+	for range n {
+		name, ep := d.namedEpisode(s.last)
+		if d.err != nil {
+			return
+		}
+		if name != contracts.RuleDistributedAttack {
+			continue
+		}
+		if seen {
+			d.fail(fmt.Errorf("two episodes of rule %s", name))
+			return
+		}
+		seen, s.ep = true, ep
+	}
 }

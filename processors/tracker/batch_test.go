@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
-	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // parseFile parses every line of path the way ingest does (year, zone).
-func parseFile(t *testing.T, path string, year int, loc *time.Location) []sshlog.Event {
+func parseFile(t *testing.T, path string, year int, loc *time.Location) []contracts.Event {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -22,7 +22,7 @@ func parseFile(t *testing.T, path string, year int, loc *time.Location) []sshlog
 	defer f.Close()
 	p := sshlog.NewParser(sshlog.Source{Path: path, Year: year, Loc: loc}, nil)
 	br := bufio.NewReaderSize(f, 1<<20)
-	var out []sshlog.Event
+	var out []contracts.Event
 	var off int64
 	now := time.Now()
 	for {
@@ -40,9 +40,9 @@ func parseFile(t *testing.T, path string, year int, loc *time.Location) []sshlog
 	}
 }
 
-// batchDaily computes DESIGN's metric definitions directly over the events:
+// batchDaily computes the metric definitions of docs/contracts.md directly over the events:
 // the plain batch count the streaming documents must equal.
-func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.DailyMetrics {
+func batchDaily(events []contracts.Event, loc *time.Location) map[string]contracts.DailyMetrics {
 	type day struct {
 		total, errors int64
 		hourly        [24]int64
@@ -60,7 +60,7 @@ func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.Da
 			days[k] = d
 		}
 		d.total++
-		if e.LogLevel == sshlog.LevelError {
+		if e.LogLevel == contracts.LevelError {
 			d.errors++
 		}
 		d.hourly[t.Hour()]++
@@ -71,9 +71,9 @@ func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.Da
 			}
 		}
 	}
-	out := map[string]tracker.DailyMetrics{}
+	out := map[string]contracts.DailyMetrics{}
 	for k, d := range days {
-		m := tracker.DailyMetrics{MetricDate: k, TotalLogs: d.total, ErrorCount: d.errors, UniqueIPs: int64(len(d.events)),
+		m := contracts.DailyMetrics{MetricDate: k, TotalLogs: d.total, ErrorCount: d.errors, UniqueIPs: int64(len(d.events)),
 			HourlyLogs: d.hourly[:], TopIPList: top3(d.events), TopBruteList: top3(d.failed)}
 		for h, n := range d.hourly {
 			if n > m.PeakHourLogs {
@@ -81,7 +81,7 @@ func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.Da
 			}
 		}
 		for _, n := range d.failed {
-			if n >= tracker.BruteForceMark {
+			if n >= contracts.DailyBruteForceMark {
 				m.BruteForceIPs++
 			}
 		}
@@ -91,10 +91,10 @@ func batchDaily(events []sshlog.Event, loc *time.Location) map[string]tracker.Da
 	return out
 }
 
-func top3(counts map[string]int64) []tracker.IPCount {
-	all := make([]tracker.IPCount, 0, len(counts))
+func top3(counts map[string]int64) []contracts.IPCount {
+	all := make([]contracts.IPCount, 0, len(counts))
 	for ip, n := range counts {
-		all = append(all, tracker.IPCount{IP: ip, Cnt: n})
+		all = append(all, contracts.IPCount{IP: ip, Cnt: n})
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].Cnt != all[j].Cnt {

@@ -31,9 +31,10 @@ type DayClose struct {
 }
 
 // DefaultDayClose is the rule with its defaults: 10 minutes of grace, 30 s
-// idle, ssh-log's 3 partitions, days in loc.
-func DefaultDayClose(loc *time.Location) DayClose {
-	return DayClose{Grace: 10 * time.Minute, Idle: 30 * time.Second, Partitions: 3, MaxBacklog: 10_000, Loc: loc}
+// idle, days in loc, for an ssh-log of the given partitions
+// (config.Kafka.PartitionCount).
+func DefaultDayClose(loc *time.Location, partitions int) DayClose {
+	return DayClose{Grace: 10 * time.Minute, Idle: 30 * time.Second, Partitions: partitions, MaxBacklog: 10_000, Loc: loc}
 }
 
 // Closed reports whether day is closed, given every day's per-partition

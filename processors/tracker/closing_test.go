@@ -8,7 +8,7 @@ import (
 // The closing rule: by event time once every partition passed the day's end
 // plus grace and the group is not catching up; else by wall clock when idle.
 func TestDayClose(t *testing.T) {
-	c := DefaultDayClose(time.UTC)
+	c := DefaultDayClose(time.UTC, 3)
 	end := time.Date(2015, 12, 11, 0, 0, 0, 0, time.UTC).Add(c.Grace).Unix() // 2015-12-10 closes here
 	state := func(day string, p int32, maxTime int64, updated time.Time) *DayState {
 		return &DayState{Day: day, Partition: p, MaxTime: maxTime, Updated: updated.UnixMilli()}

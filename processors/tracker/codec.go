@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Table value kinds: the group's one table holds three kinds of value.
@@ -85,7 +85,7 @@ func writePos(w *writer, p Pos) {
 func readPos(r *reader) Pos { return Pos{Src: int32(r.varint()), Offset: r.varint()} }
 
 // writeRecent writes kept alerts; each alert is length-prefixed binary
-// (the form writeBlob gives a detect.Alert), copied as it is.
+// (the form writeBlob gives a contracts.Alert), copied as it is.
 func writeRecent(w *writer, recent []emitted) {
 	w.uvarint(uint64(len(recent)))
 	for _, e := range recent {
@@ -189,7 +189,7 @@ type AlertCodec struct{}
 
 // Encode implements goka.Codec.
 func (AlertCodec) Encode(v interface{}) ([]byte, error) {
-	a, ok := v.(*detect.Alert)
+	a, ok := v.(*contracts.Alert)
 	if !ok {
 		return nil, fmt.Errorf("alert codec: cannot encode %T", v)
 	}
@@ -198,7 +198,7 @@ func (AlertCodec) Encode(v interface{}) ([]byte, error) {
 
 // Decode implements goka.Codec.
 func (AlertCodec) Decode(b []byte) (interface{}, error) {
-	var a detect.Alert
+	var a contracts.Alert
 	if err := json.Unmarshal(b, &a); err != nil {
 		return nil, fmt.Errorf("alert codec: %w", err)
 	}

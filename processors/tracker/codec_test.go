@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // Kept alerts stay in their binary form through the table codec and decode
 // to the alert that was kept (what a replay emits again).
 func TestKeptAlertsRoundTrip(t *testing.T) {
-	a := detect.Alert{Timestamp: time.Unix(1449709961, 0).UTC(), ID: "0123456789abcdef0123456789abcdef", Rule: "brute_force",
+	a := contracts.Alert{Timestamp: time.Unix(1449709961, 0).UTC(), ID: "0123456789abcdef0123456789abcdef", Rule: "brute_force",
 		Severity: "high", Level: 1, Seq: 2, IP: "198.51.100.7", Hosts: []string{"LabSZ"}, Users: []string{"root", "admin"}}
 	bin, err := a.AppendBinary(nil)
 	if err != nil {
@@ -31,7 +31,7 @@ func TestKeptAlertsRoundTrip(t *testing.T) {
 	if len(got.Recent) != 1 || got.Recent[0].At != (Pos{2, 9}) || got.Recent[0].Loop != 77 {
 		t.Fatalf("kept alerts %+v", got.Recent)
 	}
-	var back detect.Alert
+	var back contracts.Alert
 	if err := back.UnmarshalBinary(got.Recent[0].Alert); err != nil {
 		t.Fatal(err)
 	}

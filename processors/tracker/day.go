@@ -5,24 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/log-monitor/log_monitor/contracts"
 )
-
-// TopN is the length of the metrics' top lists.
-const TopN = 3
-
-// BruteForceMark is the daily metric's threshold: an IP with at least this
-// many failed attempts in a day counts in brute_force_ips (DESIGN.md).
-const BruteForceMark = 10
-
-// IPCount is one entry of a top list.
-type IPCount struct {
-	IP  string `json:"ip"`
-	Cnt int64  `json:"cnt"`
-}
 
 // DayState is one day's aggregate over the IPs of one partition (key
 // "d|YYYY-MM-DD|P"). No field grows with the number of IPs: the top lists
-// hold TopN entries. Because every IP belongs to exactly one partition, the
+// hold contracts.DailyTopN entries. Because every IP belongs to exactly one partition, the
 // day's exact top lists are the top of the partitions' top lists.
 type DayState struct {
 	Day       string
@@ -34,7 +23,7 @@ type DayState struct {
 	Total, Errors        int64
 	Hourly               [24]int64
 	UniqueIPs, BruteIPs  int64
-	TopEvents, TopFailed []IPCount
+	TopEvents, TopFailed []contracts.IPCount
 	// MaxTime is the latest event time of the IP handler's deltas (stream
 	// B, unix seconds), which closes days by event time. Stream A (events
 	// without an IP) takes one hop less and runs ahead: a day closed on
@@ -84,9 +73,9 @@ func (s *DayState) apply(d *DayDelta, now time.Time) bool {
 }
 
 // raise records that ip's count is now cnt (counts only grow) and keeps the
-// TopN by count, ties by IP ascending. An IP outside the list can only enter
+// contracts.DailyTopN by count, ties by IP ascending. An IP outside the list can only enter
 // it through an update of its own, so the list stays exact.
-func raise(top []IPCount, ip string, cnt int64) []IPCount {
+func raise(top []contracts.IPCount, ip string, cnt int64) []contracts.IPCount {
 	for i := range top {
 		if top[i].IP == ip {
 			if cnt > top[i].Cnt {
@@ -96,48 +85,30 @@ func raise(top []IPCount, ip string, cnt int64) []IPCount {
 			return top
 		}
 	}
-	if len(top) == TopN && !before(IPCount{ip, cnt}, top[TopN-1]) {
+	if len(top) == contracts.DailyTopN && !before(contracts.IPCount{IP: ip, Cnt: cnt}, top[contracts.DailyTopN-1]) {
 		return top
 	}
-	top = append(top, IPCount{IP: ip, Cnt: cnt})
+	top = append(top, contracts.IPCount{IP: ip, Cnt: cnt})
 	sortTop(top)
-	if len(top) > TopN {
-		top = top[:TopN]
+	if len(top) > contracts.DailyTopN {
+		top = top[:contracts.DailyTopN]
 	}
 	return top
 }
 
-func before(a, b IPCount) bool {
+func before(a, b contracts.IPCount) bool {
 	if a.Cnt != b.Cnt {
 		return a.Cnt > b.Cnt
 	}
 	return strings.Compare(a.IP, b.IP) < 0
 }
 
-func sortTop(t []IPCount) { sort.Slice(t, func(i, j int) bool { return before(t[i], t[j]) }) }
-
-// DailyMetrics is a metrics-daily document (DESIGN.md, metrics-daily; the
-// Elasticsearch _id and the Kafka key are MetricDate).
-type DailyMetrics struct {
-	MetricDate    string    `json:"metric_date"`
-	TotalLogs     int64     `json:"total_logs"`
-	ErrorCount    int64     `json:"error_count"`
-	UniqueIPs     int64     `json:"unique_ips"`
-	PeakHour      int       `json:"peak_hour"`
-	PeakHourLogs  int64     `json:"peak_hour_logs"`
-	TopIPList     []IPCount `json:"top_ip_list"`
-	BruteForceIPs int64     `json:"brute_force_ips"`
-	TopBruteList  []IPCount `json:"top_brute_list"`
-	HourlyLogs    []int64   `json:"hourly_logs"`
-	CreatedAt     time.Time `json:"created_at"`
-	// Final is true once the day is closed (its events are all in).
-	Final bool `json:"final"`
-}
+func sortTop(t []contracts.IPCount) { sort.Slice(t, func(i, j int) bool { return before(t[i], t[j]) }) }
 
 // Merge combines the partitions' aggregates of one day into its document.
-func Merge(day string, parts []*DayState, createdAt time.Time) DailyMetrics {
-	m := DailyMetrics{MetricDate: day, HourlyLogs: make([]int64, 24), CreatedAt: createdAt,
-		TopIPList: []IPCount{}, TopBruteList: []IPCount{}}
+func Merge(day string, parts []*DayState, createdAt time.Time) contracts.DailyMetrics {
+	m := contracts.DailyMetrics{MetricDate: day, HourlyLogs: make([]int64, 24), CreatedAt: createdAt,
+		TopIPList: []contracts.IPCount{}, TopBruteList: []contracts.IPCount{}}
 	for _, p := range parts {
 		m.TotalLogs += p.Total
 		m.ErrorCount += p.Errors
@@ -188,7 +159,7 @@ func (s *DayState) appendTo(b []byte) []byte {
 	}
 	w.varint(s.UniqueIPs)
 	w.varint(s.BruteIPs)
-	for _, top := range [][]IPCount{s.TopEvents, s.TopFailed} {
+	for _, top := range [][]contracts.IPCount{s.TopEvents, s.TopFailed} {
 		w.uvarint(uint64(len(top)))
 		for _, e := range top {
 			w.str(e.IP)
@@ -217,11 +188,11 @@ func (s *DayState) read(r *reader) {
 	}
 	s.UniqueIPs = r.varint()
 	s.BruteIPs = r.varint()
-	for _, top := range []*[]IPCount{&s.TopEvents, &s.TopFailed} {
-		n := r.count(TopN)
-		*top = make([]IPCount, n)
+	for _, top := range []*[]contracts.IPCount{&s.TopEvents, &s.TopFailed} {
+		n := r.count(contracts.DailyTopN)
+		*top = make([]contracts.IPCount, n)
 		for i := range *top {
-			(*top)[i] = IPCount{IP: r.str(), Cnt: r.varint()}
+			(*top)[i] = contracts.IPCount{IP: r.str(), Cnt: r.varint()}
 		}
 	}
 	s.MaxTime = r.varint()

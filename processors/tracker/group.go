@@ -42,7 +42,7 @@ import (
 	"github.com/lovoo/goka/codec"
 
 	"github.com/log-monitor/log_monitor/config"
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/topics"
@@ -76,10 +76,10 @@ func (c *Config) defaults() {
 		c.Group = DefaultGroup
 	}
 	if c.Input == "" {
-		c.Input = topics.SSHLog
+		c.Input = contracts.TopicSSHLog
 	}
 	if c.Alerts == "" {
-		c.Alerts = topics.SSHAlerts
+		c.Alerts = contracts.TopicSSHAlerts
 	}
 	if c.ReportLoc == nil {
 		c.ReportLoc = time.UTC
@@ -134,17 +134,16 @@ func (t *Tracker) TableTopic() string { return string(goka.GroupTable(goka.Group
 // bootstrap creates them all before any instance starts (two instances
 // racing to create the loop topic made one of them exit).
 func (t *Tracker) Topics() []topics.Spec {
-	specs := []topics.Spec{{Name: t.cfg.Input, Partitions: 3}, {Name: t.cfg.Alerts, Partitions: 3}}
+	// Partitions 0: the configured count, the same for the input, the
+	// tables and the loopbacks (goka copartitions them).
+	specs := []topics.Spec{{Name: t.cfg.Input}, {Name: t.cfg.Alerts}}
 	for _, gg := range []*goka.GroupGraph{t.Graph(), t.UsersGraph()} {
 		specs = append(specs,
-			topics.Spec{Name: gg.GroupTable().Topic(), Partitions: 3, Compacted: true},
-			topics.Spec{Name: gg.LoopStream().Topic(), Partitions: loopPartitions, Retention: kafkaconfig.StreamRetention})
+			topics.Spec{Name: gg.GroupTable().Topic(), Compacted: true},
+			topics.Spec{Name: gg.LoopStream().Topic(), Retention: kafkaconfig.StreamRetention})
 	}
 	return specs
 }
-
-// loopPartitions is the partition count of the group's loopback topic.
-const loopPartitions = 3
 
 // EnsureTopics creates the contract's topics and the group's own.
 func (t *Tracker) EnsureTopics(ctx context.Context) error {
@@ -170,7 +169,7 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	if err != nil {
 		return err
 	}
-	t.commits, t.userCommits = newCommits(loopPartitions), newCommits(loopPartitions)
+	t.commits, t.userCommits = newCommits(t.cfg.Kafka.PartitionCount()), newCommits(t.cfg.Kafka.PartitionCount())
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
@@ -276,7 +275,7 @@ func (t *Tracker) input(ctx goka.Context, msg interface{}) {
 // decode reads an ssh-log record; one that is not an event of ours is
 // logged and skipped, never fatal.
 func (t *Tracker) decode(ctx goka.Context, msg interface{}) (*Event, bool) {
-	var ev sshlog.Event
+	var ev contracts.Event
 	if err := ev.UnmarshalJSON(msg.([]byte)); err != nil {
 		t.log.Warn("undecodable ssh-log record skipped", "group", ctx.Group(), "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
 		return nil, false
@@ -294,12 +293,12 @@ func (t *Tracker) route(ctx goka.Context, e *Event) {
 }
 
 // compact keeps what the group needs of an event.
-func (t *Tracker) compact(ev *sshlog.Event, src int32, off int64) *Event {
+func (t *Tracker) compact(ev *contracts.Event, src int32, off int64) *Event {
 	local := ev.EventTime.In(t.cfg.ReportLoc)
 	return &Event{
 		Src: src, Offset: off, Time: ev.EventTime.Unix(),
 		Day: local.Format("2006-01-02"), Hour: uint8(local.Hour()),
-		Error: ev.LogLevel == sshlog.LevelError, Failed: int32(ev.FailedAttempts()),
+		Error: ev.LogLevel == contracts.LevelError, Failed: int32(ev.FailedAttempts()),
 		Type: ev.EventType, ErrorType: ev.ErrorType, User: ev.User, IP: ev.IP, Host: ev.HostName, RowHash: ev.RowHash,
 	}
 }

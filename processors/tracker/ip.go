@@ -5,6 +5,7 @@ import (
 
 	"github.com/lovoo/goka"
 
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
@@ -34,7 +35,7 @@ type IPDay struct {
 	Failed int64
 	// First and Cross are the ssh-log positions of the IP's first event of
 	// the day and of the event that took its failed attempts to
-	// BruteForceMark: a replay of that input re-emits its transition.
+	// contracts.DailyBruteForceMark: a replay of that input re-emits its transition.
 	First, Cross Pos
 }
 
@@ -51,7 +52,7 @@ type emitted struct {
 	At Pos
 	// Loop is the offset of the loopback message that raised it.
 	Loop int64
-	// Alert is the alert's binary form (detect.Alert.AppendBinary): kept
+	// Alert is the alert's binary form (contracts.Alert.AppendBinary): kept
 	// alerts are carried through every event of their key but decoded
 	// only to be emitted again, so they stay encoded (decoding and
 	// encoding them at every event was 15% of the processor's CPU).
@@ -127,11 +128,11 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 			d.Events++
 			before := d.Failed
 			d.Failed += int64(e.Failed)
-			if before < BruteForceMark && d.Failed >= BruteForceMark {
+			if before < contracts.DailyBruteForceMark && d.Failed >= contracts.DailyBruteForceMark {
 				d.Cross = Pos{e.Src, e.Offset}
 			}
 		}
-		r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
+		r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a contracts.Alert) {
 			r.Recent = t.remember(ctx, r.Recent, e, a)
 			t.emitAlert(ctx, a)
 		})
@@ -149,7 +150,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 }
 
 // remember keeps alert a, raised by e (the loopback message ctx handles).
-func (t *Tracker) remember(ctx goka.Context, recent []emitted, e *Event, a detect.Alert) []emitted {
+func (t *Tracker) remember(ctx goka.Context, recent []emitted, e *Event, a contracts.Alert) []emitted {
 	b, err := a.AppendBinary(nil)
 	if err != nil {
 		ctx.Fail(fmt.Errorf("keep alert %s: %w", a.ID, err))
@@ -185,7 +186,7 @@ func (t *Tracker) reemit(ctx goka.Context, recent []emitted, e *Event) {
 		if !a.At.is(e) {
 			continue
 		}
-		var alert detect.Alert
+		var alert contracts.Alert
 		if err := alert.UnmarshalBinary(a.Alert); err != nil {
 			ctx.Fail(fmt.Errorf("kept alert of %s/%d: %w", ctx.Key(), e.Offset, err))
 		}
@@ -194,7 +195,7 @@ func (t *Tracker) reemit(ctx goka.Context, recent []emitted, e *Event) {
 }
 
 // emitAlert sends an alert to ssh-alerts, keyed by its IP (or user).
-func (t *Tracker) emitAlert(ctx goka.Context, a detect.Alert) {
+func (t *Tracker) emitAlert(ctx goka.Context, a contracts.Alert) {
 	key := a.IP
 	if key == "" {
 		key = a.User

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -89,7 +90,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		paceWithheld: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_pace_withheld_total",
 			Help: "Events that waited for the event-time merge when their partition was revoked: not routed, not committed, left to the partition's next owner."}),
 	}
-	for p := range 3 { // ssh-log's partitions by contract
+	// the default partition count's series; partitions beyond take the
+	// label lookup at each event
+	for p := range config.DefaultPartitions {
 		m.eventsBy = append(m.eventsBy, m.events.WithLabelValues(strconv.Itoa(p)))
 	}
 	if reg != nil {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/lovoo/goka"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/detect/reference"
 	"github.com/log-monitor/log_monitor/processors/tracker"
@@ -31,12 +31,12 @@ type run = pipeline.Run
 
 // settle runs the day view and the emitter until every expected day has a
 // final document equal to want, or the time is up.
-func settle(t *testing.T, r *run, want map[string]tracker.DailyMetrics, limit time.Duration) map[string]tracker.DailyMetrics {
+func settle(t *testing.T, r *run, want map[string]contracts.DailyMetrics, limit time.Duration) map[string]contracts.DailyMetrics {
 	t.Helper()
-	return r.Settle(t, limit, func(docs map[string]tracker.DailyMetrics) bool { return allFinalAndEqual(docs, want) })
+	return r.Settle(t, limit, func(docs map[string]contracts.DailyMetrics) bool { return allFinalAndEqual(docs, want) })
 }
 
-func allFinalAndEqual(docs, want map[string]tracker.DailyMetrics) bool {
+func allFinalAndEqual(docs, want map[string]contracts.DailyMetrics) bool {
 	if len(docs) != len(want) {
 		return false
 	}
@@ -50,7 +50,7 @@ func allFinalAndEqual(docs, want map[string]tracker.DailyMetrics) bool {
 }
 
 // diff describes how a streaming document differs from the batch one.
-func diff(got, want tracker.DailyMetrics) string {
+func diff(got, want contracts.DailyMetrics) string {
 	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
 	got.Final, want.Final = false, false
 	if reflect.DeepEqual(got, want) {
@@ -61,7 +61,7 @@ func diff(got, want tracker.DailyMetrics) string {
 	return fmt.Sprintf("got  %s\nwant %s", g, w)
 }
 
-func compareDays(t *testing.T, docs, want map[string]tracker.DailyMetrics) {
+func compareDays(t *testing.T, docs, want map[string]contracts.DailyMetrics) {
 	t.Helper()
 	days := make([]string, 0, len(want))
 	for d := range want {
@@ -128,7 +128,7 @@ var replicaAlertIDs map[string]bool
 // user across IPs, whose failures arrive from every partition: the
 // instance merges its input partitions in event time (pace.go), and the
 // merge waits for a partition as long as it has input left.
-func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []sshlog.Event) {
+func compareAlertedKeys(t *testing.T, alerts []contracts.Alert, events []contracts.Event) {
 	t.Helper()
 	rules := detect.DefaultRules()
 	evs := make([]detect.Event, len(events))
@@ -143,7 +143,7 @@ func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []sshlog.Eve
 		}
 		got[a.Rule][a.Key()] = true
 	}
-	for _, rule := range detect.RuleNames {
+	for _, rule := range contracts.RuleNames {
 		var extra, missing []string
 		for k := range got[rule] {
 			if !want[rule][k] {
@@ -165,7 +165,7 @@ func compareAlertedKeys(t *testing.T, alerts []detect.Alert, events []sshlog.Eve
 }
 
 // checkScenarios finds each labelled scenario's alert: rule, key and time.
-func checkScenarios(t *testing.T, alerts []detect.Alert, loc *time.Location) {
+func checkScenarios(t *testing.T, alerts []contracts.Alert, loc *time.Location) {
 	t.Helper()
 	raw, err := os.ReadFile(testkit.SharedData(t, "ssh-replica/SSH.labels.json"))
 	if err != nil {
@@ -241,7 +241,7 @@ func alertIDs(t *testing.T, r *run, topic string) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
 	for _, m := range testkit.ReadAll(t, r.K, topic) {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 		v.Group = base.Group + "-" + name
 		v.Alerts, v.Metrics = v.Group+"-alerts", v.Group+"-metrics"
 		v.Dir = filepath.Join(base.Dir, name)
-		if _, err := topics.Ensure(testkit.Context(t, time.Minute), v.K, []topics.Spec{{Name: v.Alerts, Partitions: 3}, {Name: v.Metrics, Partitions: 1, Compacted: true}}, logger); err != nil {
+		if _, err := topics.Ensure(testkit.Context(t, time.Minute), v.K, []topics.Spec{{Name: v.Alerts}, {Name: v.Metrics, Partitions: 1, Compacted: true}}, logger); err != nil {
 			t.Fatal(err)
 		}
 		return &v

@@ -10,6 +10,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 )
@@ -68,7 +69,7 @@ func (g *group) fired() []string {
 		if !ok {
 			return rules
 		}
-		rules = append(rules, v.(*detect.Alert).Rule)
+		rules = append(rules, v.(*contracts.Alert).Rule)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
@@ -99,7 +100,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 	}
 	r.Wm[e.Src] = e.Offset
 	r.Recent = forget(r.Recent, r.Wm, t.userCommits.committed(ctx.Partition()))
-	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a detect.Alert) {
+	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a contracts.Alert) {
 		r.Recent = t.remember(ctx, r.Recent, e, a)
 		t.emitAlert(ctx, a)
 	})

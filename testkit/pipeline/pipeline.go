@@ -18,6 +18,7 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
@@ -51,7 +52,7 @@ func New(t testing.TB, prefix string) *Run {
 	}
 	r := &Run{K: k, Loc: loc, Dir: t.TempDir(), Group: testkit.UniqueName(prefix)}
 	r.Input, r.Alerts, r.Metrics = r.Group+"-ssh-log", r.Group+"-alerts", r.Group+"-metrics"
-	specs := []topics.Spec{{Name: r.Input, Partitions: 3}, {Name: r.Alerts, Partitions: 3}, {Name: r.Metrics, Partitions: 1, Compacted: true}}
+	specs := []topics.Spec{{Name: r.Input}, {Name: r.Alerts}, {Name: r.Metrics, Partitions: 1, Compacted: true}}
 	if _, err := topics.Ensure(testkit.Context(t, time.Minute), k, specs, Logger); err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +93,11 @@ func (r *Run) PublishLines(t testing.TB, name, lines string) {
 
 // ReadAlerts returns every alert on the run's alert topic so far, in
 // partition and offset order, replays included.
-func (r *Run) ReadAlerts(t testing.TB) []detect.Alert {
+func (r *Run) ReadAlerts(t testing.TB) []contracts.Alert {
 	t.Helper()
-	var out []detect.Alert
+	var out []contracts.Alert
 	for _, m := range testkit.ReadAll(t, r.K, r.Alerts) {
-		var a detect.Alert
+		var a contracts.Alert
 		if err := json.Unmarshal(m.Value, &a); err != nil {
 			t.Fatalf("alert %s: %v", m.Value, err)
 		}
@@ -141,7 +142,7 @@ func (r *Run) WaitCaughtUp(t testing.TB, limit time.Duration) {
 // Settle runs a day view and the metrics emitter (to the run's metrics
 // topic) until done accepts the documents or limit passes; it returns the
 // last documents.
-func (r *Run) Settle(t testing.TB, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
+func (r *Run) Settle(t testing.TB, limit time.Duration, done func(map[string]contracts.DailyMetrics) bool) map[string]contracts.DailyMetrics {
 	t.Helper()
 	view, stop := r.DayView(t)
 	defer stop()
@@ -179,7 +180,7 @@ func (r *Run) Emitter(t testing.TB, src daily.Source) *daily.Emitter {
 
 // TickUntil ticks em every second until done accepts its documents or
 // limit passes; it returns the last documents.
-func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(map[string]tracker.DailyMetrics) bool) map[string]tracker.DailyMetrics {
+func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(map[string]contracts.DailyMetrics) bool) map[string]contracts.DailyMetrics {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -195,8 +196,8 @@ func TickUntil(t testing.TB, em *daily.Emitter, limit time.Duration, done func(m
 }
 
 // AllFinal is a Settle condition: n days, every document final.
-func AllFinal(n int) func(map[string]tracker.DailyMetrics) bool {
-	return func(docs map[string]tracker.DailyMetrics) bool {
+func AllFinal(n int) func(map[string]contracts.DailyMetrics) bool {
+	return func(docs map[string]contracts.DailyMetrics) bool {
 		if len(docs) < n {
 			return false
 		}

@@ -28,8 +28,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 )
 
@@ -42,7 +42,7 @@ func main() {
 	subs := flag.Int("subs", 100, "subscribers (mode watch)")
 	alerts := flag.Int("alerts", 200, "alerts to produce (mode watch)")
 	every := flag.Duration("every", 20*time.Millisecond, "pause between produced alerts (mode watch)")
-	topic := flag.String("topic", "ssh-alerts", "alert topic (mode watch)")
+	topic := flag.String("topic", contracts.TopicSSHAlerts, "alert topic (mode watch)")
 	brokers := flag.String("brokers", config.LocalKafkaBrokers, "Kafka brokers (mode watch)")
 	token := flag.String("token", os.Getenv(config.EnvAPIToken), "bearer token (env API_TOKEN)")
 	flag.Parse()
@@ -159,7 +159,7 @@ func loadWatch(ctx context.Context, c pb.LogMonitorClient, subs, alerts int, eve
 	defer p.Close()
 	for i := range alerts {
 		now := time.Now().UTC()
-		a := detect.Alert{Timestamp: now, ID: fmt.Sprintf("%s-%05d", run, i), Rule: detect.RuleBruteForce, Severity: "high",
+		a := contracts.Alert{Timestamp: now, ID: fmt.Sprintf("%s-%05d", run, i), Rule: contracts.RuleBruteForce, Severity: "high",
 			IP: fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), Count: 10, WindowSeconds: 300, LastEventTime: now, Message: "apiload"}
 		b, _ := json.Marshal(&a)
 		mu.Lock()

@@ -24,6 +24,7 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/tracker"
@@ -34,9 +35,9 @@ func main() {
 	bursts := flag.Int("bursts", 60, "bursts of 10 failures, one new IP each")
 	gap := flag.Duration("gap", 300*time.Millisecond, "pause between bursts")
 	poll := flag.Duration("poll", 250*time.Millisecond, "tail poll interval")
-	rule := flag.String("rule", detect.RuleBruteForce, "brute_force (10 failures from a new IP; IP stage) or distributed_attack (20 failures on a new user from 5 IPs; user stage)")
+	rule := flag.String("rule", contracts.RuleBruteForce, "brute_force (10 failures from a new IP; IP stage) or distributed_attack (20 failures on a new user from 5 IPs; user stage)")
 	flag.Parse()
-	if *rule != detect.RuleBruteForce && *rule != detect.RuleDistributedAttack {
+	if *rule != contracts.RuleBruteForce && *rule != contracts.RuleDistributedAttack {
 		fmt.Fprintln(os.Stderr, "detectlatency: -rule must be brute_force or distributed_attack")
 		os.Exit(2)
 	}
@@ -57,7 +58,7 @@ func run(rule string, bursts int, gap, poll time.Duration) error {
 	defer cancel()
 	name := fmt.Sprintf("bench-latency-%d", time.Now().UnixNano())
 	input, alerts := name+"-ssh-log", name+"-alerts"
-	if _, err := topics.Ensure(ctx, k, []topics.Spec{{Name: input, Partitions: 3}, {Name: alerts, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, k, []topics.Spec{{Name: input}, {Name: alerts}}, log); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "detectlatency")
@@ -126,7 +127,7 @@ func run(rule string, bursts int, gap, poll time.Duration) error {
 // its alert will carry (a new IP, or a new user).
 func burst(rule string, n int, now time.Time) (string, []byte) {
 	var b []byte
-	if rule == detect.RuleDistributedAttack {
+	if rule == contracts.RuleDistributedAttack {
 		user := fmt.Sprintf("bench%d", n)
 		for i := 0; i < 20; i++ { // 5 IPs, 4 failures each: no per-IP rule fires
 			b = fmt.Appendf(b, "%s benchhost sshd[%d]: Failed password for %s from 10.78.%d.%d port %d ssh2\n",
@@ -156,7 +157,7 @@ func consumeAlerts(ctx context.Context, k config.Kafka, topic, rule string, out 
 		}
 		go func() {
 			for m := range pc.Messages() {
-				var a detect.Alert
+				var a contracts.Alert
 				if json.Unmarshal(m.Value, &a) == nil && a.Rule == rule {
 					out <- a.Key()
 				}

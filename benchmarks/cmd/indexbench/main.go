@@ -35,6 +35,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/ingest"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -60,7 +61,7 @@ func main() {
 	ctx := context.Background()
 	run := fmt.Sprintf("bench-%d", time.Now().Unix())
 	topic := run + "-ssh-log"
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: topic, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: topic}}, log); err != nil {
 		fail(err)
 	}
 	defer deleteTopics(cfg.Kafka, topic)
@@ -106,7 +107,7 @@ func sinkRound(ctx context.Context, cfg config.Config, es *elasticsearch.Client,
 	reg := prometheus.NewRegistry()
 	m := esindex.NewMetrics(reg)
 	extra := name + "-x"
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: extra + "-alerts", Partitions: 3}, {Name: extra + "-metrics", Partitions: 1, Compacted: true}, {Name: extra + "-dlq", Partitions: 1}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: extra + "-alerts"}, {Name: extra + "-metrics", Partitions: 1, Compacted: true}, {Name: extra + "-dlq", Partitions: 1}}, log); err != nil {
 		fail(err)
 	}
 	defer deleteTopics(cfg.Kafka, extra+"-alerts", extra+"-metrics", extra+"-dlq")
@@ -115,7 +116,7 @@ func sinkRound(ctx context.Context, cfg config.Config, es *elasticsearch.Client,
 	if err != nil {
 		fail(err)
 	}
-	defer deleteIndex(es, elastic.IndexSSHLog+"-"+name)
+	defer deleteIndex(es, contracts.IndexSSHLog+"-"+name)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
@@ -131,7 +132,7 @@ func sinkRound(ctx context.Context, cfg config.Config, es *elasticsearch.Client,
 
 // plainRound sends values with a sequential bulk loop, same client and batch.
 func plainRound(ctx context.Context, es *elasticsearch.Client, values [][]byte, name string, batch int) float64 {
-	index := elastic.IndexSSHLog + "-" + name
+	index := contracts.IndexSSHLog + "-" + name
 	defer deleteIndex(es, index)
 	if err := elastic.EnsureTemplates(ctx, es); err != nil {
 		fail(err)
@@ -168,12 +169,12 @@ func plainRound(ctx context.Context, es *elasticsearch.Client, values [][]byte, 
 // lagTest: probes produced one at a time among background events.
 func lagTest(ctx context.Context, cfg config.Config, es *elasticsearch.Client, run string, values [][]byte, probes, rate int) {
 	name := run + "-lag"
-	specs := []topics.Spec{{Name: name + "-ssh-log", Partitions: 3}, {Name: name + "-alerts", Partitions: 3}, {Name: name + "-metrics", Partitions: 1, Compacted: true}, {Name: name + "-dlq", Partitions: 1}}
+	specs := []topics.Spec{{Name: name + "-ssh-log"}, {Name: name + "-alerts"}, {Name: name + "-metrics", Partitions: 1, Compacted: true}, {Name: name + "-dlq", Partitions: 1}}
 	if _, err := topics.Ensure(ctx, cfg.Kafka, specs, log); err != nil {
 		fail(err)
 	}
 	defer deleteTopics(cfg.Kafka, name+"-ssh-log", name+"-alerts", name+"-metrics", name+"-dlq")
-	index := elastic.IndexSSHLog + "-" + name
+	index := contracts.IndexSSHLog + "-" + name
 	defer deleteIndex(es, index)
 	s, err := esindex.New(esindex.Config{Kafka: cfg.Kafka, Elastic: cfg.Elastic, Group: name, EventsTopic: name + "-ssh-log",
 		AlertsTopic: name + "-alerts", MetricsTopic: name + "-metrics", DLQTopic: name + "-dlq", IndexSuffix: name}, nil, log)

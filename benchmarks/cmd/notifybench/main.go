@@ -32,8 +32,8 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/mail"
 	"github.com/log-monitor/log_monitor/connectors/notify"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -115,7 +115,7 @@ func round(cfg config.Config, s *mail.Sender, log *slog.Logger, n int, window ti
 	name := fmt.Sprintf("bench-notify-%d", time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: name, Partitions: 3}}, log); err != nil {
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: name}}, log); err != nil {
 		return result{}, err
 	}
 	defer deleteTopic(cfg.Kafka, name)
@@ -131,7 +131,7 @@ func round(cfg config.Config, s *mail.Sender, log *slog.Logger, n int, window ti
 	defer prod.Close()
 	base := time.Date(2015, 12, 11, 3, 0, 0, 0, time.UTC)
 	msg := func(i int) (*sarama.ProducerMessage, string) {
-		a := detect.Alert{ID: fmt.Sprintf("%s-%d", name, i), Rule: detect.RuleBruteForce, Severity: "high",
+		a := contracts.Alert{ID: fmt.Sprintf("%s-%d", name, i), Rule: contracts.RuleBruteForce, Severity: "high",
 			IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), Count: 10, WindowSeconds: 300,
 			WindowStart: base, FirstEventTime: base, LastEventTime: base, EpisodeStart: base}
 		v, _ := json.Marshal(a)

@@ -1,5 +1,5 @@
 // Package reference computes, straight from the rule definitions of
-// DESIGN.md and over a whole list of events at once, which keys each rule
+// docs/contracts.md and over a whole list of events at once, which keys each rule
 // should alert. It keeps no streaming state: tests compare the processors'
 // alerts with it. O(n log n) in the events, so it runs over the whole
 // replica in a second or two.
@@ -8,7 +8,7 @@ package reference
 import (
 	"sort"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
@@ -48,7 +48,7 @@ func AlertKeys(evs []detect.Event, r *detect.Rules) map[string]map[string]bool {
 	failed := func(e *detect.Event) bool { return e.Failed > 0 }
 	root := func(e *detect.Event) bool { return e.Failed > 0 && e.User == detect.RootUser }
 	invalid := func(e *detect.Event) bool {
-		return e.User != "" && (e.Type == sshlog.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == sshlog.ErrInvalidUserAuthFailed))
+		return e.User != "" && (e.Type == contracts.TypeInvalidUser || (e.Failed > 0 && e.ErrorType == contracts.ErrInvalidUserAuthFailed))
 	}
 	user := func(e *detect.Event) string { return e.User }
 	ip := func(e *detect.Event) string { return e.IP }
@@ -58,28 +58,28 @@ func AlertKeys(evs []detect.Event, r *detect.Rules) map[string]map[string]bool {
 	for key, idx := range byIP {
 		fails := pick(idx, failed, user)
 		if th := r.BruteForce; !th.Disabled && windowHit(fails, secs(th), int64(th.N), 0) {
-			add(detect.RuleBruteForce, key)
+			add(contracts.RuleBruteForce, key)
 		}
 		if th := r.SlowBruteForce; !th.Disabled && windowHit(fails, secs(th), int64(th.N), 0) {
-			add(detect.RuleSlowBruteForce, key)
+			add(contracts.RuleSlowBruteForce, key)
 		}
 		if sp := r.PasswordSpraying; !sp.Disabled && windowHit(fails, int64(sp.Window.Seconds()), int64(sp.Failures), sp.Users) {
-			add(detect.RulePasswordSpraying, key)
+			add(contracts.RulePasswordSpraying, key)
 		}
 		if th := r.RootAttempts; !th.Disabled && windowHit(pick(idx, root, none), secs(th), int64(th.N), 0) {
-			add(detect.RuleRootAttempts, key)
+			add(contracts.RuleRootAttempts, key)
 		}
 		if th := r.UserEnumeration; !th.Disabled && windowHit(pick(idx, invalid, user), secs(th), 0, th.N) {
-			add(detect.RuleUserEnumeration, key)
+			add(contracts.RuleUserEnumeration, key)
 		}
 		if th := r.Compromise; !th.Disabled && compromised(evs, idx, secs(th), int64(th.N)) {
-			add(detect.RuleCompromise, key)
+			add(contracts.RuleCompromise, key)
 		}
 	}
 	if da := r.DistributedAttack; !da.Disabled {
 		for key, idx := range byUser {
 			if windowHit(pick(idx, failed, ip), int64(da.Window.Seconds()), int64(da.Failures), da.IPs) {
-				add(detect.RuleDistributedAttack, key)
+				add(contracts.RuleDistributedAttack, key)
 			}
 		}
 	}
@@ -152,7 +152,7 @@ func compromised(evs []detect.Event, idx []int, w, n int64) bool {
 			for k := sort.Search(len(times), func(i int) bool { return times[i] >= e.Time }) + 1; k < len(tree); k += k & -k {
 				tree[k] += int64(e.Failed)
 			}
-		case e.Type == sshlog.TypeAuthSuccess:
+		case e.Type == contracts.TypeAuthSuccess:
 			if prefix(rank(e.Time))-prefix(rank(e.Time-w)) >= n {
 				return true
 			}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 )
 
@@ -16,7 +16,7 @@ import (
 func streamingKeys(evs []detect.Event, r *detect.Rules) map[string]bool {
 	ips, users := map[string]*detect.IPState{}, map[string]*detect.UserState{}
 	out := map[string]bool{}
-	emit := func(a detect.Alert) { out[a.Rule+" "+a.Key()] = true }
+	emit := func(a contracts.Alert) { out[a.Rule+" "+a.Key()] = true }
 	for _, e := range evs {
 		if e.IP != "" {
 			if ips[e.IP] == nil {
@@ -58,17 +58,17 @@ func randomEvents(seed uint64, n int) []detect.Event {
 		e := detect.Event{Time: t, Offset: int64(i), IP: ip, User: user, Host: "web1", RowHash: fmt.Sprintf("%032x", i)}
 		switch x := rng.IntN(100); {
 		case x < 50:
-			e.Type, e.ErrorType, e.Failed = sshlog.TypeAuthFailure, sshlog.ErrAuthFailed, 1
+			e.Type, e.ErrorType, e.Failed = contracts.TypeAuthFailure, contracts.ErrAuthFailed, 1
 		case x < 55:
-			e.Type, e.ErrorType, e.Failed = sshlog.TypeAuthFailureRepeated, sshlog.ErrAuthFailed, 2+rng.IntN(5)
+			e.Type, e.ErrorType, e.Failed = contracts.TypeAuthFailureRepeated, contracts.ErrAuthFailed, 2+rng.IntN(5)
 		case x < 65:
-			e.Type, e.ErrorType, e.Failed = sshlog.TypeAuthFailure, sshlog.ErrInvalidUserAuthFailed, 1
+			e.Type, e.ErrorType, e.Failed = contracts.TypeAuthFailure, contracts.ErrInvalidUserAuthFailed, 1
 		case x < 75:
-			e.Type, e.ErrorType = sshlog.TypeInvalidUser, sshlog.ErrInvalidUser
+			e.Type, e.ErrorType = contracts.TypeInvalidUser, contracts.ErrInvalidUser
 		case x < 80:
-			e.Type = sshlog.TypeAuthSuccess
+			e.Type = contracts.TypeAuthSuccess
 		default:
-			e.Type, e.User = sshlog.TypeDisconnect, ""
+			e.Type, e.User = contracts.TypeDisconnect, ""
 		}
 		evs = append(evs, e)
 	}
@@ -107,7 +107,7 @@ func TestEqualsStreamingEngine(t *testing.T) {
 			}
 		}
 	}
-	for _, rule := range detect.RuleNames {
+	for _, rule := range contracts.RuleNames {
 		if perRule["small "+rule] == 0 {
 			t.Errorf("%s never fired: the comparison proves nothing for it", rule)
 		}
@@ -122,14 +122,14 @@ func TestThresholdEdge(t *testing.T) {
 	mk := func(k int) []detect.Event {
 		var evs []detect.Event
 		for i := range k {
-			evs = append(evs, detect.Event{Time: 1000 + int64(i), IP: "192.0.2.1", User: "bob", Type: sshlog.TypeAuthFailure, ErrorType: sshlog.ErrAuthFailed, Failed: 1})
+			evs = append(evs, detect.Event{Time: 1000 + int64(i), IP: "192.0.2.1", User: "bob", Type: contracts.TypeAuthFailure, ErrorType: contracts.ErrAuthFailed, Failed: 1})
 		}
 		return evs
 	}
-	if AlertKeys(mk(n-1), &r)[detect.RuleBruteForce]["192.0.2.1"] {
+	if AlertKeys(mk(n-1), &r)[contracts.RuleBruteForce]["192.0.2.1"] {
 		t.Errorf("brute_force at %d failures", n-1)
 	}
-	if !AlertKeys(mk(n), &r)[detect.RuleBruteForce]["192.0.2.1"] {
+	if !AlertKeys(mk(n), &r)[contracts.RuleBruteForce]["192.0.2.1"] {
 		t.Errorf("no brute_force at %d failures", n)
 	}
 }

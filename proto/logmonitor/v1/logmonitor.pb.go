@@ -2,7 +2,7 @@
 // metrics, the top IPs of a day, the recent alerts and the alert stream.
 //
 // JSON over REST (grpc-gateway) uses these proto field names, which are
-// DESIGN.md's field names (metrics-daily, ssh-alerts), with zero values
+// docs/contracts.md's field names (metrics-daily, ssh-alerts), with zero values
 // present. 64-bit integers are JSON numbers there (not protojson's strings),
 // so GET /v1/metrics/daily/{date} is exactly a metrics-daily document; see
 // docs/api.md.
@@ -616,7 +616,7 @@ func (x *IPCount) GetCnt() int64 {
 	return 0
 }
 
-// A metrics-daily document (DESIGN.md, metrics-daily), field for field.
+// A metrics-daily document (docs/contracts.md, metrics-daily), field for field.
 type DailyMetrics struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MetricDate    string                 `protobuf:"bytes,1,opt,name=metric_date,json=metricDate,proto3" json:"metric_date,omitempty"`

@@ -2,7 +2,7 @@
 // metrics, the top IPs of a day, the recent alerts and the alert stream.
 //
 // JSON over REST (grpc-gateway) uses these proto field names, which are
-// DESIGN.md's field names (metrics-daily, ssh-alerts), with zero values
+// docs/contracts.md's field names (metrics-daily, ssh-alerts), with zero values
 // present. 64-bit integers are JSON numbers there (not protojson's strings),
 // so GET /v1/metrics/daily/{date} is exactly a metrics-daily document; see
 // docs/api.md.

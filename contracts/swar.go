@@ -1,4 +1,4 @@
-package sshlog
+package contracts
 
 const (
 	swarLo = 0x0101010101010101

@@ -1,16 +1,20 @@
-package sshlog
+package contracts_test
 
 import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/log-monitor/log_monitor/connectors/sshlog"
+	"github.com/log-monitor/log_monitor/contracts"
 )
 
 // sameEvent reports whether two decoded events are identical, times
 // compared by instant and zone.
-func sameEvent(a, b Event) bool {
+func sameEvent(a, b contracts.Event) bool {
 	for _, p := range [][2]time.Time{{a.Timestamp, b.Timestamp}, {a.EventTime, b.EventTime}} {
 		na, oa := p[0].Zone()
 		nb, ob := p[1].Zone()
@@ -24,10 +28,10 @@ func sameEvent(a, b Event) bool {
 
 // decodeBoth decodes data with the fast path (through UnmarshalJSON) and
 // with encoding/json, and fails unless they agree.
-func decodeBoth(t testing.TB, data []byte) (Event, error) {
+func decodeBoth(t testing.TB, data []byte) (contracts.Event, error) {
 	t.Helper()
-	var fast, std Event
-	errFast, errStd := fast.UnmarshalJSON(data), std.unmarshalStd(data)
+	var fast, std contracts.Event
+	errFast, errStd := fast.UnmarshalJSON(data), std.UnmarshalStd(data)
 	if (errFast == nil) != (errStd == nil) {
 		t.Fatalf("%q: UnmarshalJSON error %v, encoding/json %v", data, errFast, errStd)
 	}
@@ -37,24 +41,27 @@ func decodeBoth(t testing.TB, data []byte) (Event, error) {
 	return fast, errFast
 }
 
-func sampleEvents(t testing.TB) []Event {
-	var events []Event
+// sampleEvents parses the loghub 2k sample (when ../shared is there) and the
+// parser's modern auth.log sample into events.
+func sampleEvents(t testing.TB) []contracts.Event {
+	var events []contracts.Event
 	collected := time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
 	for _, f := range []struct {
 		path string
 		year int
 	}{
 		{filepath.Join(sharedDirOrEmpty(), "data", "loghub-openssh", "OpenSSH_2k.log"), 2015},
-		{"testdata/modern_auth.log", 2024},
+		{filepath.Join("..", "connectors", "sshlog", "testdata", "modern_auth.log"), 2024},
 	} {
 		b, err := os.ReadFile(f.path)
 		if err != nil {
 			t.Logf("%s: %v", f.path, err)
 			continue
 		}
-		p := NewParser(Source{Path: f.path, Year: f.year, Loc: time.FixedZone("KST", 9*3600)}, nil)
-		for _, l := range splitLines(string(b)) {
-			events = append(events, p.Parse(l.text, l.offset, collected))
+		p := sshlog.NewParser(sshlog.Source{Path: f.path, Year: f.year, Loc: time.FixedZone("KST", 9*3600)}, nil)
+		lines, offsets := splitLines(string(b))
+		for i, l := range lines {
+			events = append(events, p.Parse(l, offsets[i], collected))
 		}
 	}
 	if len(events) == 0 {
@@ -70,15 +77,15 @@ func TestDecodeFlatTakesWhatAppendJSONWrites(t *testing.T) {
 	events := sampleEvents(t)
 	for _, e := range events {
 		b := e.AppendJSON(nil)
-		var flat Event
-		took := decodeFlat(b, &flat)
+		var flat contracts.Event
+		took := contracts.DecodeFlat(b, &flat)
 		if !took && !bytes.Contains(b, []byte{'\\'}) {
 			t.Errorf("fast path refused %s", b)
 		}
 		if took {
 			fastN++
-			var std Event
-			if err := std.unmarshalStd(b); err != nil || !sameEvent(flat, std) {
+			var std contracts.Event
+			if err := std.UnmarshalStd(b); err != nil || !sameEvent(flat, std) {
 				t.Fatalf("%s:\nfast %+v\nstd  %+v (%v)", b, flat, std, err)
 			}
 		}
@@ -116,8 +123,8 @@ func TestDecodeFlatLeavesTheRestToEncodingJSON(t *testing.T) {
 		{``, false, true},
 	}
 	for _, c := range cases {
-		var e Event
-		if took := decodeFlat([]byte(c.in), &e); took != c.fast {
+		var e contracts.Event
+		if took := contracts.DecodeFlat([]byte(c.in), &e); took != c.fast {
 			t.Errorf("%q: fast path took it: %v, want %v", c.in, took, c.fast)
 		}
 		if _, err := decodeBoth(t, []byte(c.in)); (err != nil) != c.err {
@@ -149,19 +156,53 @@ func BenchmarkUnmarshalJSON(b *testing.B) {
 	}
 	for _, v := range []struct {
 		name   string
-		decode func(*Event, []byte) error
+		decode func(*contracts.Event, []byte) error
 	}{
-		{"fast", (*Event).UnmarshalJSON},
-		{"encoding-json", (*Event).unmarshalStd},
+		{"fast", (*contracts.Event).UnmarshalJSON},
+		{"encoding-json", (*contracts.Event).UnmarshalStd},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				var e Event
+				var e contracts.Event
 				if err := v.decode(&e, values[i%len(values)]); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// splitLines splits data into records at "\n" with their byte offsets; a
+// last record without terminator counts too.
+func splitLines(data string) (lines []string, offsets []int64) {
+	off := 0
+	for off < len(data) {
+		i := strings.IndexByte(data[off:], '\n')
+		if i < 0 {
+			i = len(data) - off
+		}
+		lines, offsets = append(lines, data[off:off+i]), append(offsets, int64(off))
+		off += i + 1
+	}
+	return lines, offsets
+}
+
+// sharedDirOrEmpty is ../shared beside the repository root (the directory
+// holding go.mod), or "" when there is no go.mod above.
+func sharedDirOrEmpty() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
 	}
 }

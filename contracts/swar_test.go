@@ -1,4 +1,4 @@
-package sshlog
+package contracts
 
 import (
 	"testing"
@@ -25,6 +25,21 @@ func TestSWARMatches(t *testing.T) {
 			t.Fatalf("%q: %s vs %s", s, a, b)
 		}
 	}
+}
+
+// FuzzAppendJSONString: the word-at-a-time escaper writes what the
+// byte-at-a-time reference writes, on every input.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range escSample {
+		f.Add(s)
+	}
+	f.Add("Dec 10 06:55:46 LabSZ sshd[1]: Invalid user \"q\\\t\x01 from 1.2.3.4\x00rest")
+	f.Add("\xff\xfe\u2028")
+	f.Fuzz(func(t *testing.T, s string) {
+		if a, b := appendJSONString(nil, s), appendJSONStringRef(nil, s); string(a) != string(b) {
+			t.Fatalf("escaper differs from the reference: %s vs %s", a, b)
+		}
+	})
 }
 
 var escSample = []string{

@@ -1,4 +1,4 @@
-package sshlog
+package contracts
 
 import (
 	"encoding/json"
@@ -69,10 +69,10 @@ type wireEvent struct {
 func (e *Event) unmarshalStd(data []byte) error {
 	var w wireEvent
 	if err := json.Unmarshal(data, &w); err != nil {
-		return fmt.Errorf("sshlog: decode event: %w", err)
+		return fmt.Errorf("contracts: decode ssh-log event: %w", err)
 	}
 	if w.Timestamp == nil || w.EventTime == nil {
-		return fmt.Errorf("sshlog: decode event: @timestamp or event_time missing")
+		return fmt.Errorf("contracts: decode ssh-log event: @timestamp or event_time missing")
 	}
 	*e = Event{
 		Timestamp: *w.Timestamp, EventTime: *w.EventTime,

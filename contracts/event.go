@@ -1,4 +1,4 @@
-package sshlog
+package contracts
 
 import (
 	"strconv"
@@ -6,18 +6,14 @@ import (
 	"unicode/utf8"
 )
 
-// Source describes one log file (or stream) being parsed.
-type Source struct {
-	Path string         // file path, the source_path field and part of row_hash
-	File string         // base name, the source_file field (NewParser derives it from Path when empty)
-	Year int            // start year for the replay of an old file; 0 = live inference
-	Loc  *time.Location // the source's time zone; nil = time.Local
-}
-
-// Event is one parsed line. String fields are substrings of the parsed line.
+// Event is one ssh-log event: the value of the Kafka topic ssh-log and the
+// document of the Elasticsearch index ssh-log (docs/contracts.md, "Event
+// fields"). The parser (connectors/sshlog) makes its string fields substrings
+// of the parsed line; UnmarshalJSON makes them substrings of one copy of the
+// value.
 type Event struct {
 	Timestamp time.Time // json "@timestamp": when collected
-	EventTime time.Time // json "event_time": syslog time + inferred year, in Source.Loc, RFC 3339 with offset
+	EventTime time.Time // json "event_time": syslog time + inferred year, in the source's time zone, RFC 3339 with offset
 
 	HostName   string
 	User       string
@@ -65,6 +61,9 @@ const (
 	TypeUnknown             = "unknown"
 )
 
+// LogTypeSSH is the log_type of every sshd event (other log kinds later).
+const LogTypeSSH = "ssh"
+
 // Log levels.
 const (
 	LevelInfo  = "INFO"
@@ -88,7 +87,7 @@ const (
 )
 
 // FailedAttempts is how many failed authentication attempts the event counts for
-// (DESIGN: once per "Failed ..." line, N times for "message repeated N times").
+// (docs/contracts.md: once per "Failed ..." line, N times for "message repeated N times").
 func (e *Event) FailedAttempts() int {
 	switch e.EventType {
 	case TypeAuthFailure:
