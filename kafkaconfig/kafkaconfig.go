@@ -80,6 +80,12 @@ func Transactional(clientID, txnID string, timeout time.Duration) *sarama.Config
 	c.Producer.Transaction.ID = txnID
 	c.Producer.Transaction.Timeout = timeout
 	c.Producer.Transaction.Retry.Max = 50
+	// A commit waits for the records still lingering in the producer: with
+	// the 50 ms linger of the other producers half of each commit was that
+	// wait (replica: commit 80 ms -> 45 ms, 4.4 s -> 3.9 s). Within a
+	// transaction the records come in bulk, so FlushBytes still fills the
+	// requests.
+	c.Producer.Flush.Frequency = 5 * time.Millisecond
 	// The broker refuses the next transaction (CONCURRENT_TRANSACTIONS)
 	// while it writes the previous one's markers, about twice per
 	// transaction: a short fixed wait keeps the producer from idling.

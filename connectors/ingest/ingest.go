@@ -51,8 +51,13 @@ type Config struct {
 	ID string
 	// TxnTimeout bounds an open transaction (default 20 s).
 	TxnTimeout time.Duration
-	// TxnLines is the most lines one transaction carries (default 16,384).
+	// TxnLines is the most lines one transaction carries (default 32,768:
+	// half the tailer's in-flight bound, so it reads ahead while a
+	// transaction commits).
 	TxnLines int
+	// TxnDuration is the longest a transaction gathers lines before it
+	// commits (default 250 ms).
+	TxnDuration time.Duration
 	// LegacyRegistry is the tail registry file of versions before the
 	// exactly-once ingest: used once, when Kafka holds no position of this
 	// instance yet, so an upgrade does not send the files again.
@@ -100,7 +105,10 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 		cfg.TxnTimeout = 20 * time.Second
 	}
 	if cfg.TxnLines == 0 {
-		cfg.TxnLines = 4 * tail.DefaultChunkLines
+		cfg.TxnLines = tail.DefaultMaxInflight / 2 * tail.DefaultChunkLines
+	}
+	if cfg.TxnDuration == 0 {
+		cfg.TxnDuration = 250 * time.Millisecond
 	}
 	if cfg.Loc == nil {
 		cfg.Loc = time.Local
@@ -200,6 +208,10 @@ func (p *Pipeline) session(ctx context.Context) error {
 	chunks := make(chan *tail.Chunk, 4)
 	tailDone := make(chan error, 1)
 	go func() { tailDone <- tailer.Run(ctx, chunks) }()
+	// Parsing runs in a stage of its own, so it overlaps with sending and
+	// with the commits (chunk order is kept: one encoder).
+	encoded := make(chan parsed, 4)
+	go p.encodeAll(ctx, chunks, encoded)
 	defer func() {
 		cancel()
 		<-tailDone
@@ -212,8 +224,8 @@ func (p *Pipeline) session(ctx context.Context) error {
 
 	for {
 		select {
-		case c := <-chunks:
-			if err := p.commit(ctx, txn, tailer, p.gather(c, chunks)); err != nil {
+		case c := <-encoded:
+			if err := p.transaction(ctx, txn, tailer, c, encoded); err != nil {
 				return err
 			}
 		case err := <-onceDone:
@@ -230,43 +242,63 @@ func (p *Pipeline) session(ctx context.Context) error {
 	}
 }
 
-// gather takes first and the chunks already waiting, up to TxnLines lines.
-func (p *Pipeline) gather(first *tail.Chunk, chunks <-chan *tail.Chunk) []*tail.Chunk {
-	batch := []*tail.Chunk{first}
-	lines := len(first.Lines)
+// transaction publishes first and the chunks that follow it in one
+// transaction: each chunk's records are sent as soon as it is parsed, so
+// reading, parsing and sending overlap. The transaction commits, with each
+// file's position after its chunks, when TxnDuration has passed, TxnLines
+// are in it, or no chunk comes within a moment (live logs are committed at
+// once). Only then are the chunks acknowledged to the tailer. When ctx ends
+// during the commit (a shutdown while Kafka does not answer) it returns
+// without waiting: the open transaction is aborted by the next start or
+// times out.
+func (p *Pipeline) transaction(ctx context.Context, txn *publish.Txn, tailer *tail.Tailer, first parsed, chunks <-chan parsed) error {
+	now := time.Now()
+	if err := txn.Begin(); err != nil {
+		p.m.aborted.Inc()
+		return err
+	}
+	var taken []*tail.Chunk
+	var lines int
+	add := func(c parsed) error {
+		taken = append(taken, c.chunk)
+		lines += len(c.chunk.Lines)
+		return txn.Send(p.cfg.Topic, c.batch)
+	}
+	if err := add(first); err != nil {
+		return fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	deadline := time.NewTimer(p.cfg.TxnDuration)
+	defer deadline.Stop()
+	idle := time.NewTimer(txnIdle)
+	defer idle.Stop()
+gather:
 	for lines < p.cfg.TxnLines {
+		idle.Reset(txnIdle)
 		select {
 		case c := <-chunks:
-			batch = append(batch, c)
-			lines += len(c.Lines)
-		default:
-			return batch
+			if err := add(c); err != nil {
+				return fmt.Errorf("%w: %w", errPermanent, err)
+			}
+		case <-idle.C:
+			break gather
+		case <-deadline.C:
+			break gather
+		case <-ctx.Done():
+			if err := txn.Abort(); err != nil {
+				p.log.Warn("aborting the open transaction at shutdown", "err", err)
+			}
+			return nil
 		}
 	}
-	return batch
-}
-
-// commit publishes the chunks and the files' positions after them in one
-// transaction; only then are the chunks acknowledged to the tailer. When ctx
-// ends first (a shutdown while Kafka does not answer) it returns without
-// waiting: the open transaction is aborted by the next start or times out.
-func (p *Pipeline) commit(ctx context.Context, txn *publish.Txn, tailer *tail.Tailer, chunks []*tail.Chunk) error {
-	now := time.Now()
-	batches := make([]*publish.Batch, len(chunks))
-	var lines int
-	for i, c := range chunks {
-		batches[i] = p.encode(c, now)
-		lines += len(c.Lines)
-		p.m.lines.Add(float64(len(c.Lines)))
-		p.m.bytes.Add(float64(c.End - c.Start))
-	}
-	pos, err := positionMessages(p.cfg.PositionsTopic, p.cfg.ID, chunks, tailer.Forgotten(), now)
+	pos, err := positionMessages(p.cfg.PositionsTopic, p.cfg.ID, taken, tailer.Forgotten(), now)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errPermanent, err)
 	}
+	txn.SendMessages(pos)
+
 	start := time.Now()
 	done := make(chan error, 1)
-	go func() { done <- txn.Commit(p.cfg.Topic, batches, pos) }()
+	go func() { done <- txn.Commit() }()
 	// A fenced producer can wait for ever on records the broker will not
 	// take. Past the transaction timeout the session gives up on it and
 	// starts over from what Kafka committed (whose producer fences this one).
@@ -276,23 +308,52 @@ func (p *Pipeline) commit(ctx context.Context, txn *publish.Txn, tailer *tail.Ta
 	case err := <-done:
 		if err != nil {
 			p.m.aborted.Inc()
-			return fmt.Errorf("ingest %d lines of %d chunks: %w", lines, len(chunks), err)
+			return fmt.Errorf("ingest %d lines of %d chunks: %w", lines, len(taken), err)
 		}
 	case <-limit.C:
 		p.m.aborted.Inc()
-		return fmt.Errorf("ingest %d lines of %d chunks: commit not done after %v", lines, len(chunks), p.cfg.TxnTimeout)
+		return fmt.Errorf("ingest %d lines of %d chunks: commit not done after %v", lines, len(taken), p.cfg.TxnTimeout)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	p.m.commitSeconds.Observe(time.Since(start).Seconds())
+	p.m.txnSeconds.Observe(time.Since(now).Seconds())
 	p.m.committed.Inc()
 	p.m.acked.Add(float64(lines))
 	p.published.Add(int64(lines))
-	for _, c := range chunks {
+	for _, c := range taken {
 		tailer.Ack(c)
 	}
 	return nil
 }
+
+// parsed is a chunk and its records.
+type parsed struct {
+	chunk *tail.Chunk
+	batch *publish.Batch
+}
+
+// encodeAll parses every chunk from in, in order, until ctx ends.
+func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out chan<- parsed) {
+	for {
+		select {
+		case c := <-in:
+			p.m.lines.Add(float64(len(c.Lines)))
+			p.m.bytes.Add(float64(c.End - c.Start))
+			select {
+			case out <- parsed{chunk: c, batch: p.encode(c, time.Now())}:
+			case <-ctx.Done():
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// txnIdle is how long an open transaction waits for the next chunk before
+// it commits what it has: short, so a live line is not held back.
+const txnIdle = 2 * time.Millisecond
 
 // encode parses every line of c; keys, values and partition keys slice one
 // buffer, so a chunk of thousands of lines costs a handful of allocations.

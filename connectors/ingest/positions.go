@@ -82,7 +82,11 @@ func (p *Pipeline) loadPositions(ctx context.Context, txn *publish.Txn) (positio
 	_, _ = rand.Read(nonce)
 	hello := []byte(hex.EncodeToString(nonce))
 	p.nonce = hello
-	if err := txn.Commit(topic, nil, []publish.Message{{Topic: topic, Key: sessionKey(id), Value: hello, PartitionKey: []byte(id)}}); err != nil {
+	if err := txn.Begin(); err != nil {
+		return nil, false, fmt.Errorf("start session %s: %w", id, err)
+	}
+	txn.SendMessages([]publish.Message{{Topic: topic, Key: sessionKey(id), Value: hello, PartitionKey: []byte(id)}})
+	if err := txn.Commit(); err != nil {
 		return nil, false, fmt.Errorf("start session %s: %w", id, err)
 	}
 

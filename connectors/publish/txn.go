@@ -24,11 +24,11 @@ type Txn struct {
 	id       string
 	log      *slog.Logger
 
-	mu     sync.Mutex // one transaction at a time
-	failed error      // first delivery error of the open transaction
+	failed error // first delivery error of the open transaction
 	errMu  sync.Mutex
-	// closing and busy: Close while a Commit waits leaves the producer to
-	// that Commit, which closes it when it returns.
+	// closing and busy: Close while a Commit waits (its caller gave up on
+	// it) leaves the producer to that Commit, which closes it when it
+	// returns.
 	stateMu       sync.Mutex
 	closing, busy bool
 	drained       sync.WaitGroup // the goroutines reading Successes and Errors
@@ -78,36 +78,14 @@ func NewTxn(brokers []string, cfg *sarama.Config, log *slog.Logger) (*Txn, error
 	return t, nil
 }
 
-// Commit sends the records of batches to topic, then extra, in one transaction and
-// commits it. It returns nil only when the transaction committed. On an
-// error the transaction was aborted, or its outcome is unknown (a commit
-// whose answer was lost may have committed): the caller must not send the
-// same records again on this producer's word, but find out from Kafka what
-// committed (the ingest reads its positions back). An error wrapping
-// ErrFenced means this producer may never commit again.
-func (t *Txn) Commit(topic string, batches []*Batch, extra []Message) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// Begin opens a transaction; Send and SendMessages add records to it, Commit
+// ends it. One transaction is open at a time.
+func (t *Txn) Begin() error {
 	t.stateMu.Lock()
-	if t.closing {
-		t.stateMu.Unlock()
-		return errors.New("publish: transactional producer closed")
-	}
-	t.busy = true
+	closing := t.closing
 	t.stateMu.Unlock()
-	defer func() {
-		t.stateMu.Lock()
-		t.busy = false
-		closing := t.closing
-		t.stateMu.Unlock()
-		if closing {
-			go t.closeProducer()
-		}
-	}()
-	for _, b := range batches {
-		if len(b.Values) != len(b.Keys) || len(b.PartitionKeys) != len(b.Keys) {
-			return fmt.Errorf("publish: batch of %d keys, %d values, %d partition keys", len(b.Keys), len(b.Values), len(b.PartitionKeys))
-		}
+	if closing {
+		return errors.New("publish: transactional producer closed")
 	}
 	t.errMu.Lock()
 	t.failed = nil
@@ -115,15 +93,28 @@ func (t *Txn) Commit(topic string, batches []*Batch, extra []Message) error {
 	if err := t.producer.BeginTxn(); err != nil {
 		return fmt.Errorf("begin transaction %s: %w", t.id, fenced(err))
 	}
-	for _, b := range batches {
-		b.meta = make([]record, len(b.Keys))
-		for i := range b.Keys {
-			b.meta[i] = record{pkey: b.PartitionKeys[i]}
-			t.producer.Input() <- &sarama.ProducerMessage{Topic: topic, Key: b.Keys[i], Value: b.Values[i], Metadata: &b.meta[i]}
-		}
+	return nil
+}
+
+// Send queues every record of b to topic in the open transaction. The
+// records are on their way while the caller prepares the next ones; b must
+// not change until Commit returns.
+func (t *Txn) Send(topic string, b *Batch) error {
+	if len(b.Values) != len(b.Keys) || len(b.PartitionKeys) != len(b.Keys) {
+		return fmt.Errorf("publish: batch of %d keys, %d values, %d partition keys", len(b.Keys), len(b.Values), len(b.PartitionKeys))
 	}
-	for i := range extra {
-		m := &extra[i]
+	b.meta = make([]record, len(b.Keys))
+	for i := range b.Keys {
+		b.meta[i] = record{pkey: b.PartitionKeys[i]}
+		t.producer.Input() <- &sarama.ProducerMessage{Topic: topic, Key: b.Keys[i], Value: b.Values[i], Metadata: &b.meta[i]}
+	}
+	return nil
+}
+
+// SendMessages queues ms in the open transaction.
+func (t *Txn) SendMessages(ms []Message) {
+	for i := range ms {
+		m := &ms[i]
 		pm := &sarama.ProducerMessage{Topic: m.Topic, Key: sarama.ByteEncoder(m.Key)}
 		if m.Value != nil {
 			pm.Value = sarama.ByteEncoder(m.Value)
@@ -133,6 +124,24 @@ func (t *Txn) Commit(topic string, batches []*Batch, extra []Message) error {
 		}
 		t.producer.Input() <- pm
 	}
+}
+
+// Commit commits the open transaction. It returns nil only when the
+// transaction committed. On an error the transaction was aborted, or its
+// outcome is unknown (a commit whose answer was lost may have committed):
+// the caller must not send the same records again on this producer's word,
+// but find out from Kafka what committed (the ingest reads its positions
+// back). An error wrapping ErrFenced means this producer may never commit
+// again.
+func (t *Txn) Commit() error {
+	t.stateMu.Lock()
+	if t.closing {
+		t.stateMu.Unlock()
+		return errors.New("publish: transactional producer closed")
+	}
+	t.busy = true
+	t.stateMu.Unlock()
+	defer t.done()
 	err := t.producer.CommitTxn()
 	if err == nil {
 		return nil
@@ -149,9 +158,30 @@ func (t *Txn) Commit(topic string, batches []*Batch, extra []Message) error {
 	return fmt.Errorf("commit transaction %s: %w", t.id, fenced(err))
 }
 
+// Abort aborts the open transaction (a clean shutdown in the middle of
+// one), so read_committed consumers need not wait for its timeout.
+func (t *Txn) Abort() error {
+	if err := t.producer.AbortTxn(); err != nil {
+		return fmt.Errorf("abort transaction %s: %w", t.id, fenced(err))
+	}
+	return nil
+}
+
+// done ends a Commit's hold on the producer; a Close that came meanwhile
+// closes it now.
+func (t *Txn) done() {
+	t.stateMu.Lock()
+	t.busy = false
+	closing := t.closing
+	t.stateMu.Unlock()
+	if closing {
+		go t.closeProducer()
+	}
+}
+
 // Close closes the producer; an open transaction is aborted by the next
 // producer with the same id, or when it times out. A Commit still waiting
-// (a caller gave up on it) closes the producer when it returns.
+// (its caller gave up on it) closes the producer when it returns.
 func (t *Txn) Close() error {
 	t.stateMu.Lock()
 	t.closing = true
