@@ -45,6 +45,7 @@ import (
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/detect"
+	"github.com/log-monitor/log_monitor/processors/exactly"
 	"github.com/log-monitor/log_monitor/topics"
 )
 
@@ -92,16 +93,9 @@ type Tracker struct {
 	log *slog.Logger
 	m   *Metrics
 	now func() time.Time
-	// commits is the group's committed loopback offsets (nil: unknown).
-	commits *commits
-	// userCommits are the user stage's committed loopback offsets.
-	userCommits *commits
-	// pace keeps this instance's input partitions together in event time
-	// (nil: no pacing, as in goka's tester).
-	pace *pacer
-	// withholder keeps the user stage from committing an event the merge
-	// gave up on (user.go).
-	withholder *kafkaconfig.Withholder
+	// ipx and userx are the stages' exactness machinery (in goka's tester
+	// they are never started: nothing known committed, no pacing).
+	ipx, userx *exactly.Group
 }
 
 // New returns the group's logic; m may be nil.
@@ -110,7 +104,16 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Tracker{cfg: cfg, log: log, m: m, now: time.Now}
+	t := &Tracker{cfg: cfg, log: log, m: m, now: time.Now}
+	t.ipx = exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "IP stage", Group: cfg.Group,
+		Loop: t.Graph().LoopStream().Topic(), StorageDir: cfg.StorageDir})
+	t.userx = exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "user stage", Group: t.UsersGroup(),
+		Loop: t.UsersGraph().LoopStream().Topic(), StorageDir: cfg.StorageDir,
+		Merged: true, Pace: !cfg.NoPace, Input: cfg.Input, Escaped: func() {
+			m.paceEscapes.Inc()
+			log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", exactly.PaceLimit)
+		}})
+	return t
 }
 
 // OnAssign sets a function told the partitions of every rebalance (the
@@ -158,22 +161,16 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 	if err := t.EnsureTopics(ctx); err != nil {
 		return err
 	}
-	if !t.cfg.NoPace {
-		t.pace = newPacer()
-		t.pace.escaped = func() {
-			t.m.paceEscapes.Inc()
-			t.log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", maxPaceWait)
-		}
-	}
 	stages, err := t.processors(opts)
 	if err != nil {
 		return err
 	}
-	t.commits, t.userCommits = newCommits(t.cfg.Kafka.PartitionCount()), newCommits(t.cfg.Kafka.PartitionCount())
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	t.follow(runCtx, &wg)
+	warn := func(msg string, err error) { t.log.Warn(msg, "err", err) }
+	t.ipx.Start(runCtx, &wg, warn)
+	t.userx.Start(runCtx, &wg, warn)
 	errs := make(chan error, len(stages))
 	for what, p := range stages {
 		go func() {
@@ -202,11 +199,10 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 // processors builds the goka processors of the two stages, by name.
 func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Processor, error) {
 	common := append([]goka.ProcessorOption{
-		goka.WithStorageBuilder(StorageBuilder(t.cfg.StorageDir)),
 		goka.WithPartitionChannelSize(4096),
 		goka.WithLogger(gokaLogger{t.log}),
 	}, opts...)
-	ipOpts := append(kafkaconfig.ProcessorOptions(t.cfg.Kafka), common...)
+	ipOpts := append(t.ipx.ProcessorOptions(), common...)
 	if t.cfg.OnAssign != nil {
 		ipOpts = append(ipOpts, goka.WithRebalanceCallback(t.cfg.OnAssign))
 	}
@@ -214,14 +210,13 @@ func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Proc
 	if err != nil {
 		return nil, fmt.Errorf("tracker IP stage: %w", err)
 	}
-	t.withholder = new(kafkaconfig.Withholder)
-	userOpts := append(kafkaconfig.SoleMemberProcessorOptions(t.cfg.Kafka, t.withholder), common...)
+	userOpts := append(t.userx.ProcessorOptions(), common...)
 	userOpts = append(userOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
 		parts := make([]int32, 0, len(a))
 		for p := range a {
 			parts = append(parts, p)
 		}
-		t.pace.assign(parts)
+		t.userx.Assign(parts)
 		t.log.Info("user stage assigned", "partitions", parts)
 	}))
 	user, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.UsersGraph(), userOpts...)
@@ -229,35 +224,6 @@ func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Proc
 		return nil, fmt.Errorf("tracker user stage: %w", err)
 	}
 	return map[string]*goka.Processor{"tracker IP stage": ip, "tracker user stage": user}, nil
-}
-
-// follow starts, until ctx ends, the loops that follow Kafka for the
-// stages: both stages' committed loopback offsets (pruning kept alerts) and,
-// for the merge, the input's end offsets.
-func (t *Tracker) follow(ctx context.Context, wg *sync.WaitGroup) {
-	loop := func(what string, f func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(); err != nil {
-				t.log.Warn(what, "err", err)
-			}
-		}()
-	}
-	brokers := t.cfg.Kafka.Brokers
-	loop("IP stage's committed offsets not followed: kept alerts pruned by offset distance only", func() error {
-		return t.commits.follow(ctx, brokers, t.cfg.Group, t.Graph().LoopStream().Topic(), 500*time.Millisecond)
-	})
-	loop("user stage's committed offsets not followed: kept alerts pruned by offset distance only", func() error {
-		return t.userCommits.follow(ctx, brokers, t.UsersGroup(), t.UsersGraph().LoopStream().Topic(), 500*time.Millisecond)
-	})
-	if t.pace == nil {
-		return
-	}
-	loop("", func() error { t.pace.wake(ctx, time.Second); return nil })
-	loop("input ends not followed: the event-time merge waits its limit for partitions without input", func() error {
-		return t.pace.followEnds(ctx, brokers, t.UsersGroup(), t.cfg.Input, 100*time.Millisecond)
-	})
 }
 
 // input handles one ssh-log record in the IP stage: it routes the event to

@@ -120,7 +120,7 @@ func (t *Tracker) ip(ctx goka.Context, e *Event) {
 		t.reemit(ctx, r.Recent, e)
 	} else {
 		r.mark(e)
-		r.Recent = forget(r.Recent, r.Wm, t.commits.committed(ctx.Partition()))
+		r.Recent = forget(r.Recent, r.Wm, t.ipx.Committed(ctx.Partition()))
 		if d := r.dayOf(e.Day, true); d != nil {
 			if d.Events == 0 {
 				d.First = Pos{e.Src, e.Offset}

@@ -14,7 +14,7 @@ import (
 //
 // A user's failures come from every ssh-log partition (ssh-log is
 // partitioned by IP), and the rule needs them in event time. So the stage's
-// partitions all go to one instance at a time (kafkaconfig.SoleMember; the
+// partitions all go to one instance at a time (exactly.SoleMember; the
 // other instances stand by and take over when it leaves), whose input
 // handlers merge the partitions in event time (pace.go) before routing.
 // When the stage shared the IP stage's group, two instances each merged
@@ -45,24 +45,24 @@ func (t *Tracker) UsersGraph() *goka.GroupGraph {
 func (t *Tracker) userInput(ctx goka.Context, msg interface{}) {
 	e, ok := t.decode(ctx, msg)
 	if !ok {
-		t.pace.skip(ctx.Partition(), ctx.Offset())
+		t.userx.Skip(ctx.Partition(), ctx.Offset())
 		return
 	}
 	if !e.toUser() {
-		t.pace.pass(ctx.Partition(), ctx.Offset(), e.Time)
+		t.userx.Pass(ctx.Partition(), ctx.Offset(), e.Time)
 		return
 	}
-	if !t.pace.hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time) {
+	if !t.userx.Hold(ctx.Context(), ctx.Partition(), ctx.Offset(), e.Time) {
 		// Revoked (or stopping) while it waited: neither routed nor
 		// committed; the partition's next owner routes it in order.
-		t.withholder.Withhold(string(ctx.Topic()), ctx.Partition(), ctx.Offset())
+		t.userx.Withhold(string(ctx.Topic()), ctx.Partition(), ctx.Offset())
 		t.m.paceWithheld.Inc()
 		t.log.Info("user stage: an event waiting for the merge at a revocation is left to the partition's next owner",
 			"partition", ctx.Partition(), "offset", ctx.Offset())
 		return
 	}
 	ctx.Loopback(userKeyPrefix+e.User, e)
-	t.pace.release()
+	t.userx.Release()
 }
 
 const userKeyPrefix = "u|"
@@ -99,7 +99,7 @@ func (t *Tracker) user(ctx goka.Context, e *Event) {
 		r.Wm = append(r.Wm, -1)
 	}
 	r.Wm[e.Src] = e.Offset
-	r.Recent = forget(r.Recent, r.Wm, t.userCommits.committed(ctx.Partition()))
+	r.Recent = forget(r.Recent, r.Wm, t.userx.Committed(ctx.Partition()))
 	r.Detect.Apply(&t.cfg.Rules, e.detectEvent(), func(a contracts.Alert) {
 		r.Recent = t.remember(ctx, r.Recent, e, a)
 		t.emitAlert(ctx, a)
