@@ -7,7 +7,6 @@ package kafkaconfig
 import (
 	"hash"
 	"hash/fnv"
-	"sort"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -111,12 +110,15 @@ func UseForGoka() {
 	goka.ReplaceGlobalConfig(Sarama("logmon-goka"))
 }
 
-// ProcessorOptions are the goka options every processor of the project takes.
+// ProcessorOptions are the goka client options every processor of the
+// project takes. They commit offsets as Sarama does (the highest mark):
+// the project's groups take exactly.ProcessorOptions, which add in-order
+// commits over these.
 func ProcessorOptions(k config.Kafka) []goka.ProcessorOption {
 	return []goka.ProcessorOption{
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(Sarama("logmon-topic-manager"), TopicManagerConfig(k))),
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(Sarama("logmon-processor"))),
-		goka.WithConsumerGroupBuilder(InOrderCommits(goka.ConsumerGroupBuilderWithConfig(Sarama("logmon-processor")))),
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(Sarama("logmon-processor"))),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(Sarama("logmon-processor"))),
 		goka.WithHasher(Hasher),
 	}
@@ -188,46 +190,4 @@ func (gokaPartitioner) Partition(m *sarama.ProducerMessage, n int32) (int32, err
 		return -1, err
 	}
 	return Partition(k, n), nil
-}
-
-// SoleMember is a rebalance strategy that gives every partition of the
-// group's topics to one member (the first by member id); the others get
-// nothing and stand by, taking over at the next rebalance when it leaves.
-// A group that must see all its input partitions in one process (the
-// tracker's user stage merges them in event time) uses it.
-var SoleMember sarama.BalanceStrategy = soleMember{}
-
-type soleMember struct{}
-
-func (soleMember) Name() string { return "logmon-sole-member" }
-
-func (soleMember) Plan(members map[string]sarama.ConsumerGroupMemberMetadata, topics map[string][]int32) (sarama.BalanceStrategyPlan, error) {
-	if len(members) == 0 {
-		return sarama.BalanceStrategyPlan{}, nil
-	}
-	ids := make([]string, 0, len(members))
-	for id := range members {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	plan := make(sarama.BalanceStrategyPlan, len(ids))
-	for _, id := range ids {
-		plan[id] = map[string][]int32{} // the others: an empty assignment
-	}
-	for _, topic := range members[ids[0]].Topics {
-		plan.Add(ids[0], topic, topics[topic]...)
-	}
-	return plan, nil
-}
-
-func (soleMember) AssignmentData(string, map[string][]int32, int32) ([]byte, error) { return nil, nil }
-
-// SoleMemberProcessorOptions are ProcessorOptions for a group whose
-// partitions all go to one instance at a time (SoleMember); w withholds the
-// commits of messages its callbacks give up on.
-func SoleMemberProcessorOptions(k config.Kafka, w *Withholder) []goka.ProcessorOption {
-	c := Sarama("logmon-processor")
-	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{SoleMember}
-	return append(ProcessorOptions(k),
-		goka.WithConsumerGroupBuilder(w.InOrderCommits(goka.ConsumerGroupBuilderWithConfig(c))))
 }

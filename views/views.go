@@ -16,6 +16,7 @@ import (
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
+	"github.com/log-monitor/log_monitor/processors/exactly"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 )
 
@@ -36,7 +37,7 @@ func NewTracker(k config.Kafka, group, dir string, log *slog.Logger) (*Tracker, 
 	if group == "" {
 		group = tracker.DefaultGroup
 	}
-	opts := append(kafkaconfig.ViewOptions(k), goka.WithViewStorageBuilder(tracker.StorageBuilder(dir)), goka.WithViewAutoReconnect())
+	opts := append(kafkaconfig.ViewOptions(k), goka.WithViewStorageBuilder(exactly.StorageBuilder(dir)), goka.WithViewAutoReconnect())
 	v, err := goka.NewView(k.Brokers, goka.GroupTable(goka.Group(group)), tracker.TableCodec{}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("tracker view: %w", err)

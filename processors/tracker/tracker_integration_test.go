@@ -126,7 +126,7 @@ var replicaAlertIDs map[string]bool
 // against the reference batch computation of the rule's definition over the
 // parsed events, exactly for every rule. distributed_attack watches one
 // user across IPs, whose failures arrive from every partition: the
-// instance merges its input partitions in event time (pace.go), and the
+// instance merges its input partitions in event time (processors/exactly/pace.go), and the
 // merge waits for a partition as long as it has input left.
 func compareAlertedKeys(t *testing.T, alerts []contracts.Alert, events []contracts.Event) {
 	t.Helper()

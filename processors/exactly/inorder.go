@@ -1,4 +1,4 @@
-package kafkaconfig
+package exactly
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
+
+	"github.com/log-monitor/log_monitor/kafkaconfig"
 )
 
 // InOrderCommits wraps a goka consumer group builder so that offsets are
@@ -102,7 +104,7 @@ func (h *inOrderHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Co
 	d := ws.partition(c.Topic(), c.Partition())
 	// Buffered like the claim's own channel: a synchronous hand-over per
 	// message would cost two goroutine switches on the hottest path.
-	out := make(chan *sarama.ConsumerMessage, ChannelBufferSize)
+	out := make(chan *sarama.ConsumerMessage, kafkaconfig.ChannelBufferSize)
 	go func() {
 		defer close(out)
 		for m := range c.Messages() {

@@ -1,4 +1,4 @@
-package kafkaconfig
+package exactly
 
 import "testing"
 

@@ -1,4 +1,4 @@
-package tracker
+package ipstage
 
 import (
 	"reflect"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/contracts"
+	"github.com/log-monitor/log_monitor/processors/stage"
 )
 
 // Kept alerts stay in their binary form through the table codec and decode
@@ -17,7 +18,7 @@ func TestKeptAlertsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &IPRecord{Wm: []int64{5, -1, 9}, Recent: []emitted{{At: Pos{2, 9}, Loop: 77, Alert: bin}}}
+	rec := &IPRecord{Wm: []int64{5, -1, 9}, Recent: []stage.Kept{{At: stage.Pos{Src: 2, Offset: 9}, Loop: 77, Alert: bin}}}
 	enc, err := TableCodec{}.Encode(rec)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +29,7 @@ func TestKeptAlertsRoundTrip(t *testing.T) {
 	}
 	got := v.(*IPRecord)
 	enc[len(enc)-1] ^= 0xff // the decoded record must not share the stored bytes
-	if len(got.Recent) != 1 || got.Recent[0].At != (Pos{2, 9}) || got.Recent[0].Loop != 77 {
+	if len(got.Recent) != 1 || got.Recent[0].At != (stage.Pos{Src: 2, Offset: 9}) || got.Recent[0].Loop != 77 {
 		t.Fatalf("kept alerts %+v", got.Recent)
 	}
 	var back contracts.Alert

@@ -1,4 +1,4 @@
-package tracker
+package ipstage
 
 import (
 	"sort"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/contracts"
+	"github.com/log-monitor/log_monitor/processors/stage"
 )
 
 // DayState is one day's aggregate over the IPs of one partition (key
@@ -143,58 +144,58 @@ func DayKey(day string, p int32) string {
 // Day state codec.
 
 func (s *DayState) appendTo(b []byte) []byte {
-	w := writer{b: append(b, kindDayState)}
-	w.str(s.Day)
-	w.varint(int64(s.Partition))
+	w := stage.Writer{B: append(b, kindDayState)}
+	w.Str(s.Day)
+	w.Varint(int64(s.Partition))
 	for _, wm := range [][]int64{s.WmA, s.WmB} {
-		w.uvarint(uint64(len(wm)))
+		w.Uvarint(uint64(len(wm)))
 		for _, v := range wm {
-			w.varint(v)
+			w.Varint(v)
 		}
 	}
-	w.varint(s.Total)
-	w.varint(s.Errors)
+	w.Varint(s.Total)
+	w.Varint(s.Errors)
 	for _, n := range s.Hourly {
-		w.varint(n)
+		w.Varint(n)
 	}
-	w.varint(s.UniqueIPs)
-	w.varint(s.BruteIPs)
+	w.Varint(s.UniqueIPs)
+	w.Varint(s.BruteIPs)
 	for _, top := range [][]contracts.IPCount{s.TopEvents, s.TopFailed} {
-		w.uvarint(uint64(len(top)))
+		w.Uvarint(uint64(len(top)))
 		for _, e := range top {
-			w.str(e.IP)
-			w.varint(e.Cnt)
+			w.Str(e.IP)
+			w.Varint(e.Cnt)
 		}
 	}
-	w.varint(s.MaxTime)
-	w.varint(s.Updated)
-	return w.b
+	w.Varint(s.MaxTime)
+	w.Varint(s.Updated)
+	return w.B
 }
 
-func (s *DayState) read(r *reader) {
-	s.Day = r.str()
-	s.Partition = int32(r.varint())
+func (s *DayState) read(r *stage.Reader) {
+	s.Day = r.Str()
+	s.Partition = int32(r.Varint())
 	for _, wm := range []*[]int64{&s.WmA, &s.WmB} {
-		n := r.count(1024)
+		n := r.Count(1024)
 		*wm = make([]int64, n)
 		for i := range *wm {
-			(*wm)[i] = r.varint()
+			(*wm)[i] = r.Varint()
 		}
 	}
-	s.Total = r.varint()
-	s.Errors = r.varint()
+	s.Total = r.Varint()
+	s.Errors = r.Varint()
 	for h := range s.Hourly {
-		s.Hourly[h] = r.varint()
+		s.Hourly[h] = r.Varint()
 	}
-	s.UniqueIPs = r.varint()
-	s.BruteIPs = r.varint()
+	s.UniqueIPs = r.Varint()
+	s.BruteIPs = r.Varint()
 	for _, top := range []*[]contracts.IPCount{&s.TopEvents, &s.TopFailed} {
-		n := r.count(contracts.DailyTopN)
+		n := r.Count(contracts.DailyTopN)
 		*top = make([]contracts.IPCount, n)
 		for i := range *top {
-			(*top)[i] = contracts.IPCount{IP: r.str(), Cnt: r.varint()}
+			(*top)[i] = contracts.IPCount{IP: r.Str(), Cnt: r.Varint()}
 		}
 	}
-	s.MaxTime = r.varint()
-	s.Updated = r.varint()
+	s.MaxTime = r.Varint()
+	s.Updated = r.Varint()
 }
