@@ -32,6 +32,10 @@ lines=$(wc -l < "$replica")
 topic="bench-process-$run_id-input"
 # Every topic of the run (input, groups' tables and loopbacks, outputs) is
 # deleted at exit: replays of the replica fill the brokers' disks fast.
+# BENCH_PREFILL=baseline fills the input with the baseline's ingest instead:
+# a revision before the exactly-once ingest cannot tell when it has caught
+# up with a topic written in transactions (its lag never reaches 0 for the
+# commit markers), so it needs an input written without them.
 kafka_libs="${KAFKA_LIBS:-${LOGMON_STACK_DIR:-/var/tmp/logmon-stack}/cache/kafka-4.4.0/libs}"
 cleanup() {
   java -cp "$kafka_libs/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "${KAFKA_BROKERS:-127.0.0.1:9092}" \
@@ -39,7 +43,9 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/summary.txt"
-"$bin" ingest -once -from-start -globs "$replica" -year 2015 -source-tz Asia/Seoul -topic "$topic" \
+prefill="$bin"
+[ "${BENCH_PREFILL:-}" = baseline ] && prefill="$work/logmon-baseline"
+"$prefill" ingest -once -from-start -globs "$replica" -year 2015 -source-tz Asia/Seoul -topic "$topic" \
   -registry "$work/registry-$run_id.json" -metrics-addr "" -log-level warn
 
 one() { # instances round [flag: -no-pace or baseline]
