@@ -1,9 +1,7 @@
 package contracts
 
 import (
-	"encoding/hex"
 	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 )
@@ -15,34 +13,6 @@ func sampleAlert() Alert {
 		SampleRowHashes: []string{"aa", "bb"}, Count: 25, WindowSeconds: 300,
 		WindowStart: last.Add(-90 * time.Second), FirstEventTime: last.Add(-200 * time.Second), LastEventTime: last,
 		EpisodeStart: last.Add(-100 * time.Second), SameUser: true, Offset: 123456, Message: "brute force from 112.95.230.3"}
-}
-
-// alertGolden is sampleAlert's binary encoding as processors/detect wrote
-// it before the alert moved here: processors keep alerts in their stored
-// state, so the encoding must not change.
-const alertGolden = "01d893c9e60a2030313233343536373839616263646566303132333435363738396162636465660b62727574655f666f726365046869676801020c3131322e39352e3233302e3304726f6f7401054c6162535a0204726f6f740561646d696e000202616102626232d804d893c9e60ab4019003c8010180890f1d627275746520666f7263652066726f6d203131322e39352e3233302e33"
-
-func TestAlertBinary(t *testing.T) {
-	a := sampleAlert()
-	b, err := a.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := hex.EncodeToString(b); got != alertGolden {
-		t.Fatalf("encoding changed:\n got %s\nwant %s", got, alertGolden)
-	}
-	var back Alert
-	if err := back.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(back, a) {
-		t.Fatalf("round trip: %v\n%+v\n%+v", err, back, a)
-	}
-	for i := range b {
-		if err := back.UnmarshalBinary(b[:i]); err == nil {
-			t.Fatalf("truncated to %d bytes: accepted", i)
-		}
-	}
-	if err := back.UnmarshalBinary(append(b, 0)); err == nil {
-		t.Fatal("trailing byte accepted")
-	}
 }
 
 func TestAlertJSONFields(t *testing.T) {

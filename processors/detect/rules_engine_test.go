@@ -487,9 +487,9 @@ func TestAlertJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, a) {
 		t.Fatalf("JSON round trip: %v\n%+v\n%+v", err, back, a)
 	}
-	bin, _ := a.MarshalBinary()
+	bin := AppendAlert(nil, &a)
 	var back2 contracts.Alert
-	if err := back2.UnmarshalBinary(bin); err != nil || !reflect.DeepEqual(back2, a) {
+	if err := DecodeAlert(bin, &back2); err != nil || !reflect.DeepEqual(back2, a) {
 		t.Fatalf("binary round trip: %v\n%+v\n%+v", err, back2, a)
 	}
 	t.Logf("alert: %d bytes JSON, %d bytes binary: %s", len(b), len(bin), b)

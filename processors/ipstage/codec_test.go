@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/log-monitor/log_monitor/contracts"
+	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/stage"
 )
 
@@ -14,10 +15,7 @@ import (
 func TestKeptAlertsRoundTrip(t *testing.T) {
 	a := contracts.Alert{Timestamp: time.Unix(1449709961, 0).UTC(), ID: "0123456789abcdef0123456789abcdef", Rule: "brute_force",
 		Severity: "high", Level: 1, Seq: 2, IP: "198.51.100.7", Hosts: []string{"LabSZ"}, Users: []string{"root", "admin"}}
-	bin, err := a.AppendBinary(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := detect.AppendAlert(nil, &a)
 	rec := &IPRecord{Wm: []int64{5, -1, 9}, Recent: []stage.Kept{{At: stage.Pos{Src: 2, Offset: 9}, Loop: 77, Alert: bin}}}
 	enc, err := TableCodec{}.Encode(rec)
 	if err != nil {
@@ -33,7 +31,7 @@ func TestKeptAlertsRoundTrip(t *testing.T) {
 		t.Fatalf("kept alerts %+v", got.Recent)
 	}
 	var back contracts.Alert
-	if err := back.UnmarshalBinary(got.Recent[0].Alert); err != nil {
+	if err := detect.DecodeAlert(got.Recent[0].Alert, &back); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(back, a) {
