@@ -111,7 +111,7 @@ func TestPoisonDocumentsGoToDLQ(t *testing.T) {
 func TestReplicaEndToEnd(t *testing.T) {
 	e := newEnv(t, "it-index-replica", elastic.LayoutSingle)
 	replica := testkit.Replica(t, e.Dir)
-	want := hashes(t, replica)
+	want := pipeline.RowHashes(t, replica)
 	if len(want) != 655147 {
 		t.Fatalf("replica has %d lines, want 655147", len(want))
 	}
@@ -240,7 +240,7 @@ func TestElasticOutage(t *testing.T) {
 	replica := testkit.Replica(t, e.Dir)
 	first := lines(t, replica, "first.log", 0, 150000)
 	second := lines(t, replica, "second.log", 150000, 250000)
-	want := append(hashes(t, first), hashes(t, second)...)
+	want := append(pipeline.RowHashes(t, first), pipeline.RowHashes(t, second)...)
 
 	e.publish(t, first)
 	e.sinkCfg.BatchDocs = 1000 // many small batches: the stop comes mid-stream
@@ -303,7 +303,7 @@ func TestSIGKILLSink(t *testing.T) {
 	bin := testkit.BuildLogmon(t)
 	replica := testkit.Replica(t, e.Dir)
 	part := lines(t, replica, "part.log", 0, 200000)
-	want := hashes(t, part)
+	want := pipeline.RowHashes(t, part)
 	e.publish(t, part)
 
 	args := []string{"index", "-group", e.sinkCfg.Group, "-events-topic", e.Input, "-alerts-topic", e.Alerts,

@@ -17,7 +17,6 @@ import (
 
 	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
-	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
@@ -130,33 +129,6 @@ func lines(t *testing.T, src, name string, from, to int) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// hashes returns the row_hash of every line of path, in file order, as the
-// parser computes it for a file read from its beginning.
-func hashes(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	var out []string
-	var off int64
-	for {
-		line, err := br.ReadString('\n')
-		if len(line) > 0 {
-			out = append(out, sshlog.RowHash(path, off, line))
-			off += int64(len(line))
-		}
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // count is the number of documents searchable under name, after a refresh.

@@ -22,7 +22,10 @@ import (
 // else), which is what the exactly-once ingest promises.
 func (r *Run) PublishKilled(t testing.TB, bin, file string, kills int) {
 	t.Helper()
-	want := RowHashes(t, file)
+	want := map[string]bool{}
+	for _, h := range RowHashes(t, file) {
+		want[h] = true
+	}
 	total := int64(len(want))
 	args := []string{"ingest", "-once", "-from-start", "-globs", file, "-year", "2015", "-source-tz", "Asia/Seoul",
 		"-topic", r.Input, "-ingest-id", r.Group + "-ingest", "-metrics-addr", "", "-log-level", "warn"}
@@ -114,9 +117,9 @@ func (r *Run) inputSize(t testing.TB) int64 {
 	return s[0].Records
 }
 
-// RowHashes returns the row_hash of every line of path, as the parser
-// computes it for a file read from its beginning.
-func RowHashes(t testing.TB, path string) map[string]bool {
+// RowHashes returns the row_hash of every line of path, in file order, as
+// the parser computes it for a file read from its beginning.
+func RowHashes(t testing.TB, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -124,16 +127,16 @@ func RowHashes(t testing.TB, path string) map[string]bool {
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
-	want := map[string]bool{}
+	var out []string
 	var off int64
 	for {
 		line, err := br.ReadString('\n')
 		if len(line) > 0 {
-			want[sshlog.RowHash(path, off, line)] = true
+			out = append(out, sshlog.RowHash(path, off, line))
 			off += int64(len(line))
 		}
 		if err == io.EOF {
-			return want
+			return out
 		}
 		if err != nil {
 			t.Fatal(err)
