@@ -98,18 +98,10 @@ func TestIngestKillsDuringRotation(t *testing.T) {
 			b.write(t, 400)
 			if time.Since(last) > 1500*time.Millisecond {
 				n := rotations.Add(1)
-				if err := os.Rename(a.path, fmt.Sprintf("%s.%d", a.path, n)); err != nil {
+				if err := a.rotate(t, fmt.Sprintf("%s.%d", a.path, n), 100); err != nil {
 					t.Error(err)
 					return
 				}
-				a.write(t, 100) // the writer still holds the old file
-				a.f.Close()
-				f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				a.f = f
 				last = time.Now()
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -175,21 +167,7 @@ func TestIngestSameIDTakesOver(t *testing.T) {
 	first := pipelineFor(t, k, dir, topic, id, false)
 	firstDone := make(chan error, 1)
 	go func() { firstDone <- first.Run(context.Background()) }()
-	waitPublished := func(p *ingest.Pipeline, w *writer) {
-		t.Helper()
-		fi, _ := os.Stat(w.path)
-		deadline := time.Now().Add(time.Minute)
-		for {
-			if fs := p.TailStats().Files; len(fs) == 1 && fs[0].AckedOffset == fi.Size() {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not published within a minute: %+v", w.path, p.TailStats())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	waitPublished(first, w)
+	waitPublished(t, first, w.path)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	second := pipelineFor(t, k, dir, topic, id, false)
@@ -208,7 +186,7 @@ func TestIngestSameIDTakesOver(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the first instance was not fenced within a minute of the second's start")
 	}
-	waitPublished(second, w)
+	waitPublished(t, second, w.path)
 	cancel()
 	if err := <-secondDone; err != nil {
 		t.Fatalf("second instance: %v", err)

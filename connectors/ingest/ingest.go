@@ -118,7 +118,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 	}
 	cfg.Tail.RegistryPath, cfg.Tail.Positions, cfg.Tail.ResetRegistry = "", nil, false
 	// Check the tail configuration now, not at the first session.
-	if _, err := tail.New(cfg.Tail, nil); err != nil {
+	if err := cfg.Tail.Validate(); err != nil {
 		return nil, err
 	}
 	p := &Pipeline{cfg: cfg, log: log.With("ingest_id", cfg.ID), parsers: map[string]*sshlog.Parser{}}

@@ -59,6 +59,45 @@ func (w *writer) write(t *testing.T, n int) {
 	}
 }
 
+// waitPublished waits until the pipeline has committed the file at path
+// (the one at that path now) up to its current size.
+func waitPublished(t *testing.T, p *ingest.Pipeline, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		for _, f := range p.TailStats().Files {
+			if f.Path == path && f.Active && f.AckedOffset == fi.Size() {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not published to byte %d in a minute: %+v", path, fi.Size(), p.TailStats().Files)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rotate rotates w's file by rename+create, as logrotate does by default:
+// the file moves to to, the writer still writes tail lines into it, then it
+// opens a new file at its path.
+func (w *writer) rotate(t *testing.T, to string, tail int) error {
+	if err := os.Rename(w.path, to); err != nil {
+		return err
+	}
+	w.write(t, tail)
+	w.f.Close()
+	f, err := os.OpenFile(w.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	w.f = f
+	return nil
+}
+
 // TestIngestRotationAndNewFiles runs the pipeline over three servers' files
 // while they are written: one rotated by rename+create, one by copytruncate,
 // one appearing later. Every line written arrives in Kafka (distinct row_hash
@@ -90,30 +129,11 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 			t.Errorf("pipeline: %v", err)
 		}
 	}()
-	// published waits until Kafka acknowledged path up to its current size.
-	published := func(path string) {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(time.Minute)
-		for {
-			for _, f := range p.TailStats().Files {
-				if f.Path == path && f.Active && f.AckedOffset == fi.Size() {
-					return
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not published to byte %d in a minute: %+v", path, fi.Size(), p.TailStats().Files)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 
 	// Rotation starts once the tailer has seen both files: a file renamed
 	// away before the tailer ever saw it under a globbed path is not read.
-	published(a.path)
-	published(b.path)
+	waitPublished(t, p, a.path)
+	waitPublished(t, p, b.path)
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -122,24 +142,16 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 		for r := 0; r < 3; r++ {
 			a.write(t, 2000)
 			time.Sleep(100 * time.Millisecond)
-			if err := os.Rename(a.path, fmt.Sprintf("%s.%d", a.path, r+1)); err != nil {
+			if err := a.rotate(t, fmt.Sprintf("%s.%d", a.path, r+1), 500); err != nil {
 				t.Error(err)
 				return
 			}
-			a.write(t, 500) // the writer still holds the old file
-			a.f.Close()
-			f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			a.f = f
 		}
 		a.write(t, 1000)
 	}()
 	for r := 0; r < 3; r++ { // copytruncate: copy away, truncate in place
 		b.write(t, 2000)
-		published(b.path) // logrotate's copytruncate loses lines written between copy and truncate; wait as it cannot
+		waitPublished(t, p, b.path) // logrotate's copytruncate loses lines written between copy and truncate; wait as it cannot
 		data, err := os.ReadFile(b.path)
 		if err != nil {
 			t.Fatal(err)
@@ -157,7 +169,7 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 	c := newWriter(t, filepath.Join(dir, "ssh-c.log"), "host-c") // a new server's file
 	c.write(t, 2500)
 	for _, w := range []*writer{a, b, c} {
-		published(w.path)
+		waitPublished(t, p, w.path)
 	}
 	time.Sleep(2 * time.Second) // rotated files are drained and dropped after CloseInactive
 	deadline := time.Now().Add(time.Minute)

@@ -221,6 +221,10 @@ func New(cfg Config, log *slog.Logger) (*Tailer, error) {
 	return t, nil
 }
 
+// Validate reports what New would refuse in c (bad globs, negative values),
+// without building a Tailer.
+func (c Config) Validate() error { return c.setDefaults() }
+
 func (c *Config) setDefaults() error {
 	if len(c.Globs) == 0 {
 		return errors.New("tail: Config.Globs is empty")
