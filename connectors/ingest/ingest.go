@@ -75,11 +75,10 @@ type Config struct {
 
 // Pipeline runs tail -> parse -> publish.
 type Pipeline struct {
-	cfg     Config
-	log     *slog.Logger
-	tailer  atomic.Pointer[tail.Tailer] // the current session's
-	parsers map[string]*sshlog.Parser
-	m       metrics
+	cfg    Config
+	log    *slog.Logger
+	tailer atomic.Pointer[tail.Tailer] // the current session's
+	m      metrics
 	// published counts lines committed (for the progress log).
 	published atomic.Int64
 	// nonce is the nonce of the current session's record (positions.go).
@@ -121,7 +120,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 	if err := cfg.Tail.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, log: log.With("ingest_id", cfg.ID), parsers: map[string]*sshlog.Parser{}}
+	p := &Pipeline{cfg: cfg, log: log.With("ingest_id", cfg.ID)}
 	p.m = newMetrics(reg, p.TailStats)
 	return p, nil
 }
@@ -211,10 +210,12 @@ func (p *Pipeline) session(ctx context.Context) error {
 	// Parsing runs in a stage of its own, so it overlaps with sending and
 	// with the commits (chunk order is kept: one encoder).
 	encoded := make(chan parsed, 4)
-	go p.encodeAll(ctx, chunks, encoded)
+	encodeDone := make(chan struct{})
+	go func() { defer close(encodeDone); p.encodeAll(ctx, chunks, encoded) }()
 	defer func() {
 		cancel()
 		<-tailDone
+		<-encodeDone
 	}()
 	go p.progress(ctx, tailer)
 	onceDone := make(chan error, 1)
@@ -333,15 +334,20 @@ type parsed struct {
 	batch *publish.Batch
 }
 
-// encodeAll parses every chunk from in, in order, until ctx ends.
+// encodeAll parses every chunk from in, in order, until ctx ends. Its
+// parsers (one per file: replay year inference follows each file's months)
+// live as long as the session: a new session reads again from the committed
+// positions, and a parser that had seen later lines would take a month going
+// back for a new year.
 func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out chan<- parsed) {
+	parsers := map[string]*sshlog.Parser{}
 	for {
 		select {
 		case c := <-in:
 			p.m.lines.Add(float64(len(c.Lines)))
 			p.m.bytes.Add(float64(c.End - c.Start))
 			select {
-			case out <- parsed{chunk: c, batch: p.encode(c, time.Now())}:
+			case out <- parsed{chunk: c, batch: p.encode(p.parser(parsers, c.Path), c, time.Now())}:
 			case <-ctx.Done():
 				return
 			}
@@ -355,10 +361,10 @@ func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out cha
 // it commits what it has: short, so a live line is not held back.
 const txnIdle = 2 * time.Millisecond
 
-// encode parses every line of c; keys, values and partition keys slice one
-// buffer, so a chunk of thousands of lines costs a handful of allocations.
-func (p *Pipeline) encode(c *tail.Chunk, collected time.Time) *publish.Batch {
-	parser := p.parser(c.Path)
+// encode parses every line of c with parser; keys, values and partition
+// keys slice one buffer, so a chunk of thousands of lines costs a handful of
+// allocations.
+func (p *Pipeline) encode(parser *sshlog.Parser, c *tail.Chunk, collected time.Time) *publish.Batch {
 	n := len(c.Lines)
 	buf := make([]byte, 0, 2*len(c.Data)+n*400) // measured: about 551 bytes a line beyond its text
 	ends := make([]int, 3*n)                    // end offsets in buf of key, value, partition key
@@ -402,13 +408,12 @@ func appendPartitionKey(dst []byte, ev *contracts.Event) []byte {
 	return strconv.AppendInt(dst, int64(ev.PID), 10)
 }
 
-// parser returns the file's parser (one per path: year inference follows
-// each file's own months).
-func (p *Pipeline) parser(path string) *sshlog.Parser {
-	ps, ok := p.parsers[path]
+// parser returns path's parser from parsers, made on first use.
+func (p *Pipeline) parser(parsers map[string]*sshlog.Parser, path string) *sshlog.Parser {
+	ps, ok := parsers[path]
 	if !ok {
 		ps = sshlog.NewParser(sshlog.Source{Path: path, Year: p.cfg.Year, Loc: p.cfg.Loc}, nil)
-		p.parsers[path] = ps
+		parsers[path] = ps
 	}
 	return ps
 }
