@@ -17,6 +17,7 @@ type Batch struct {
 	Values        []sarama.ByteEncoder
 	PartitionKeys [][]byte
 
+	msgs []sarama.ProducerMessage
 	meta []record
 }
 

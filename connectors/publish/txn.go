@@ -103,10 +103,16 @@ func (t *Txn) Send(topic string, b *Batch) error {
 	if len(b.Values) != len(b.Keys) || len(b.PartitionKeys) != len(b.Keys) {
 		return fmt.Errorf("publish: batch of %d keys, %d values, %d partition keys", len(b.Keys), len(b.Values), len(b.PartitionKeys))
 	}
-	b.meta = make([]record, len(b.Keys))
-	for i := range b.Keys {
+	// One allocation of messages and one of metadata per batch; keys and
+	// values go in as pointers, so no record boxes its slice in an interface.
+	n := len(b.Keys)
+	b.msgs = make([]sarama.ProducerMessage, n)
+	b.meta = make([]record, n)
+	for i := range b.msgs {
 		b.meta[i] = record{pkey: b.PartitionKeys[i]}
-		t.producer.Input() <- &sarama.ProducerMessage{Topic: topic, Key: b.Keys[i], Value: b.Values[i], Metadata: &b.meta[i]}
+		m := &b.msgs[i]
+		m.Topic, m.Key, m.Value, m.Metadata = topic, &b.Keys[i], &b.Values[i], &b.meta[i]
+		t.producer.Input() <- m
 	}
 	return nil
 }
