@@ -34,6 +34,9 @@ type Spec struct {
 	Compacted bool
 	// Retention of a non-compacted topic (0 = the broker's default).
 	Retention time.Duration
+	// Segment is how often the topic rolls a new segment (0 = the
+	// broker's default, 7 days); compaction never touches the open one.
+	Segment time.Duration
 }
 
 // Contract returns the project's own topics: ssh-log and ssh-alerts with
@@ -162,6 +165,9 @@ func topicConfig(s Spec, replication int) map[string]*string {
 		if s.Retention > 0 {
 			set("retention.ms", strconv.FormatInt(s.Retention.Milliseconds(), 10))
 		}
+	}
+	if s.Segment > 0 {
+		set("segment.ms", strconv.FormatInt(s.Segment.Milliseconds(), 10))
 	}
 	return c
 }

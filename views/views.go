@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -23,38 +22,67 @@ import (
 // ErrNotReady is returned while the view is still recovering its table.
 var ErrNotReady = errors.New("views: table not recovered yet")
 
-// Tracker is a view over the tracker group's table: per-IP state, per-user
-// state and per-day aggregates.
+// Tracker is a view over the tracker's state: the IP stage's table of IP
+// records (view) and its topic of per-day aggregates (days).
 type Tracker struct {
+	// view is nil for a view of the days only (NewDayView).
 	view *goka.View
+	days *goka.View
 	log  *slog.Logger
 	// partitions of ssh-log, for the closing rule of Document
 	partitions int
 }
 
-// NewTracker opens a view over group's table; its local copy lives in dir.
+// NewTracker opens a view over group's IP records, whose local copy lives
+// in dir, and its day aggregates.
 func NewTracker(k config.Kafka, group, dir string, log *slog.Logger) (*Tracker, error) {
 	if group == "" {
 		group = tracker.DefaultGroup
 	}
+	t, err := NewDayView(k, group, log)
+	if err != nil {
+		return nil, err
+	}
 	opts := append(kafkaconfig.ViewOptions(k), goka.WithViewStorageBuilder(exactly.StorageBuilder(dir)), goka.WithViewAutoReconnect())
-	v, err := goka.NewView(k.Brokers, goka.GroupTable(goka.Group(group)), tracker.TableCodec{}, opts...)
+	t.view, err = goka.NewView(k.Brokers, goka.GroupTable(goka.Group(group)), tracker.TableCodec{}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("tracker view: %w", err)
 	}
-	return &Tracker{view: v, log: log, partitions: k.PartitionCount()}, nil
+	return t, nil
 }
 
-// Run keeps the view up to date until ctx ends.
+// Run keeps the views up to date until ctx ends.
 func (t *Tracker) Run(ctx context.Context) error {
-	if err := t.view.Run(ctx); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("tracker view: %w", err)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make(chan error, 2)
+	run := func(what string, v *goka.View) {
+		err := v.Run(ctx)
+		if err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%s: %w", what, err)
+		} else {
+			err = nil
+		}
+		stop()
+		errs <- err
 	}
-	return nil
+	n := 1
+	go run("day view", t.days)
+	if t.view != nil {
+		n++
+		go run("tracker view", t.view)
+	}
+	var all []error
+	for range n {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }
 
-// Ready reports whether the view has recovered its table.
-func (t *Tracker) Ready() bool { return t.view.Recovered() }
+// Ready reports whether the views have recovered.
+func (t *Tracker) Ready() bool {
+	return t.days.Recovered() && (t.view == nil || t.view.Recovered())
+}
 
 // WaitReady blocks until the view has recovered or ctx ends.
 func (t *Tracker) WaitReady(ctx context.Context) error { return waitReady(ctx, t.Ready) }
@@ -73,6 +101,9 @@ func waitReady(ctx context.Context, ready func() bool) error {
 
 // IP returns what the tracker knows of ip (nil when nothing).
 func (t *Tracker) IP(ip string) (*tracker.IPRecord, error) {
+	if t.view == nil {
+		return nil, errors.New("views: a day view holds no IP records")
+	}
 	if !t.Ready() {
 		return nil, ErrNotReady
 	}
@@ -89,16 +120,13 @@ func (t *Tracker) DayParts() (map[string][]*tracker.DayState, error) {
 	if !t.Ready() {
 		return nil, ErrNotReady
 	}
-	it, err := t.view.IteratorWithRange("d|", "d}")
+	it, err := t.days.Iterator()
 	if err != nil {
 		return nil, fmt.Errorf("view iterate days: %w", err)
 	}
 	defer it.Release()
 	out := map[string][]*tracker.DayState{}
 	for it.Next() {
-		if !strings.HasPrefix(it.Key(), "d|") {
-			continue
-		}
 		v, err := it.Value()
 		if err != nil {
 			return nil, fmt.Errorf("view day %s: %w", it.Key(), err)
@@ -169,6 +197,9 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 	}
 	// Longer lists come from every IP's own counts of the day: a scan of
 	// the table (a few hundred ms on the replica's IPs).
+	if t.view == nil {
+		return TopLists{ByEvents: cut(m.TopIPList, n), ByFailures: cut(m.TopBruteList, n)}, true, nil
+	}
 	it, err := t.view.Iterator()
 	if err != nil {
 		return TopLists{}, false, fmt.Errorf("view iterate: %w", err)
@@ -176,9 +207,6 @@ func (t *Tracker) TopIPs(day string, n int) (TopLists, bool, error) {
 	defer it.Release()
 	var events, failures []contracts.IPCount
 	for it.Next() {
-		if strings.HasPrefix(it.Key(), tracker.DayKeyPrefix) {
-			continue
-		}
 		v, err := it.Value()
 		if err != nil {
 			return TopLists{}, false, fmt.Errorf("view ip %s: %w", it.Key(), err)

@@ -19,6 +19,8 @@ package exactly
 
 import (
 	"context"
+
+	"github.com/IBM/sarama"
 	"sync"
 	"time"
 
@@ -47,6 +49,16 @@ type Guard interface {
 	// Withhold keeps the message at offset of topic's partition, and every
 	// later one of that partition, from being committed in this session.
 	Withhold(topic string, partition int32, offset int64)
+	// Change runs change on the group's windowed state of ctx's partition
+	// and holds ctx's commit until that state is written (Window).
+	Change(ctx goka.Context, change func())
+}
+
+// Windowed is a group's state kept in a Window (WindowConfig's Collect and
+// Restore).
+type Windowed interface {
+	Collect(p int32) []Record
+	Restore(p int32, recs []Record) error
 }
 
 // Config says which machinery a group gets.
@@ -67,6 +79,16 @@ type Config struct {
 	Pace    bool
 	Input   string
 	Escaped func()
+	// Present, if set, rewrites each Input message before goka sees it, in
+	// the goroutine that reads the partition: the IP stage presents an
+	// ssh-log record under its IP as key (ssh-log is partitioned by IP, so
+	// the record already sits on the IP's table partition) and decoded, which
+	// spares a loopback record per event and moves the JSON decoding off the
+	// partition's processing goroutine.
+	Present func(*sarama.ConsumerMessage)
+	// Window is the topic of the group's windowed state, if it has one
+	// (Keep names the state).
+	Window string
 }
 
 // PaceLimit is the longest an event waits in the event-time merge.
@@ -80,22 +102,31 @@ type Group struct {
 	commits    *commits
 	withholder *Withholder
 	pace       *pacer
+	state      Windowed
+	window     *Window
+	// stopWindow ends the window's writer, which outlives the processor
+	// (Close).
+	stopWindow func()
+	windowDone chan struct{}
 }
 
 // New returns the machinery of the group cfg describes.
 func New(cfg Config) *Group {
-	g := &Group{cfg: cfg}
-	if cfg.Merged {
-		g.withholder = new(Withholder)
+	g := &Group{cfg: cfg, withholder: new(Withholder)}
+	if cfg.Present != nil {
+		g.withholder.present = &presenter{topic: cfg.Input, f: cfg.Present}
 	}
 	return g
 }
+
+// Keep names the group's windowed state (Config.Window).
+func (g *Group) Keep(state Windowed) { g.state = state }
 
 // ProcessorOptions are the goka options of the group's processor: the
 // project's client configuration, in-order commits (SoleMember's rebalance
 // for a merged group) and the write-behind table store.
 func (g *Group) ProcessorOptions() []goka.ProcessorOption {
-	opts := ProcessorOptions(g.cfg.Kafka)
+	opts := withholderProcessorOptions(g.cfg.Kafka, g.withholder)
 	if g.cfg.Merged {
 		opts = SoleMemberProcessorOptions(g.cfg.Kafka, g.withholder)
 	}
@@ -114,6 +145,19 @@ func (g *Group) Start(ctx context.Context, wg *sync.WaitGroup, warn func(msg str
 		}
 	}
 	g.commits = newCommits(g.cfg.Kafka.PartitionCount())
+	if g.cfg.Window != "" && g.state != nil {
+		g.window = NewWindow(WindowConfig{Kafka: g.cfg.Kafka, Topic: g.cfg.Window, Collect: g.state.Collect, Restore: g.state.Restore})
+		// The writer outlives ctx until Close: the processor's shutdown
+		// waits for the inputs it holds.
+		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		g.stopWindow, g.windowDone = stop, make(chan struct{})
+		go func() {
+			defer close(g.windowDone)
+			if err := g.window.Run(wctx); err != nil {
+				warn(g.cfg.Name+"'s window not written", err)
+			}
+		}()
+	}
 	loop := func(msg string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -136,10 +180,38 @@ func (g *Group) Start(ctx context.Context, wg *sync.WaitGroup, warn func(msg str
 	})
 }
 
-// Assign tells the merge the input partitions of a rebalance.
+// Close stops the window's writer after a last write; call it once the
+// group's processor has stopped.
+func (g *Group) Close() {
+	if g != nil && g.stopWindow != nil {
+		g.stopWindow()
+		<-g.windowDone
+	}
+}
+
+// Assign tells the merge and the window the input partitions of a
+// rebalance.
 func (g *Group) Assign(parts []int32) {
-	if g != nil {
-		g.pace.assign(parts)
+	if g == nil {
+		return
+	}
+	g.pace.assign(parts)
+	if g.window != nil {
+		g.window.Assign(parts)
+	}
+}
+
+// Change implements Guard. Without a running window (goka's tester) it
+// just runs change.
+func (g *Group) Change(ctx goka.Context, change func()) {
+	if g == nil || g.window == nil {
+		change()
+		return
+	}
+	release := ctx.DeferCommit()
+	if err := g.window.Update(ctx.Context(), ctx.Partition(), change, release); err != nil {
+		release(err)
+		ctx.Fail(err)
 	}
 }
 
@@ -182,7 +254,7 @@ func (g *Group) Skip(partition int32, offset int64) {
 
 // Withhold implements Guard.
 func (g *Group) Withhold(topic string, partition int32, offset int64) {
-	if g != nil && g.withholder != nil {
+	if g != nil && g.cfg.Merged {
 		g.withholder.Withhold(topic, partition, offset)
 	}
 }

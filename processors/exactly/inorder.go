@@ -36,6 +36,14 @@ func InOrderCommits(b goka.ConsumerGroupBuilder) goka.ConsumerGroupBuilder {
 type Withholder struct {
 	mu      sync.Mutex
 	session *inOrderSession
+	// present, if set, rewrites every message of topic present.topic
+	// before goka sees it (Config.Present).
+	present *presenter
+}
+
+type presenter struct {
+	topic string
+	f     func(*sarama.ConsumerMessage)
 }
 
 // InOrderCommits wraps b as the package's InOrderCommits does, for w.
@@ -105,9 +113,16 @@ func (h *inOrderHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Co
 	// Buffered like the claim's own channel: a synchronous hand-over per
 	// message would cost two goroutine switches on the hottest path.
 	out := make(chan *sarama.ConsumerMessage, kafkaconfig.ChannelBufferSize)
+	var present func(*sarama.ConsumerMessage)
+	if h.w.present != nil && h.w.present.topic == c.Topic() {
+		present = h.w.present.f
+	}
 	go func() {
 		defer close(out)
 		for m := range c.Messages() {
+			if present != nil {
+				present(m)
+			}
 			d.deliver(m.Offset)
 			select {
 			case out <- m:

@@ -55,6 +55,10 @@ func SoleMemberProcessorOptions(k config.Kafka, w *Withholder) []goka.ProcessorO
 // ProcessorOptions are kafkaconfig.ProcessorOptions with offsets committed
 // in order (InOrderCommits): every goka group of the project takes them.
 func ProcessorOptions(k config.Kafka) []goka.ProcessorOption {
+	return withholderProcessorOptions(k, new(Withholder))
+}
+
+func withholderProcessorOptions(k config.Kafka, w *Withholder) []goka.ProcessorOption {
 	return append(kafkaconfig.ProcessorOptions(k),
-		goka.WithConsumerGroupBuilder(InOrderCommits(goka.ConsumerGroupBuilderWithConfig(kafkaconfig.Sarama("logmon-processor")))))
+		goka.WithConsumerGroupBuilder(w.InOrderCommits(goka.ConsumerGroupBuilderWithConfig(kafkaconfig.Sarama("logmon-processor")))))
 }

@@ -6,24 +6,54 @@ import (
 	"github.com/log-monitor/log_monitor/processors/stage"
 )
 
-// Table value kinds: the IP stage's table holds day aggregates and IP
-// records. (11 and 12 were the IP and user records before kept alerts
-// carried their loopback offset; a table of that format is refused with
-// "unknown kind". 14 is the user stage's record, userstage.TableCodec.)
+// Value kinds (the first byte of a value). 10 was the day aggregate when it
+// lived in the table with a watermark per loopback stream; 11 and 12 were
+// the IP and user records before kept alerts carried their loopback offset:
+// values of those formats are refused with "unknown kind". 14 is the user
+// stage's record (userstage.TableCodec).
 const (
-	kindDayState byte = 10
 	kindIPRecord byte = 13
+	kindDayState byte = 15
 )
 
-// TableCodec encodes the IP stage's table values (*DayState, *IPRecord).
+// DayCodec encodes the days topic's values (*DayState).
+type DayCodec struct{}
+
+// Encode implements goka.Codec.
+func (DayCodec) Encode(v interface{}) ([]byte, error) {
+	s, ok := v.(*DayState)
+	if !ok {
+		return nil, fmt.Errorf("day codec: cannot encode %T", v)
+	}
+	return s.appendTo(make([]byte, 0, 256)), nil
+}
+
+// Decode implements goka.Codec.
+func (DayCodec) Decode(b []byte) (interface{}, error) { return DecodeDay(b) }
+
+// DecodeDay decodes a days topic value.
+func DecodeDay(b []byte) (*DayState, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("day codec: empty value")
+	}
+	if b[0] != kindDayState {
+		return nil, fmt.Errorf("day codec: unknown kind %d", b[0])
+	}
+	r := &stage.Reader{B: b[1:]}
+	s := &DayState{}
+	s.read(r)
+	if r.Err != nil {
+		return nil, fmt.Errorf("day codec: %w", r.Err)
+	}
+	return s, nil
+}
+
+// TableCodec encodes the IP stage's table values (*IPRecord).
 type TableCodec struct{}
 
 // Encode implements goka.Codec.
 func (TableCodec) Encode(v interface{}) ([]byte, error) {
-	switch s := v.(type) {
-	case *DayState:
-		return s.appendTo(make([]byte, 0, 256)), nil
-	case *IPRecord:
+	if s, ok := v.(*IPRecord); ok {
 		return s.appendTo(make([]byte, 0, 512))
 	}
 	return nil, fmt.Errorf("table codec: cannot encode %T", v)
@@ -37,10 +67,6 @@ func (TableCodec) Decode(b []byte) (interface{}, error) {
 	r := &stage.Reader{B: b[1:]}
 	var v interface{}
 	switch b[0] {
-	case kindDayState:
-		s := &DayState{}
-		s.read(r)
-		v = s
 	case kindIPRecord:
 		s := &IPRecord{}
 		s.read(r)

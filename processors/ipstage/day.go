@@ -10,63 +10,67 @@ import (
 	"github.com/log-monitor/log_monitor/processors/stage"
 )
 
-// DayState is one day's aggregate over the IPs of one partition (key
-// "d|YYYY-MM-DD|P"). No field grows with the number of IPs: the top lists
-// hold contracts.DailyTopN entries. Because every IP belongs to exactly one partition, the
-// day's exact top lists are the top of the partitions' top lists.
+// DayState is one day's aggregate over the IPs of one ssh-log partition
+// (key "d|YYYY-MM-DD|P" in the days topic). No field grows with the number
+// of IPs: the top lists hold contracts.DailyTopN entries. Because every IP
+// belongs to exactly one partition, the day's exact top lists are the top
+// of the partitions' top lists.
 type DayState struct {
 	Day       string
 	Partition int32
-	// Applied watermarks per stream and source partition: a delta whose
-	// offset is not above its watermark was applied already (a replay).
-	WmA, WmB []int64
+	// Wm is the last ssh-log offset of the partition applied to the day: an
+	// event at or below it was applied already (a replay).
+	Wm int64
 
 	Total, Errors        int64
 	Hourly               [24]int64
 	UniqueIPs, BruteIPs  int64
 	TopEvents, TopFailed []contracts.IPCount
-	// MaxTime is the latest event time of the IP handler's deltas (stream
-	// B, unix seconds), which closes days by event time. Stream A (events
-	// without an IP) takes one hop less and runs ahead: a day closed on
-	// its time still lacked IP deltas in a replay.
+	// MaxTime is the latest event time applied (unix seconds), which
+	// closes days by event time.
 	MaxTime int64
 	// Updated is when the aggregate last changed (wall clock, unix ms).
 	Updated int64
 }
 
-// apply adds d unless it was applied already; it reports whether it did.
-func (s *DayState) apply(d *DayDelta, now time.Time) bool {
-	wm := &s.WmA
-	if d.Stream == 'B' {
-		wm = &s.WmB
-	}
-	for int(d.Src) >= len(*wm) {
-		*wm = append(*wm, -1)
-	}
-	if d.Offset <= (*wm)[d.Src] {
+// contribution is one event's part of its day's aggregate; the IP figures
+// are the IP's counts of the day after the event (ip.go).
+type contribution struct {
+	Offset    int64
+	Time      int64
+	Hour      uint8
+	Error     bool
+	IP        string
+	FirstOfIP bool  // the IP's first event of the day
+	CrossedBF bool  // the IP's failed attempts that day reached the brute-force mark with this event
+	IPEvents  int64 // the IP's events that day so far
+	IPFailed  int64 // the IP's failed attempts that day so far
+}
+
+// apply adds c unless it was applied already; it reports whether it did.
+func (s *DayState) apply(c *contribution, now time.Time) bool {
+	if c.Offset <= s.Wm {
 		return false
 	}
-	(*wm)[d.Src] = d.Offset
+	s.Wm = c.Offset
 	s.Total++
-	if d.Error {
+	if c.Error {
 		s.Errors++
 	}
-	if d.Hour < 24 {
-		s.Hourly[d.Hour]++
+	if c.Hour < 24 {
+		s.Hourly[c.Hour]++
 	}
-	if d.Stream == 'B' && d.Time > s.MaxTime {
-		s.MaxTime = d.Time
-	}
-	if d.IP != "" {
-		if d.FirstOfIP {
+	s.MaxTime = max(s.MaxTime, c.Time)
+	if c.IP != "" {
+		if c.FirstOfIP {
 			s.UniqueIPs++
 		}
-		if d.CrossedBF {
+		if c.CrossedBF {
 			s.BruteIPs++
 		}
-		s.TopEvents = raise(s.TopEvents, d.IP, d.IPEvents)
-		if d.IPFailed > 0 {
-			s.TopFailed = raise(s.TopFailed, d.IP, d.IPFailed)
+		s.TopEvents = raise(s.TopEvents, c.IP, c.IPEvents)
+		if c.IPFailed > 0 {
+			s.TopFailed = raise(s.TopFailed, c.IP, c.IPFailed)
 		}
 	}
 	s.Updated = now.UnixMilli()
@@ -133,10 +137,10 @@ func Merge(day string, parts []*DayState, createdAt time.Time) contracts.DailyMe
 	return m
 }
 
-// DayKeyPrefix starts the table key of every per-day aggregate.
+// DayKeyPrefix starts the key of every per-day aggregate.
 const DayKeyPrefix = "d|"
 
-// DayKey is the table key of day's aggregate for partition p.
+// DayKey is the days topic's key of day's aggregate for partition p.
 func DayKey(day string, p int32) string {
 	return DayKeyPrefix + day + "|" + strconv.Itoa(int(p))
 }
@@ -147,12 +151,7 @@ func (s *DayState) appendTo(b []byte) []byte {
 	w := stage.Writer{B: append(b, kindDayState)}
 	w.Str(s.Day)
 	w.Varint(int64(s.Partition))
-	for _, wm := range [][]int64{s.WmA, s.WmB} {
-		w.Uvarint(uint64(len(wm)))
-		for _, v := range wm {
-			w.Varint(v)
-		}
-	}
+	w.Varint(s.Wm)
 	w.Varint(s.Total)
 	w.Varint(s.Errors)
 	for _, n := range s.Hourly {
@@ -175,13 +174,7 @@ func (s *DayState) appendTo(b []byte) []byte {
 func (s *DayState) read(r *stage.Reader) {
 	s.Day = r.Str()
 	s.Partition = int32(r.Varint())
-	for _, wm := range []*[]int64{&s.WmA, &s.WmB} {
-		n := r.Count(1024)
-		*wm = make([]int64, n)
-		for i := range *wm {
-			(*wm)[i] = r.Varint()
-		}
-	}
+	s.Wm = r.Varint()
 	s.Total = r.Varint()
 	s.Errors = r.Varint()
 	for h := range s.Hourly {

@@ -20,7 +20,8 @@ type IPDay struct {
 	Failed int64
 	// First and Cross are the ssh-log positions of the IP's first event of
 	// the day and of the event that took its failed attempts to
-	// contracts.DailyBruteForceMark: a replay of that input re-emits its transition.
+	// contracts.DailyBruteForceMark: a replay of that input counts its
+	// transition in the day's aggregate again, if the aggregate lost it.
 	First, Cross stage.Pos
 }
 
@@ -72,15 +73,15 @@ func (r *IPRecord) dayOf(day string, create bool) *IPDay {
 	return &r.Days[len(r.Days)-1]
 }
 
-// ip applies one event to its IP's record. A replayed event changes
-// nothing but emits again what it emitted the first time.
-func (s *Stage) ip(ctx goka.Context, e *stage.Event) {
+// ip applies one event to its IP's record (the value of ctx's key) and
+// fills in what the IP's counts say about the event's day. A replayed event
+// changes nothing but emits again what it emitted the first time.
+func (s *Stage) ip(ctx goka.Context, e *stage.Event, c *contribution) {
 	r, _ := ctx.Value().(*IPRecord)
 	if r == nil {
 		r = &IPRecord{}
 	}
-	replay := r.applied(e)
-	if replay {
+	if r.applied(e) {
 		s.M.Replayed.WithLabelValues("ip").Inc()
 		s.Reemit(ctx, r.Recent, e)
 	} else {
@@ -102,14 +103,14 @@ func (s *Stage) ip(ctx goka.Context, e *stage.Event) {
 			s.EmitAlert(ctx, a)
 		})
 	}
-	delta := &DayDelta{Stream: 'B', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error, IP: e.IP}
 	if d := r.dayOf(e.Day, false); d != nil {
-		delta.FirstOfIP = d.First.Is(e)
-		delta.CrossedBF = d.Cross.Is(e)
-		delta.IPEvents, delta.IPFailed = d.Events, d.Failed
+		c.FirstOfIP = d.First.Is(e)
+		c.CrossedBF = d.Cross.Is(e)
+		c.IPEvents, c.IPFailed = d.Events, d.Failed
 	} else {
 		s.Log.Warn("event older than the IP's kept days: counted in the day's totals only", "ip", e.IP, "day", e.Day)
 	}
-	ctx.Loopback(DayKey(e.Day, ctx.Partition()), delta)
+	// Written also for a replay: the table topic may have lost the write
+	// that the local store already holds.
 	ctx.SetValue(r)
 }

@@ -1,34 +1,38 @@
 // Package ipstage is log_monitor's IP stage, the goka group (DefaultGroup)
-// that keeps per-IP state and per-day aggregates in its table and emits the
-// per-IP rules' alerts to ssh-alerts; the day aggregates feed the
-// metrics-daily documents (processors/daily).
+// that keeps per-IP state in its table and per-day aggregates in its days
+// topic, and emits the per-IP rules' alerts to ssh-alerts; the day
+// aggregates feed the metrics-daily documents (processors/daily).
 //
-// One event through the group (all keyed, all in Kafka):
+// One event through the group:
 //
 //	ssh-log (key row_hash, partitioned by IP; partitions shared by the instances)
-//	-> input handler: decode, compute day and hour in the report zone
-//	     - event with an IP:     loopback key IP            -> IP handler
-//	     - event without an IP:  loopback key "d|day|P"     -> day handler (stream A)
-//	-> IP handler: per-IP rules (detect.IPState), the IP's per-day counts;
-//	     emits alerts, and one DayDelta to "d|day|P" (stream B), P = the IP's partition
-//	-> day handler: adds the delta to the day's aggregate of partition P
+//	-> read by the group's consumer, which presents the record decoded and
+//	   under its IP as key (Present): the record already sits on the IP's
+//	   partition, so no loopback re-keys it
+//	-> input handler: per-IP rules and the IP's per-day counts (the table
+//	   record of the IP, written at every event of it); emits alerts
+//	-> the same handler adds the event to its day's aggregate of the
+//	   partition, in memory (days.go); the group's Window writes the changed
+//	   aggregates to the days topic (key "d|day|P") every 100 ms and only
+//	   then lets the inputs they hold be committed
 //	-> metrics emitter (processors/daily, outside the group): merges a day's
-//	     partitions into its metrics-daily document
+//	   partitions into its metrics-daily document
 //
-// Replays (goka is at-least-once) are harmless: every state keeps, per
-// source partition of ssh-log, the last offset it applied; a message at or
-// below it changes nothing, but emits again exactly what it emitted the first
-// time (its DayDelta with the same offset, its alerts with the same ids) and
-// writes the state again, so outputs lost in a crash are restored and
-// consumers drop the ones they already have. The machinery around the
-// group (in-order commits, the write-behind store, the committed offsets
-// that prune kept alerts) is processors/exactly's.
+// Replays (goka is at-least-once) are harmless: the IP record and each day
+// aggregate keep the last ssh-log offset they applied; an event at or below
+// it changes nothing, but emits again exactly what it emitted the first
+// time (its alerts with the same ids) and writes the IP record again, so
+// outputs lost in a crash are restored and consumers drop the ones they
+// already have. The machinery around the group (in-order commits, the
+// presented records, the window, the committed offsets that prune kept
+// alerts) is processors/exactly's.
 package ipstage
 
 import (
-	"strconv"
+	"fmt"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 
@@ -38,6 +42,9 @@ import (
 
 // DefaultGroup is the group's name; its table is DefaultGroup+"-table".
 const DefaultGroup = "logmon-tracker"
+
+// DaysTopic is the topic of group's day aggregates.
+func DaysTopic(group string) string { return group + "-days" }
 
 // Config is what the group needs.
 type Config struct {
@@ -51,21 +58,20 @@ type Stage struct {
 	stage.Base
 	group, input string
 	guard        exactly.Guard
+	days         *dayBook
 	now          func() time.Time
 }
 
 // New returns the group's logic; guard is its exactness machinery.
 func New(cfg Config, guard exactly.Guard) *Stage {
-	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, guard: guard, now: time.Now}
+	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, guard: guard, days: newDayBook(), now: time.Now}
 }
 
-// Graph defines the goka group: ssh-log in, a loopback that re-keys events
-// by IP and deltas by day, alerts out, and the table of IP records and day
-// aggregates.
+// Graph defines the goka group: ssh-log in (presented by IP), alerts out,
+// and the table of IP records.
 func (s *Stage) Graph() *goka.GroupGraph {
 	return goka.DefineGroup(goka.Group(s.group),
 		goka.Input(goka.Stream(s.input), new(codec.Bytes), s.handleInput),
-		goka.Loop(LoopCodec{}, s.loop),
 		goka.Output(goka.Stream(s.Alerts), stage.AlertCodec{}),
 		goka.Persist(TableCodec{}),
 	)
@@ -77,62 +83,68 @@ func (s *Stage) Group() string { return s.group }
 // TableTopic is the group's table topic.
 func (s *Stage) TableTopic() string { return string(goka.GroupTable(goka.Group(s.group))) }
 
-// handleInput handles one ssh-log record: it routes the event to its IP
-// or, without one, straight to its day.
+// DaysTopic is the group's days topic.
+func (s *Stage) DaysTopic() string { return DaysTopic(s.group) }
+
+// Present rewrites an ssh-log record as the group's handler takes it: the
+// event decoded (stage.Event's binary form) and, when it has an IP, keyed by
+// the IP. A record that does not decode is left as it is; the handler
+// reports it. It runs in the consumer's goroutine (exactly.Config.Present).
+func (s *Stage) Present(m *sarama.ConsumerMessage) {
+	e, err := s.DecodeRecord(m.Value, m.Partition, m.Offset)
+	if err != nil {
+		return
+	}
+	if e.IP != "" {
+		m.Key = []byte(e.IP)
+	}
+	m.Value = e.AppendTo(make([]byte, 0, 96+len(e.User)+len(e.IP)+len(e.Host)+len(e.Type)))
+}
+
+// handleInput handles one ssh-log record: the IP's record and rules, then
+// the day's aggregate.
 func (s *Stage) handleInput(ctx goka.Context, msg interface{}) {
-	e, ok := s.Decode(ctx, msg)
+	e, ok := s.event(ctx, msg.([]byte))
 	if !ok {
 		s.M.BadInput.Inc()
 		return
 	}
 	s.M.Event(ctx.Partition())
-	s.route(ctx, e)
-}
-
-// route sends an event to its IP or, without one, straight to its day.
-func (s *Stage) route(ctx goka.Context, e *stage.Event) {
+	c := contribution{Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error, IP: e.IP}
 	if e.IP != "" {
-		ctx.Loopback(e.IP, e)
-		return
+		if ctx.Key() != e.IP {
+			ctx.Fail(fmt.Errorf("ssh-log %d/%d: key %q is not the event's IP %s: the IP stage reads ssh-log partitioned by IP through exactly.Config.Present", ctx.Partition(), ctx.Offset(), ctx.Key(), e.IP))
+		}
+		s.ip(ctx, e, &c)
 	}
-	ctx.Loopback(DayKey(e.Day, ctx.Partition()), &DayDelta{Stream: 'A', Src: e.Src, Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error})
+	p := ctx.Partition()
+	s.guard.Change(ctx, func() {
+		if !s.days.add(p, e.Day, &c, s.now()) {
+			s.M.Replayed.WithLabelValues("day").Inc()
+		}
+	})
 }
 
-// loop dispatches a loopback message by its kind.
-func (s *Stage) loop(ctx goka.Context, msg interface{}) {
-	switch m := msg.(type) {
-	case *DayDelta:
-		s.day(ctx, m)
-	case *stage.Event:
-		s.ip(ctx, m)
+// event decodes a presented record (or, in goka's tester, the ssh-log JSON).
+func (s *Stage) event(ctx goka.Context, b []byte) (*stage.Event, bool) {
+	if len(b) > 0 && b[0] == stage.KindEvent {
+		e, err := stage.EventCodec{}.Decode(b)
+		if err == nil {
+			return e.(*stage.Event), true
+		}
+		s.Log.Warn("undecodable presented ssh-log record skipped", "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		return nil, false
 	}
+	return s.Decode(ctx, b)
 }
 
-// day adds a delta to the day's aggregate of one partition.
-func (s *Stage) day(ctx goka.Context, d *DayDelta) {
-	st, _ := ctx.Value().(*DayState)
-	if st == nil {
-		st = &DayState{Day: dayOfKey(ctx.Key()), Partition: partitionOfKey(ctx.Key())}
-	}
-	if !st.apply(d, s.now()) {
-		s.M.Replayed.WithLabelValues("day").Inc()
-	}
-	// Written also for a replay: the table topic may have lost the write
-	// that the local store already holds.
-	ctx.SetValue(st)
-}
+// Collect implements exactly.Windowed: partition p's changed day aggregates.
+func (s *Stage) Collect(p int32) []exactly.Record { return s.days.collect(p) }
 
-func partitionOfKey(k string) int32 {
-	if len(k) > 13 {
-		n, _ := strconv.Atoi(k[13:])
-		return int32(n)
-	}
-	return 0
-}
+// Restore implements exactly.Windowed: partition p's day aggregates from
+// the days topic.
+func (s *Stage) Restore(p int32, recs []exactly.Record) error { return s.days.restore(p, recs) }
 
-func dayOfKey(k string) string {
-	if len(k) >= 12 {
-		return k[2:12]
-	}
-	return ""
-}
+// DayParts returns the day aggregates this instance holds in memory, by
+// day (for tests on goka's tester; the views read the days topic).
+func (s *Stage) DayParts() map[string][]*DayState { return s.days.all() }

@@ -31,12 +31,21 @@ type Base struct {
 // Decode reads an ssh-log record; one that is not an event of ours is
 // logged and skipped, never fatal.
 func (b *Base) Decode(ctx goka.Context, msg interface{}) (*Event, bool) {
-	var ev contracts.Event
-	if err := ev.UnmarshalJSON(msg.([]byte)); err != nil {
+	e, err := b.DecodeRecord(msg.([]byte), ctx.Partition(), ctx.Offset())
+	if err != nil {
 		b.Log.Warn("undecodable ssh-log record skipped", "group", ctx.Group(), "partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
 		return nil, false
 	}
-	return b.compact(&ev, ctx.Partition(), ctx.Offset()), true
+	return e, true
+}
+
+// DecodeRecord reads the ssh-log record at offset off of partition src.
+func (b *Base) DecodeRecord(value []byte, src int32, off int64) (*Event, error) {
+	var ev contracts.Event
+	if err := ev.UnmarshalJSON(value); err != nil {
+		return nil, err
+	}
+	return b.compact(&ev, src, off), nil
 }
 
 // compact keeps what the stages need of an event.

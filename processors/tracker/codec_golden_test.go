@@ -17,7 +17,9 @@ import (
 // The stored table values and loopback messages are byte for byte what the
 // single tracker package wrote before the stages had packages of their own
 // (the hex strings were encoded by that code), through each stage's codec
-// and through the views' TableCodec; and they decode back.
+// and through the views' TableCodec; and they decode back. The day state is
+// pinned in its own format since it moved to the days topic (kind 15, one
+// watermark).
 func TestCodecsWriteTheBytesOfBefore(t *testing.T) {
 	rules := detect.DefaultRules()
 	var st detect.IPState
@@ -29,18 +31,15 @@ func TestCodecsWriteTheBytesOfBefore(t *testing.T) {
 		want  string
 	}{
 		{"ip record", ipstage.TableCodec{}, &ipstage.IPRecord{Wm: []int64{5, -1, 9}, Days: []ipstage.IPDay{{Day: "2015-12-10", Events: 7, Failed: 3}}, Detect: st}, "0d030a0112010a323031352d31322d31300e06000000001d020192c6c6e60a00010000000101010000000001000104726f6f74000000"},
-		{"day state", ipstage.TableCodec{}, &ipstage.DayState{Day: "2015-12-10", Partition: 2, WmA: []int64{1}, WmB: []int64{-1, 4}, Total: 9, Errors: 2, UniqueIPs: 3, BruteIPs: 1,
-			TopEvents: []contracts.IPCount{{IP: "10.0.0.1", Cnt: 5}}, MaxTime: 1449709961, Updated: 1700000000000}, "0a0a323031352d31322d313004010202010812040000000000000000000000000000000000000000000000000602010831302e302e302e310a0092c6c6e60a80a0abfef962"},
+		{"day state", ipstage.DayCodec{}, &ipstage.DayState{Day: "2015-12-10", Partition: 2, Wm: 4, Total: 9, Errors: 2, UniqueIPs: 3, BruteIPs: 1,
+			TopEvents: []contracts.IPCount{{IP: "10.0.0.1", Cnt: 5}}, MaxTime: 1449709961, Updated: 1700000000000}, "0f0a323031352d31322d3130040812040000000000000000000000000000000000000000000000000602010831302e302e302e310a0092c6c6e60a80a0abfef962"},
 		{"user record", userstage.TableCodec{}, &userstage.UserRecord{Wm: []int64{3, 4}}, "0e02060802020000"},
-		{"event", ipstage.LoopCodec{}, &stage.Event{Src: 1, Offset: 42, Time: 1449709961, Day: "2015-12-10", Hour: 9, Error: true, Failed: 2,
-			Type: "failed_password", User: "root", IP: "10.0.0.1", Host: "LabSZ", RowHash: "ab"}, "01025492c6c6e60a0a323031352d31322d31300901040f6661696c65645f70617373776f72640004726f6f740831302e302e302e31054c6162535a026162"},
 		{"event (user loop)", stage.EventCodec{}, &stage.Event{Src: 1, Offset: 42, Time: 1449709961, Day: "2015-12-10", Hour: 9, Error: true, Failed: 2,
 			Type: "failed_password", User: "root", IP: "10.0.0.1", Host: "LabSZ", RowHash: "ab"}, "01025492c6c6e60a0a323031352d31322d31300901040f6661696c65645f70617373776f72640004726f6f740831302e302e302e31054c6162535a026162"},
-		{"day delta", ipstage.LoopCodec{}, &ipstage.DayDelta{Stream: 'B', Src: 1, Offset: 42, Time: 1449709961, Hour: 9, IP: "10.0.0.1", FirstOfIP: true, IPEvents: 3, IPFailed: 2}, "0242025492c6c6e60a09000831302e302e302e3101000604"},
 	}
 	for _, c := range cases {
 		codecs := []goka.Codec{c.codec}
-		if c.name == "ip record" || c.name == "day state" || c.name == "user record" {
+		if c.name == "ip record" || c.name == "user record" {
 			codecs = append(codecs, tracker.TableCodec{})
 		}
 		for _, codec := range codecs {

@@ -13,8 +13,10 @@ package tracker
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/IBM/sarama"
 	"log/slog"
 	"sync"
 	"time"
@@ -93,8 +95,11 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 	t := &Tracker{cfg: cfg, log: log, m: m}
 	base := stage.Base{Alerts: cfg.Alerts, Rules: cfg.Rules, ReportLoc: cfg.ReportLoc, Log: log, M: m}
 	usersGroup := userstage.Group(cfg.Group)
+	// The IP stage has no loopback: its kept alerts are pruned by the
+	// committed ssh-log offsets, and its records are presented by IP.
 	t.ipx = exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "IP stage", Group: cfg.Group,
-		Loop: loopTopic(cfg.Group), StorageDir: cfg.StorageDir})
+		Loop: cfg.Input, StorageDir: cfg.StorageDir, Input: cfg.Input,
+		Present: func(m *sarama.ConsumerMessage) { t.ip.Present(m) }, Window: ipstage.DaysTopic(cfg.Group)})
 	t.userx = exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "user stage", Group: usersGroup,
 		Loop: loopTopic(usersGroup), StorageDir: cfg.StorageDir,
 		Merged: true, Pace: !cfg.NoPace, Input: cfg.Input, Escaped: func() {
@@ -103,6 +108,7 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 		}})
 	t.ip = ipstage.New(ipstage.Config{Base: base, Group: cfg.Group, Input: cfg.Input}, t.ipx)
 	t.users = userstage.New(userstage.Config{Base: base, Group: usersGroup, Input: cfg.Input}, t.userx)
+	t.ipx.Keep(t.ip)
 	return t
 }
 
@@ -122,6 +128,13 @@ func (t *Tracker) Graph() *goka.GroupGraph { return t.ip.Graph() }
 // TableTopic is the IP stage's table topic.
 func (t *Tracker) TableTopic() string { return t.ip.TableTopic() }
 
+// DaysTopic is the IP stage's topic of day aggregates.
+func (t *Tracker) DaysTopic() string { return t.ip.DaysTopic() }
+
+// DayParts returns the day aggregates the IP stage holds in memory (for
+// tests on goka's tester).
+func (t *Tracker) DayParts() map[string][]*DayState { return t.ip.DayParts() }
+
 // UsersGroup is the user stage's goka group.
 func (t *Tracker) UsersGroup() string { return t.users.Group() }
 
@@ -137,14 +150,21 @@ func (t *Tracker) UsersGraph() *goka.GroupGraph { return t.users.Graph() }
 func (t *Tracker) Topics() []topics.Spec {
 	// Partitions 0: the configured count, the same for the input, the
 	// tables and the loopbacks (goka copartitions them).
-	specs := []topics.Spec{{Name: t.cfg.Input}, {Name: t.cfg.Alerts}}
+	specs := []topics.Spec{{Name: t.cfg.Input}, {Name: t.cfg.Alerts},
+		{Name: t.DaysTopic(), Compacted: true, Segment: daysSegment}}
 	for _, gg := range []*goka.GroupGraph{t.Graph(), t.UsersGraph()} {
-		specs = append(specs,
-			topics.Spec{Name: gg.GroupTable().Topic(), Compacted: true},
-			topics.Spec{Name: gg.LoopStream().Topic(), Retention: kafkaconfig.StreamRetention})
+		specs = append(specs, topics.Spec{Name: gg.GroupTable().Topic(), Compacted: true})
+		if gg.LoopStream() != nil {
+			specs = append(specs, topics.Spec{Name: gg.LoopStream().Topic(), Retention: kafkaconfig.StreamRetention})
+		}
 	}
 	return specs
 }
+
+// daysSegment rolls the days topic's segments often, so compaction keeps
+// what a restore reads (the whole topic) small: live, every partition
+// writes its day's aggregate up to ten times a second.
+const daysSegment = 10 * time.Minute
 
 // EnsureTopics creates the contract's topics and the group's own.
 func (t *Tracker) EnsureTopics(ctx context.Context) error {
@@ -187,6 +207,8 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 		all = append(all, <-errs)
 	}
 	stop()
+	t.ipx.Close()
+	t.userx.Close()
 	wg.Wait()
 	if ctx.Err() != nil {
 		return nil
@@ -201,19 +223,19 @@ func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Proc
 		goka.WithLogger(stage.GokaLogger{Log: t.log}),
 	}, opts...)
 	ipOpts := append(t.ipx.ProcessorOptions(), common...)
-	if t.cfg.OnAssign != nil {
-		ipOpts = append(ipOpts, goka.WithRebalanceCallback(t.cfg.OnAssign))
-	}
+	ipOpts = append(ipOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
+		t.ipx.Assign(partitions(a))
+		if t.cfg.OnAssign != nil {
+			t.cfg.OnAssign(a)
+		}
+	}))
 	ip, err := goka.NewProcessor(t.cfg.Kafka.Brokers, t.Graph(), ipOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("tracker IP stage: %w", err)
 	}
 	userOpts := append(t.userx.ProcessorOptions(), common...)
 	userOpts = append(userOpts, goka.WithRebalanceCallback(func(a goka.Assignment) {
-		parts := make([]int32, 0, len(a))
-		for p := range a {
-			parts = append(parts, p)
-		}
+		parts := partitions(a)
 		t.userx.Assign(parts)
 		t.log.Info("user stage assigned", "partitions", parts)
 	}))
@@ -224,12 +246,25 @@ func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Proc
 	return map[string]*goka.Processor{"tracker IP stage": ip, "tracker user stage": user}, nil
 }
 
+// partitions are an assignment's partitions.
+func partitions(a goka.Assignment) []int32 {
+	parts := make([]int32, 0, len(a))
+	for p := range a {
+		parts = append(parts, p)
+	}
+	return parts
+}
+
 // Lag is how many input and loopback records the two stages have not
 // committed.
 func (t *Tracker) Lag(ctx context.Context) (int64, error) {
 	var total int64
 	for _, g := range t.stages() {
-		lag, err := topics.GroupLag(ctx, t.cfg.Kafka, g.group, []string{t.cfg.Input, g.loop})
+		names := []string{t.cfg.Input}
+		if g.loop != "" {
+			names = append(names, g.loop)
+		}
+		lag, err := topics.GroupLag(ctx, t.cfg.Kafka, g.group, names)
 		if err != nil {
 			return 0, err
 		}
@@ -241,10 +276,10 @@ func (t *Tracker) Lag(ctx context.Context) (int64, error) {
 // stageTopics names one goka group of the tracker and its loopback topic.
 type stageTopics struct{ group, loop string }
 
-// stages are the IP stage and the user stage.
+// stages are the IP stage (no loopback) and the user stage.
 func (t *Tracker) stages() []stageTopics {
 	return []stageTopics{
-		{t.cfg.Group, t.Graph().LoopStream().Topic()},
+		{t.cfg.Group, ""},
 		{t.UsersGroup(), t.UsersGraph().LoopStream().Topic()},
 	}
 }
