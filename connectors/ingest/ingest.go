@@ -179,7 +179,7 @@ func (p *Pipeline) session(ctx context.Context) error {
 			p.log.Warn("closing the transactional producer", "err", err)
 		}
 	}()
-	positions, found, err := p.loadPositions(ctx, txn)
+	positions, years, found, err := p.loadPositions(ctx, txn)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (p *Pipeline) session(ctx context.Context) error {
 	// with the commits (chunk order is kept: one encoder).
 	encoded := make(chan parsed, 4)
 	encodeDone := make(chan struct{})
-	go func() { defer close(encodeDone); p.encodeAll(ctx, chunks, encoded) }()
+	go func() { defer close(encodeDone); p.encodeAll(ctx, chunks, encoded, years) }()
 	defer func() {
 		cancel()
 		<-tailDone
@@ -258,10 +258,10 @@ func (p *Pipeline) transaction(ctx context.Context, txn *publish.Txn, tailer *ta
 		p.m.aborted.Inc()
 		return err
 	}
-	var taken []*tail.Chunk
+	var taken []parsed
 	var lines int
 	add := func(c parsed) error {
-		taken = append(taken, c.chunk)
+		taken = append(taken, c)
 		lines += len(c.chunk.Lines)
 		return txn.Send(p.cfg.Topic, c.batch)
 	}
@@ -323,31 +323,35 @@ gather:
 	p.m.acked.Add(float64(lines))
 	p.published.Add(int64(lines))
 	for _, c := range taken {
-		tailer.Ack(c)
+		tailer.Ack(c.chunk)
 	}
 	return nil
 }
 
-// parsed is a chunk and its records.
+// parsed is a chunk, its records, and its file's year inference after it.
 type parsed struct {
 	chunk *tail.Chunk
 	batch *publish.Batch
+	year  sshlog.YearState
 }
 
 // encodeAll parses every chunk from in, in order, until ctx ends. Its
 // parsers (one per file: replay year inference follows each file's months)
 // live as long as the session: a new session reads again from the committed
 // positions, and a parser that had seen later lines would take a month going
-// back for a new year.
-func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out chan<- parsed) {
+// back for a new year. A parser resumes its file's year inference from
+// years (by path, as the positions left it).
+func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out chan<- parsed, years map[string]sshlog.YearState) {
 	parsers := map[string]*sshlog.Parser{}
 	for {
 		select {
 		case c := <-in:
 			p.m.lines.Add(float64(len(c.Lines)))
 			p.m.bytes.Add(float64(c.End - c.Start))
+			parser := p.parser(parsers, c.Path, years)
+			batch := p.encode(parser, c, time.Now())
 			select {
-			case out <- parsed{chunk: c, batch: p.encode(p.parser(parsers, c.Path), c, time.Now())}:
+			case out <- parsed{chunk: c, batch: batch, year: parser.YearState()}:
 			case <-ctx.Done():
 				return
 			}
@@ -409,10 +413,11 @@ func appendPartitionKey(dst []byte, ev *contracts.Event) []byte {
 }
 
 // parser returns path's parser from parsers, made on first use.
-func (p *Pipeline) parser(parsers map[string]*sshlog.Parser, path string) *sshlog.Parser {
+func (p *Pipeline) parser(parsers map[string]*sshlog.Parser, path string, years map[string]sshlog.YearState) *sshlog.Parser {
 	ps, ok := parsers[path]
 	if !ok {
 		ps = sshlog.NewParser(sshlog.Source{Path: path, Year: p.cfg.Year, Loc: p.cfg.Loc}, nil)
+		ps.ResumeYear(years[path])
 		parsers[path] = ps
 	}
 	return ps

@@ -13,6 +13,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/connectors/publish"
+	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
@@ -31,7 +32,11 @@ import (
 // positionRecord is the value of a position record.
 type positionRecord struct {
 	tail.Position
-	Updated time.Time `json:"updated"`
+	// Year is the replay parser's year inference at Offset (none for live
+	// parsing): a session that resumes the file there dates the lines
+	// that follow as the one before would have.
+	Year    *sshlog.YearState `json:"year,omitempty"`
+	Updated time.Time         `json:"updated"`
 }
 
 func positionKey(id string, p tail.Position) []byte {
@@ -48,15 +53,19 @@ func sessionKey(id string) []byte { return []byte(id + "|session") }
 // positionMessages are the records of one transaction: tombstones for the
 // files the tailer forgot, then each file's position after the
 // transaction's chunks (a later record of the same key wins).
-func positionMessages(topic, id string, chunks []*tail.Chunk, forgotten []tail.Position, now time.Time) ([]publish.Message, error) {
+func positionMessages(topic, id string, chunks []parsed, forgotten []tail.Position, now time.Time) ([]publish.Message, error) {
 	last := map[string]int{} // key -> index in out
 	out := make([]publish.Message, 0, len(forgotten)+4)
 	for _, f := range forgotten {
 		out = append(out, publish.Message{Topic: topic, Key: positionKey(id, f), PartitionKey: []byte(id)})
 	}
 	for _, c := range chunks {
-		p := c.Position()
-		v, err := json.Marshal(positionRecord{Position: p, Updated: now.UTC()})
+		p := c.chunk.Position()
+		r := positionRecord{Position: p, Updated: now.UTC()}
+		if c.year.Year > 0 {
+			r.Year = &c.year
+		}
+		v, err := json.Marshal(r)
 		if err != nil {
 			return nil, fmt.Errorf("position of %s: %w", p.Path, err)
 		}
@@ -76,44 +85,45 @@ func positionMessages(topic, id string, chunks []*tail.Chunk, forgotten []tail.P
 // ended their open transaction), then reads the instance's partition
 // read_committed up to that record. found reports whether the instance had
 // ever written a position.
-func (p *Pipeline) loadPositions(ctx context.Context, txn *publish.Txn) (positions []tail.Position, found bool, err error) {
+func (p *Pipeline) loadPositions(ctx context.Context, txn *publish.Txn) (positions []tail.Position, years map[string]sshlog.YearState, found bool, err error) {
 	id, topic := p.cfg.ID, p.cfg.PositionsTopic
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	hello := []byte(hex.EncodeToString(nonce))
 	p.nonce = hello
 	if err := txn.Begin(); err != nil {
-		return nil, false, fmt.Errorf("start session %s: %w", id, err)
+		return nil, nil, false, fmt.Errorf("start session %s: %w", id, err)
 	}
 	txn.SendMessages([]publish.Message{{Topic: topic, Key: sessionKey(id), Value: hello, PartitionKey: []byte(id)}})
 	if err := txn.Commit(); err != nil {
-		return nil, false, fmt.Errorf("start session %s: %w", id, err)
+		return nil, nil, false, fmt.Errorf("start session %s: %w", id, err)
 	}
 
 	client, err := sarama.NewClient(p.cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-ingest-positions"))
 	if err != nil {
-		return nil, false, fmt.Errorf("read positions %s: %w", topic, err)
+		return nil, nil, false, fmt.Errorf("read positions %s: %w", topic, err)
 	}
 	defer client.Close()
 	parts, err := client.Partitions(topic)
 	if err != nil {
-		return nil, false, fmt.Errorf("read positions %s: %w", topic, err)
+		return nil, nil, false, fmt.Errorf("read positions %s: %w", topic, err)
 	}
 	part := kafkaconfig.Partition([]byte(id), int32(len(parts)))
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
-		return nil, false, fmt.Errorf("read positions %s: %w", topic, err)
+		return nil, nil, false, fmt.Errorf("read positions %s: %w", topic, err)
 	}
 	defer consumer.Close()
 	pc, err := consumer.ConsumePartition(topic, part, sarama.OffsetOldest)
 	if err != nil {
-		return nil, false, fmt.Errorf("read positions %s/%d: %w", topic, part, err)
+		return nil, nil, false, fmt.Errorf("read positions %s/%d: %w", topic, part, err)
 	}
 	defer pc.Close()
 
 	prefix := []byte(id + "|")
 	session := sessionKey(id)
 	byKey := map[string]tail.Position{}
+	yearOf := map[string]sshlog.YearState{}
 	var order []string
 	started := time.Now()
 	wait := time.NewTicker(5 * time.Second)
@@ -126,12 +136,16 @@ func (p *Pipeline) loadPositions(ctx context.Context, txn *publish.Txn) (positio
 			}
 			if bytes.Equal(m.Key, session) {
 				if bytes.Equal(m.Value, hello) {
+					years = map[string]sshlog.YearState{}
 					for _, k := range order {
 						if pos, ok := byKey[k]; ok {
 							positions = append(positions, pos)
+							if y, ok := yearOf[k]; ok {
+								years[pos.Path] = y
+							}
 						}
 					}
-					return positions, found, nil
+					return positions, years, found, nil
 				}
 				continue
 			}
@@ -139,23 +153,28 @@ func (p *Pipeline) loadPositions(ctx context.Context, txn *publish.Txn) (positio
 			k := string(m.Key)
 			if m.Value == nil {
 				delete(byKey, k)
+				delete(yearOf, k)
 				continue
 			}
 			var r positionRecord
 			if err := json.Unmarshal(m.Value, &r); err != nil {
-				return nil, false, fmt.Errorf("position %s at %s/%d@%d: %w", m.Key, topic, part, m.Offset, err)
+				return nil, nil, false, fmt.Errorf("position %s at %s/%d@%d: %w", m.Key, topic, part, m.Offset, err)
 			}
 			if _, ok := byKey[k]; !ok {
 				order = append(order, k)
 			}
 			byKey[k] = r.Position
+			delete(yearOf, k)
+			if r.Year != nil {
+				yearOf[k] = *r.Year
+			}
 		case err := <-pc.Errors():
-			return nil, false, fmt.Errorf("read positions %s/%d: %w", topic, part, err)
+			return nil, nil, false, fmt.Errorf("read positions %s/%d: %w", topic, part, err)
 		case <-wait.C:
 			p.log.Info("waiting for the positions: a transaction of another producer is still open on the topic",
 				"topic", topic, "partition", part, "waited", time.Since(started).Round(time.Second))
 		case <-ctx.Done():
-			return nil, false, fmt.Errorf("read positions %s/%d: %w", topic, part, ctx.Err())
+			return nil, nil, false, fmt.Errorf("read positions %s/%d: %w", topic, part, ctx.Err())
 		}
 	}
 }

@@ -74,6 +74,34 @@ func NewParser(src Source, now func() time.Time) *Parser {
 	return p
 }
 
+// YearState is a replay parser's year inference after the lines it has
+// parsed: where the next line's year comes from. A reader that resumes a
+// file in the middle (a restarted ingest) resumes it too, or the lines of a
+// new year after the restart would get the start year again.
+type YearState struct {
+	Year      int   `json:"year"`
+	LastMonth int   `json:"last_month"`
+	LastUnix  int64 `json:"last_unix"`
+}
+
+// YearState returns the year inference after the lines parsed so far; its
+// Year is 0 for a live parser or one that has seen no line.
+func (p *Parser) YearState() YearState {
+	if p.src.Year <= 0 || !p.seen {
+		return YearState{}
+	}
+	return YearState{Year: p.year, LastMonth: int(p.lastMonth), LastUnix: p.lastUnix}
+}
+
+// ResumeYear continues the year inference from s (of YearState); a zero s,
+// or a live parser, keeps the start year.
+func (p *Parser) ResumeYear(s YearState) {
+	if p.src.Year <= 0 || s.Year <= 0 {
+		return
+	}
+	p.year, p.lastMonth, p.lastUnix, p.seen = s.Year, time.Month(s.LastMonth), s.LastUnix, true
+}
+
 // Source returns the parser's source (with File and Loc filled in).
 func (p *Parser) Source() Source { return p.src }
 
