@@ -126,6 +126,10 @@ func (w *Window) Update(ctx context.Context, p int32, change func(), release fun
 // still in flight finish first (flushing), so the load sees them. Only the
 // partition's own goroutine changes it, so nothing changes p meanwhile.
 func (w *Window) restore(ctx context.Context, p int32, wp *windowPart) error {
+	// Changes not written yet are written first: the load replaces them.
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("restore partition %d from %s: %w", p, w.cfg.Topic, err)
+	}
 	w.flushing.Lock()
 	defer w.flushing.Unlock()
 	var recs []Record
