@@ -48,26 +48,54 @@ prefill="$bin"
 "$prefill" ingest -once -from-start -globs "$replica" -year 2015 -source-tz Asia/Seoul -topic "$topic" \
   -registry "$work/registry-$run_id.json" -metrics-addr "" -log-level warn
 
+# broker_cpu: CPU seconds the Kafka brokers on this machine have used so far.
+broker_cpu() {
+  local ticks=0 pid
+  for pid in $(pgrep -f 'kafka.Kafka'); do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "scale=1; $ticks / $(getconf CLK_TCK)" | bc
+}
+# records GROUP: "produced consumed" Kafka records of a run, from the end
+# offsets of its topics: produced is every record its topics got;
+# consumed is the input read by both stages, every loopback record, and
+# what the emitter's view reads (the days topic, or the IP table before it).
+records() {
+  java -cp "$kafka_libs/*" org.apache.kafka.tools.GetOffsetShell --bootstrap-server "${KAFKA_BROKERS:-127.0.0.1:9092}" \
+    --topic-pattern "$1-.*" 2>/dev/null | awk -F: -v lines="$lines" -v g="$1" '
+      { t = $1; sub(":[0-9]+:[0-9]+$", "", $0); n[t] += $3 }
+      END {
+        for (t in n) { prod += n[t]; if (t ~ /-loop$/) loop += n[t] }
+        view = (g "-days" in n) ? n[g "-days"] : n[g "-table"]
+        printf "%d %d\n", prod, 2 * lines + loop + view
+      }'
+}
 one() { # instances round [flag: -no-pace or baseline]
   local n=$1 r=$2 flag=${3:-} group="bench-process-$run_id-$1x-$2${3:+-${3#-}}" b="$bin"
-  local start end pids=()
+  local start end pids=() cpu0 cpu1
   if [ "$flag" = baseline ]; then b="$work/logmon-baseline" flag=""; fi
+  cpu0=$(broker_cpu)
   start=$(date +%s.%N)
   for i in $(seq 1 "$n"); do
-    /usr/bin/time -f "%M" -o "$out/$group-$i.rss" "$b" process -until-caught-up $flag -group "$group" -input "$topic" \
+    /usr/bin/time -f "%M %U %S" -o "$out/$group-$i.rss" "$b" process -until-caught-up $flag -group "$group" -input "$topic" \
       -alerts "$group-alerts" -metrics-topic "$group-metrics" -data-dir "$work/$group-$i" -metrics-addr "" -log-level warn \
       2> "$out/$group-$i.log" &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
   end=$(date +%s.%N)
-  local secs rss disk
+  cpu1=$(broker_cpu)
+  local secs rss disk pcpu bcpu prod cons
   secs=$(echo "$end - $start" | bc)
-  rss=$(cat "$out/$group"-*.rss | sort -n | tail -1)
+  rss=$(cat "$out/$group"-*.rss | awk '{print $1}' | sort -n | tail -1)
+  pcpu=$(cat "$out/$group"-*.rss | awk '{s += $2 + $3} END {printf "%.1f", s}')
+  bcpu=$(echo "$cpu1 - $cpu0" | bc)
+  read -r prod cons < <(records "$group")
   disk=$(du -sk "$work/$group"-* | awk '{s+=$1} END {print s}')
   [ "$b" = "$bin" ] || flag="baseline ${BENCH_BASELINE}"
-  printf '%d instance(s)%s round %d: %.1f s, %.0f events/s, peak RSS %d MiB, state on disk %d MiB, load %s\n' \
-    "$n" "${flag:+ $flag}" "$r" "$secs" "$(echo "$lines / $secs" | bc -l)" $((rss / 1024)) $((disk / 1024)) "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/summary.txt"
+  printf '%d instance(s)%s round %d: %.1f s, %.0f events/s, peak RSS %d MiB, CPU s processor %s brokers %s, records per event produced %.2f consumed %.2f, state on disk %d MiB, load %s\n' \
+    "$n" "${flag:+ $flag}" "$r" "$secs" "$(echo "$lines / $secs" | bc -l)" $((rss / 1024)) "$pcpu" "$bcpu" \
+    "$(echo "$prod / $lines" | bc -l)" "$(echo "$cons / $lines" | bc -l)" $((disk / 1024)) "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/summary.txt"
   rm -rf "$work/$group"-*
 }
 # Side by side, alternating the order each round: one instance (paced, the
@@ -87,7 +115,12 @@ for r in $(seq 1 "$rounds"); do
 done
 for v in "1 instance(s) round" "1 instance(s) -no-pace round" "2 instance(s) round" "1 instance(s) baseline ${BENCH_BASELINE:-} round"; do
   grep -qF "$v" "$out/summary.txt" || continue
-  med=$(grep -F "$v" "$out/summary.txt" | sed 's/.*: \([0-9.]*\) s,.*/\1/' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "median, ${v% round}: $med s" | tee -a "$out/summary.txt"
+  median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  rows=$(grep -F "$v" "$out/summary.txt")
+  med=$(echo "$rows" | sed 's/.*: \([0-9.]*\) s,.*/\1/' | median)
+  mrss=$(echo "$rows" | sed 's/.*peak RSS \([0-9]*\) MiB.*/\1/' | median)
+  mp=$(echo "$rows" | sed 's/.*processor \([0-9.]*\) brokers.*/\1/' | median)
+  mb=$(echo "$rows" | sed 's/.*brokers \([0-9.]*\),.*/\1/' | median)
+  echo "median, ${v% round}: $med s, peak RSS $mrss MiB, CPU s processor $mp brokers $mb" | tee -a "$out/summary.txt"
 done
 echo "results in $out (the time includes the final 2 s view settle and 0.5 s lag polling of -until-caught-up)"
