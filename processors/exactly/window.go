@@ -157,8 +157,10 @@ func (w *Window) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("window %s: producer: %w", w.cfg.Topic, err)
 	}
-	defer prod.Close()
+	w.flushing.Lock()
 	w.prod = prod
+	w.flushing.Unlock()
+	defer prod.Close()
 	tick := time.NewTicker(w.cfg.Every)
 	defer tick.Stop()
 	for {

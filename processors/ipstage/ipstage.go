@@ -29,13 +29,13 @@
 package ipstage
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 
+	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/processors/exactly"
 	"github.com/log-monitor/log_monitor/processors/stage"
 )
@@ -51,12 +51,15 @@ type Config struct {
 	stage.Base
 	// Group is the goka group and Input the ssh-log topic.
 	Group, Input string
+	// Partitions of ssh-log (config.Kafka.PartitionCount).
+	Partitions int
 }
 
 // Stage is the group's processing logic (the goka callbacks).
 type Stage struct {
 	stage.Base
 	group, input string
+	partitions   int32
 	guard        exactly.Guard
 	days         *dayBook
 	now          func() time.Time
@@ -64,7 +67,8 @@ type Stage struct {
 
 // New returns the group's logic; guard is its exactness machinery.
 func New(cfg Config, guard exactly.Guard) *Stage {
-	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, guard: guard, days: newDayBook(), now: time.Now}
+	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, partitions: int32(cfg.Partitions),
+		guard: guard, days: newDayBook(), now: time.Now}
 }
 
 // Graph defines the goka group: ssh-log in (presented by IP), alerts out,
@@ -88,14 +92,16 @@ func (s *Stage) DaysTopic() string { return DaysTopic(s.group) }
 
 // Present rewrites an ssh-log record as the group's handler takes it: the
 // event decoded (stage.Event's binary form) and, when it has an IP, keyed by
-// the IP. A record that does not decode is left as it is; the handler
-// reports it. It runs in the consumer's goroutine (exactly.Config.Present).
+// the IP, unless it is not on the IP's partition (the handler then counts
+// it in its day's totals only). A record that does not decode is left as it
+// is; the handler reports it. It runs in the consumer's goroutine
+// (exactly.Config.Present).
 func (s *Stage) Present(m *sarama.ConsumerMessage) {
 	e, err := s.DecodeRecord(m.Value, m.Partition, m.Offset)
 	if err != nil {
 		return
 	}
-	if e.IP != "" {
+	if e.IP != "" && kafkaconfig.Partition([]byte(e.IP), s.partitions) == m.Partition {
 		m.Key = []byte(e.IP)
 	}
 	m.Value = e.AppendTo(make([]byte, 0, 96+len(e.User)+len(e.IP)+len(e.Host)+len(e.Type)))
@@ -111,10 +117,15 @@ func (s *Stage) handleInput(ctx goka.Context, msg interface{}) {
 	}
 	s.M.Event(ctx.Partition())
 	c := contribution{Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error, IP: e.IP}
-	if e.IP != "" {
-		if ctx.Key() != e.IP {
-			ctx.Fail(fmt.Errorf("ssh-log %d/%d: key %q is not the event's IP %s: the IP stage reads ssh-log partitioned by IP through exactly.Config.Present", ctx.Partition(), ctx.Offset(), ctx.Key(), e.IP))
-		}
+	switch {
+	case e.IP == "":
+	case ctx.Key() != e.IP:
+		// Its IP's state lives on another partition, out of reach.
+		s.M.Misplaced.Inc()
+		s.Log.Error("ssh-log record not on its IP's partition: counted in its day's totals only; producers of ssh-log must partition by goka's hash of the IP",
+			"partition", ctx.Partition(), "offset", ctx.Offset(), "ip", e.IP)
+		c.IP = ""
+	default:
 		s.ip(ctx, e, &c)
 	}
 	p := ctx.Partition()

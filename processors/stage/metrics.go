@@ -17,6 +17,9 @@ type Metrics struct {
 	Replayed *prometheus.CounterVec
 	// Alerts are alerts emitted, by rule.
 	Alerts *prometheus.CounterVec
+	// Misplaced are ssh-log records not on their IP's partition, counted in
+	// their day's totals only.
+	Misplaced prometheus.Counter
 	// PaceEscapes are waits of the event-time merge ended by its time limit.
 	PaceEscapes prometheus.Counter
 	// PaceWithheld are events the merge gave up on at a revocation, left to
@@ -42,6 +45,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		BadInput: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_bad_input_total", Help: "ssh-log records that are not events, skipped."}),
 		Replayed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_replayed_total", Help: "Messages applied already (at-least-once replays), by state kind."}, []string{"state"}),
 		Alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_process_alerts_total", Help: "Alerts emitted (re-emissions after replays included), by rule."}, []string{"rule"}),
+		Misplaced: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_misplaced_total",
+			Help: "ssh-log records not on their IP's partition (a producer that does not partition by goka's hash of the IP): counted in their day's totals only."}),
 		PaceEscapes: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_pace_escapes_total",
 			Help: "Events routed after waiting the event-time merge's limit for a slower partition (distributed_attack may then see them out of order)."}),
 		PaceWithheld: prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_process_pace_withheld_total",
@@ -53,7 +58,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.eventsBy = append(m.eventsBy, m.events.WithLabelValues(strconv.Itoa(p)))
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.BadInput, m.Replayed, m.Alerts, m.PaceEscapes, m.PaceWithheld)
+		reg.MustRegister(m.events, m.BadInput, m.Replayed, m.Alerts, m.Misplaced, m.PaceEscapes, m.PaceWithheld)
 	}
 	return m
 }

@@ -106,7 +106,7 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 			m.PaceEscapes.Inc()
 			log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", exactly.PaceLimit)
 		}})
-	t.ip = ipstage.New(ipstage.Config{Base: base, Group: cfg.Group, Input: cfg.Input}, t.ipx)
+	t.ip = ipstage.New(ipstage.Config{Base: base, Group: cfg.Group, Input: cfg.Input, Partitions: cfg.Kafka.PartitionCount()}, t.ipx)
 	t.users = userstage.New(userstage.Config{Base: base, Group: usersGroup, Input: cfg.Input}, t.userx)
 	t.ipx.Keep(t.ip)
 	return t

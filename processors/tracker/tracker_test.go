@@ -156,3 +156,24 @@ func TestDistributedAttackThroughUserStage(t *testing.T) {
 		t.Fatalf("user record: %+v", rec)
 	}
 }
+
+// A record that is not on its IP's partition (here: not presented under
+// its IP) cannot reach the IP's state: it counts in its day's totals only,
+// and the IP's record is not touched.
+func TestMisplacedRecordCountsInTheDayOnly(t *testing.T) {
+	g := newGroup(t)
+	s := "Dec 11 00:00:05 LabSZ sshd[3]: Failed password for root from 10.6.6.6 port 22 ssh2"
+	ev := g.parser.Parse(s, g.off, time.Now())
+	g.tt.Consume("ssh-log", ev.RowHash, ev.AppendJSON(nil))
+	if rec := g.tt.TableValue(goka.GroupTable("unit"), "10.6.6.6"); rec != nil {
+		t.Fatalf("misplaced record reached the IP's state: %+v", rec)
+	}
+	var total, unique int64
+	for _, st := range g.tr.DayParts()["2015-12-11"] {
+		total += st.Total
+		unique += st.UniqueIPs
+	}
+	if total != 1 || unique != 0 {
+		t.Fatalf("2015-12-11: total %d unique_ips %d, want 1 and 0", total, unique)
+	}
+}
