@@ -62,7 +62,7 @@ broker_cpu() {
 # what the emitter's view reads (the days topic, or the IP table before it).
 records() {
   java -cp "$kafka_libs/*" org.apache.kafka.tools.GetOffsetShell --bootstrap-server "${KAFKA_BROKERS:-127.0.0.1:9092}" \
-    --topic-pattern "$1-.*" 2>/dev/null | awk -F: -v lines="$lines" -v g="$1" '
+    --topic "$1-.*" 2>/dev/null | awk -F: -v lines="$lines" -v g="$1" '
       { t = $1; sub(":[0-9]+:[0-9]+$", "", $0); n[t] += $3 }
       END {
         for (t in n) { prod += n[t]; if (t ~ /-loop$/) loop += n[t] }

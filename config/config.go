@@ -26,6 +26,27 @@ const (
 	LocalSMTPPort      = 1025
 )
 
+// DefaultMemoryLimit is the soft memory limit of a command
+// (runtime/debug.SetMemoryLimit) unless the Go runtime's own GOMEMLIMIT
+// says otherwise; MemoryLimits holds the commands that need another. The
+// garbage collector otherwise lets the heap grow to twice what is live,
+// and a replay's peaks then double the process's memory.
+const DefaultMemoryLimit = 256 << 20
+
+// MemoryLimits are the commands' soft memory limits that differ from
+// DefaultMemoryLimit: `logmon process` lives in about 150 MiB of heap at a
+// replay's peak, `logmon all` also holds the API's views and the
+// Elasticsearch bulk buffers.
+var MemoryLimits = map[string]int64{"process": 224 << 20, "all": 448 << 20}
+
+// MemoryLimit is command's soft memory limit.
+func MemoryLimit(command string) int64 {
+	if l, ok := MemoryLimits[command]; ok {
+		return l
+	}
+	return DefaultMemoryLimit
+}
+
 // Environment variable names. docker-compose.yml uses exactly these; a test
 // checks that it names no other.
 const (

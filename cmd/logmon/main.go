@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // Asia/Seoul and friends on machines without zoneinfo
 
+	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 )
 
@@ -51,6 +55,9 @@ func main() {
 	// Any goka builder not given the project's options still gets acks=all
 	// and oldest-first consumption.
 	kafkaconfig.UseForGoka()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(config.MemoryLimit(os.Args[1]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
@@ -88,6 +95,37 @@ func ensureDir(dir string) error {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	return nil
+}
+
+// writeHeapProfiles writes a heap profile to path every interval while the
+// heap is larger than at the last write, until ctx ends: what holds memory
+// at the peak.
+func writeHeapProfiles(ctx context.Context, path string, every time.Duration, log *slog.Logger) {
+	var peak uint64
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapInuse <= peak {
+			continue
+		}
+		peak = ms.HeapInuse
+		f, err := os.Create(path)
+		if err != nil {
+			log.Warn("heap profile", "err", err)
+			return
+		}
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			log.Warn("heap profile", "err", err)
+		}
+		f.Close()
+	}
 }
 
 // startCPUProfile writes a CPU profile to path until the returned stop.

@@ -34,7 +34,7 @@ func registerProcessFlags(fs *flag.FlagSet, cfg *config.Config) {
 // alerts) and the metrics-daily emitter over its view.
 func runProcess(ctx context.Context, args []string) error {
 	o := &processOptions{}
-	var cpuProfile string
+	var cpuProfile, heapProfile string
 	stopProfile := func() {}
 	defer func() { stopProfile() }()
 	return runComponents(ctx, "process", args, func(fs *flag.FlagSet, cfg *config.Config) {
@@ -46,6 +46,7 @@ func runProcess(ctx context.Context, args []string) error {
 		fs.BoolVar(&o.noPace, "no-pace", false, "user stage: do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
 		fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (benchmarks)")
+		fs.StringVar(&heapProfile, "heapprofile", "", "write a heap profile to this file every 2 s, the largest heap seen so far (benchmarks)")
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
 		if cpuProfile != "" {
 			stop, err := startCPUProfile(cpuProfile)
@@ -53,6 +54,9 @@ func runProcess(ctx context.Context, args []string) error {
 				return nil, err
 			}
 			stopProfile = stop
+		}
+		if heapProfile != "" {
+			go writeHeapProfiles(ctx, heapProfile, 2*time.Second, log)
 		}
 		return buildProcess(ctx, cfg, o, reg, log)
 	})

@@ -219,7 +219,7 @@ func (t *Tracker) Run(ctx context.Context, opts ...goka.ProcessorOption) error {
 // processors builds the goka processors of the two stages, by name.
 func (t *Tracker) processors(opts []goka.ProcessorOption) (map[string]*goka.Processor, error) {
 	common := append([]goka.ProcessorOption{
-		goka.WithPartitionChannelSize(4096),
+		goka.WithPartitionChannelSize(kafkaconfig.ChannelBufferSize),
 		goka.WithLogger(stage.GokaLogger{Log: t.log}),
 	}, opts...)
 	ipOpts := append(t.ipx.ProcessorOptions(), common...)
