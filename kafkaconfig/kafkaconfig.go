@@ -31,8 +31,6 @@ const (
 	// whole decompressed fetch alive, so deep queues hold many fetches:
 	// 4096 cost `logmon process` about 50 MiB of heap, and 256 is as fast.
 	ChannelBufferSize = 256
-	// FetchBytes is what a consumer asks of one partition per fetch.
-	FetchBytes = 512 << 10
 	// StreamRetention is how long goka's loopback (repartition) topics keep data.
 	StreamRetention = 7 * 24 * time.Hour
 )
