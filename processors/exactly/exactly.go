@@ -52,13 +52,18 @@ type Guard interface {
 	// Change runs change on the group's windowed state of ctx's partition
 	// and holds ctx's commit until that state is written (Window).
 	Change(ctx goka.Context, change func())
+	// Windowed reports whether Change holds commits for a window that
+	// writes the state (false in goka's tester: the group writes its table
+	// with SetValue itself).
+	Windowed() bool
 }
 
-// Windowed is a group's state kept in a Window (WindowConfig's Collect and
-// Restore).
+// Windowed is a group's state kept in a Window (WindowConfig's Collect,
+// Restore and Written).
 type Windowed interface {
 	Collect(p int32) []Record
 	Restore(p int32, recs []Record) error
+	Written(p int32, recs []Record)
 }
 
 // Config says which machinery a group gets.
@@ -87,8 +92,9 @@ type Config struct {
 	// partition's processing goroutine.
 	Present func(*sarama.ConsumerMessage)
 	// Window is the topic of the group's windowed state, if it has one
-	// (Keep names the state).
-	Window string
+	// (Keep names the state); Table, if set, is the group's table, whose
+	// records the window writes too (WindowConfig.Table).
+	Window, Table string
 }
 
 // PaceLimit is the longest an event waits in the event-time merge.
@@ -104,6 +110,7 @@ type Group struct {
 	pace       *pacer
 	state      Windowed
 	window     *Window
+	stores     *Stores
 	// stopWindow ends the window's writer, which outlives the processor
 	// (Close).
 	stopWindow func()
@@ -112,7 +119,7 @@ type Group struct {
 
 // New returns the machinery of the group cfg describes.
 func New(cfg Config) *Group {
-	g := &Group{cfg: cfg, withholder: new(Withholder)}
+	g := &Group{cfg: cfg, withholder: new(Withholder), stores: NewStores(cfg.StorageDir)}
 	if cfg.Present != nil {
 		g.withholder.present = &presenter{topic: cfg.Input, f: cfg.Present}
 	}
@@ -130,7 +137,7 @@ func (g *Group) ProcessorOptions() []goka.ProcessorOption {
 	if g.cfg.Merged {
 		opts = SoleMemberProcessorOptions(g.cfg.Kafka, g.withholder)
 	}
-	return append(opts, goka.WithStorageBuilder(StorageBuilder(g.cfg.StorageDir)))
+	return append(opts, goka.WithStorageBuilder(g.stores.Builder()))
 }
 
 // Start readies the machinery for the group's processor (call it before
@@ -146,7 +153,8 @@ func (g *Group) Start(ctx context.Context, wg *sync.WaitGroup, warn func(msg str
 	}
 	g.commits = newCommits(g.cfg.Kafka.PartitionCount())
 	if g.cfg.Window != "" && g.state != nil {
-		g.window = NewWindow(WindowConfig{Kafka: g.cfg.Kafka, Topic: g.cfg.Window, Collect: g.state.Collect, Restore: g.state.Restore})
+		g.window = NewWindow(WindowConfig{Kafka: g.cfg.Kafka, Topic: g.cfg.Window, Collect: g.state.Collect, Restore: g.state.Restore,
+			Table: g.cfg.Table, Stores: g.stores, Written: g.state.Written})
 		// The writer outlives ctx until Close: the processor's shutdown
 		// waits for the inputs it holds.
 		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -200,6 +208,9 @@ func (g *Group) Assign(parts []int32) {
 		g.window.Assign(parts)
 	}
 }
+
+// Windowed implements Guard.
+func (g *Group) Windowed() bool { return g != nil && g.window != nil }
 
 // Change implements Guard. Without a running window (goka's tester) it
 // just runs change.

@@ -12,6 +12,45 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
 
+// Stores are the table stores a group's processor opened, by topic and
+// partition: a Window that writes table records itself (Config.Table) puts
+// them into the local store too, as goka's SetValue would.
+type Stores struct {
+	dir  string
+	mu   sync.Mutex
+	open map[storeKey]*writeBehind
+}
+
+type storeKey struct {
+	topic     string
+	partition int32
+}
+
+// NewStores returns the stores of a group whose LevelDB files live in dir.
+func NewStores(dir string) *Stores { return &Stores{dir: dir, open: map[storeKey]*writeBehind{}} }
+
+// Builder is StorageBuilder(dir), remembering every store it opens.
+func (s *Stores) Builder() storage.Builder {
+	build := StorageBuilder(s.dir)
+	return func(topic string, partition int32) (storage.Storage, error) {
+		st, err := build(topic, partition)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.open[storeKey{topic, partition}] = st.(*writeBehind)
+		s.mu.Unlock()
+		return st, nil
+	}
+}
+
+// store returns the open store of topic's partition p, or nil.
+func (s *Stores) store(topic string, p int32) *writeBehind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open[storeKey{topic, p}]
+}
+
 // StorageBuilder is the LevelDB storage of the group's table, for the
 // processor and its views: a write-behind store (below) over LevelDB. Each
 // table partition is a store of its own, so their buffers add up: a 4 MiB

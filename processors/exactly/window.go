@@ -2,7 +2,6 @@ package exactly
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -56,10 +55,19 @@ type WindowConfig struct {
 	// partition's, oldest first); it runs under p's lock before the first
 	// Update of p after an assignment.
 	Restore func(p int32, recs []Record) error
+	// Table, if set, is the group's table topic: Collect may return records
+	// for it (Record.Topic), which the window writes to the table topic and,
+	// once acknowledged, to the local store of Stores, as goka's SetValue
+	// does; then it calls Written under p's lock.
+	Table   string
+	Stores  *Stores
+	Written func(p int32, recs []Record)
 }
 
-// Record is one keyed value of a Window's topic.
+// Record is one keyed value of a Window's topic (Topic empty) or of the
+// group's table (Topic = WindowConfig.Table).
 type Record struct {
+	Topic string
 	Key   string
 	Value []byte
 }
@@ -181,22 +189,28 @@ func (w *Window) Run(ctx context.Context) error {
 func (w *Window) Flush() error {
 	w.flushing.Lock()
 	defer w.flushing.Unlock()
-	var msgs []*sarama.ProducerMessage
-	var held []func(error)
 	w.mu.Lock()
-	parts := make([]*windowPart, 0, len(w.parts))
-	ids := make([]int32, 0, len(w.parts))
+	parts := make(map[int32]*windowPart, len(w.parts))
 	for p, wp := range w.parts {
-		parts = append(parts, wp)
-		ids = append(ids, p)
+		parts[p] = wp
 	}
 	w.mu.Unlock()
-	for i, wp := range parts {
+	var msgs []*sarama.ProducerMessage
+	var held []func(error)
+	collected := map[int32][]Record{}
+	for p, wp := range parts {
 		wp.mu.Lock()
 		if len(wp.held) > 0 {
-			for _, r := range w.cfg.Collect(ids[i]) {
-				msgs = append(msgs, &sarama.ProducerMessage{Topic: w.cfg.Topic, Key: sarama.StringEncoder(r.Key), Value: sarama.ByteEncoder(r.Value)})
+			recs := w.cfg.Collect(p)
+			for _, r := range recs {
+				topic := r.Topic
+				if topic == "" {
+					topic = w.cfg.Topic
+				}
+				msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(r.Key),
+					Value: sarama.ByteEncoder(r.Value), Metadata: p})
 			}
+			collected[p] = recs
 			held = append(held, wp.held...)
 			wp.held = nil
 		}
@@ -205,19 +219,64 @@ func (w *Window) Flush() error {
 	if len(held) == 0 {
 		return nil
 	}
-	var err error
-	if len(msgs) > 0 {
-		if w.prod == nil {
-			err = errors.New("not running")
-		} else {
-			err = w.prod.SendMessages(msgs)
-		}
-		if err != nil {
-			err = fmt.Errorf("window %s: write %d records: %w", w.cfg.Topic, len(msgs), err)
+	err := w.write(msgs)
+	if err == nil && w.cfg.Table != "" {
+		err = w.store(msgs)
+		for p, recs := range collected {
+			wp := parts[p]
+			wp.mu.Lock()
+			w.cfg.Written(p, recs)
+			wp.mu.Unlock()
 		}
 	}
 	for _, release := range held {
 		release(err)
 	}
 	return err
+}
+
+// write sends msgs and waits for Kafka's acknowledgement.
+func (w *Window) write(msgs []*sarama.ProducerMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if w.prod == nil {
+		return fmt.Errorf("window %s: not running", w.cfg.Topic)
+	}
+	if err := w.prod.SendMessages(msgs); err != nil {
+		return fmt.Errorf("window %s: write %d records: %w", w.cfg.Topic, len(msgs), err)
+	}
+	return nil
+}
+
+// store puts the acknowledged table records into the local stores, with
+// the offset of the last one per partition (goka resumes recovering the
+// table after it).
+func (w *Window) store(msgs []*sarama.ProducerMessage) error {
+	last := map[int32]int64{}
+	for _, m := range msgs {
+		if m.Topic != w.cfg.Table {
+			continue
+		}
+		p := m.Metadata.(int32)
+		if m.Partition != p {
+			return fmt.Errorf("window: table record %s went to partition %d, not its input's %d", m.Key, m.Partition, p)
+		}
+		st := w.cfg.Stores.store(w.cfg.Table, p)
+		if st == nil {
+			return fmt.Errorf("window: no open store for %s/%d", w.cfg.Table, p)
+		}
+		v, _ := m.Value.Encode()
+		k, _ := m.Key.Encode()
+		if err := st.Set(string(k), v); err != nil {
+			return err
+		}
+		last[p] = max(last[p], m.Offset)
+	}
+	for p, off := range last {
+		if err := w.cfg.Stores.store(w.cfg.Table, p).SetOffset(off); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -62,13 +62,14 @@ type Stage struct {
 	partitions   int32
 	guard        exactly.Guard
 	days         *dayBook
+	records      *recordBook
 	now          func() time.Time
 }
 
 // New returns the group's logic; guard is its exactness machinery.
 func New(cfg Config, guard exactly.Guard) *Stage {
 	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, partitions: int32(cfg.Partitions),
-		guard: guard, days: newDayBook(), now: time.Now}
+		guard: guard, days: newDayBook(), records: newRecordBook(), now: time.Now}
 }
 
 // Graph defines the goka group: ssh-log in (presented by IP), alerts out,
@@ -117,19 +118,21 @@ func (s *Stage) handleInput(ctx goka.Context, msg interface{}) {
 	}
 	s.M.Event(ctx.Partition())
 	c := contribution{Offset: e.Offset, Time: e.Time, Hour: e.Hour, Error: e.Error, IP: e.IP}
-	switch {
-	case e.IP == "":
-	case ctx.Key() != e.IP:
-		// Its IP's state lives on another partition, out of reach.
-		s.M.Misplaced.Inc()
-		s.Log.Error("ssh-log record not on its IP's partition: counted in its day's totals only; producers of ssh-log must partition by goka's hash of the IP",
-			"partition", ctx.Partition(), "offset", ctx.Offset(), "ip", e.IP)
-		c.IP = ""
-	default:
-		s.ip(ctx, e, &c)
-	}
 	p := ctx.Partition()
+	// Under the window's lock of the partition: the window reads the
+	// changed IP records and day aggregates while it writes them.
 	s.guard.Change(ctx, func() {
+		switch {
+		case e.IP == "":
+		case ctx.Key() != e.IP:
+			// Its IP's state lives on another partition, out of reach.
+			s.M.Misplaced.Inc()
+			s.Log.Error("ssh-log record not on its IP's partition: counted in its day's totals only; producers of ssh-log must partition by goka's hash of the IP",
+				"partition", p, "offset", ctx.Offset(), "ip", e.IP)
+			c.IP = ""
+		default:
+			s.ip(ctx, e, &c)
+		}
 		if !s.days.add(p, e.Day, &c, s.now()) {
 			s.M.Replayed.WithLabelValues("day").Inc()
 		}
@@ -149,12 +152,27 @@ func (s *Stage) event(ctx goka.Context, b []byte) (*stage.Event, bool) {
 	return s.Decode(ctx, b)
 }
 
-// Collect implements exactly.Windowed: partition p's changed day aggregates.
-func (s *Stage) Collect(p int32) []exactly.Record { return s.days.collect(p) }
+// Collect implements exactly.Windowed: partition p's changed day aggregates
+// and IP records.
+func (s *Stage) Collect(p int32) []exactly.Record {
+	recs, err := s.records.collect(p, s.TableTopic())
+	if err != nil {
+		// An IP record that does not encode is a bug; its inputs are held
+		// back from the commit, so nothing is lost meanwhile.
+		s.Log.Error("IP records not written", "partition", p, "err", err)
+	}
+	return append(recs, s.days.collect(p)...)
+}
 
 // Restore implements exactly.Windowed: partition p's day aggregates from
-// the days topic.
-func (s *Stage) Restore(p int32, recs []exactly.Record) error { return s.days.restore(p, recs) }
+// the days topic (its IP records are in the table goka recovered).
+func (s *Stage) Restore(p int32, recs []exactly.Record) error {
+	s.records.reset(p)
+	return s.days.restore(p, recs)
+}
+
+// Written implements exactly.Windowed: the IP records now in the store.
+func (s *Stage) Written(p int32, recs []exactly.Record) { s.records.written(p, recs) }
 
 // DayParts returns the day aggregates this instance holds in memory, by
 // day (for tests on goka's tester; the views read the days topic).

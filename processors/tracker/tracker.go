@@ -99,7 +99,8 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 	// committed ssh-log offsets, and its records are presented by IP.
 	t.ipx = exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "IP stage", Group: cfg.Group,
 		Loop: cfg.Input, StorageDir: cfg.StorageDir, Input: cfg.Input,
-		Present: func(m *sarama.ConsumerMessage) { t.ip.Present(m) }, Window: ipstage.DaysTopic(cfg.Group)})
+		Present: func(m *sarama.ConsumerMessage) { t.ip.Present(m) }, Window: ipstage.DaysTopic(cfg.Group),
+		Table: string(goka.GroupTable(goka.Group(cfg.Group)))})
 	t.userx = exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "user stage", Group: usersGroup,
 		Loop: loopTopic(usersGroup), StorageDir: cfg.StorageDir,
 		Merged: true, Pace: !cfg.NoPace, Input: cfg.Input, Escaped: func() {
