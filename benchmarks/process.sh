@@ -63,7 +63,7 @@ broker_cpu() {
 records() {
   java -cp "$kafka_libs/*" org.apache.kafka.tools.GetOffsetShell --bootstrap-server "${KAFKA_BROKERS:-127.0.0.1:9092}" \
     --topic "$1-.*" 2>/dev/null | awk -F: -v lines="$lines" -v g="$1" '
-      { t = $1; sub(":[0-9]+:[0-9]+$", "", $0); n[t] += $3 }
+      { n[$1] += $3 }
       END {
         for (t in n) { prod += n[t]; if (t ~ /-loop$/) loop += n[t] }
         view = (g "-days" in n) ? n[g "-days"] : n[g "-table"]
