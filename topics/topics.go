@@ -52,6 +52,22 @@ func Contract() []Spec {
 	}
 }
 
+// ContractUsing is Contract with ssh-log and ssh-alerts under the names a
+// component was given (tests and side-by-side installs use topics of
+// their own, which may have another partition count than the contract's).
+func ContractUsing(sshLog, sshAlerts string) []Spec {
+	specs := Contract()
+	for i := range specs {
+		switch specs[i].Name {
+		case contracts.TopicSSHLog:
+			specs[i].Name = sshLog
+		case contracts.TopicSSHAlerts:
+			specs[i].Name = sshAlerts
+		}
+	}
+	return specs
+}
+
 // ErrReplication reports a cluster with too few brokers for the replication asked.
 var ErrReplication = errors.New("cluster cannot satisfy the replication factor")
 

@@ -131,8 +131,9 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 // Being fenced (another instance with the same ID took over) ends Run with
 // an error wrapping publish.ErrFenced.
 func (p *Pipeline) Run(ctx context.Context) error {
-	specs := append(topics.Contract(), topics.Spec{Name: p.cfg.Topic},
-		topics.Spec{Name: p.cfg.PositionsTopic, Partitions: 1, Compacted: true})
+	// Only the topics ingest writes: the others belong to their writers
+	// (and a test's ingest may use a partition count of its own).
+	specs := []topics.Spec{{Name: p.cfg.Topic}, {Name: p.cfg.PositionsTopic, Partitions: 1, Compacted: true}}
 	if _, err := topics.Ensure(ctx, p.cfg.Kafka, specs, p.log); err != nil {
 		return err
 	}

@@ -169,7 +169,8 @@ const daysSegment = 10 * time.Minute
 
 // EnsureTopics creates the contract's topics and the group's own.
 func (t *Tracker) EnsureTopics(ctx context.Context) error {
-	_, err := topics.Ensure(ctx, t.cfg.Kafka, append(topics.Contract(), t.Topics()...), t.log)
+	specs := append(topics.ContractUsing(t.cfg.Input, t.cfg.Alerts), t.Topics()...)
+	_, err := topics.Ensure(ctx, t.cfg.Kafka, specs, t.log)
 	return err
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/detect/reference"
+	"github.com/log-monitor/log_monitor/processors/stage"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
 	"github.com/log-monitor/log_monitor/testkit/pipeline"
@@ -97,7 +98,7 @@ func compareDays(t *testing.T, docs, want map[string]contracts.DailyMetrics) {
 // events, and each scenario planted in SSH.labels.json raises its alert.
 func TestReplicaExactDailyMetricsAndScenarios(t *testing.T) {
 	r := pipeline.New(t, "it-tracker-replica")
-	replica := testkit.Replica(t, r.Dir)
+	replica := sharedReplica(t)
 	events := parseFile(t, replica, 2015, r.Loc)
 	want := batchDaily(events, r.Loc)
 	r.Publish(t, replica)
@@ -115,12 +116,106 @@ func TestReplicaExactDailyMetricsAndScenarios(t *testing.T) {
 	for _, a := range alerts {
 		replicaAlertIDs[a.ID] = true
 	}
+	replicaTables = positionless(tables(t, r))
 }
 
-// replicaAlertIDs are the alert ids of TestReplicaExactDailyMetricsAndScenarios
-// (ingest and processing uninterrupted), for TestCrashRecoveryAndTwoInstances
-// to compare its killed ingest with, without a replica run of its own.
-var replicaAlertIDs map[string]bool
+// replicaAlertIDs and replicaTables are the alert ids and the tables (without
+// positions) of TestReplicaExactDailyMetricsAndScenarios (ingest and
+// processing uninterrupted, 3 partitions), for the tests below to compare
+// with, without a replica run of their own.
+var (
+	replicaAlertIDs map[string]bool
+	replicaTables   map[string]interface{}
+)
+
+// TestTwelvePartitionsThreeInstances runs the replica through an ssh-log of
+// 12 partitions and three instances sharing them: an install that chose 12
+// partitions to scale out gets what one instance on 3 partitions gets, the
+// same alert ids, the same state per IP and per user, and daily documents
+// equal to the batch computation.
+func TestTwelvePartitionsThreeInstances(t *testing.T) {
+	r := pipeline.NewPartitioned(t, "it-tracker-p12", 12)
+	// The same file as TestReplicaExactDailyMetricsAndScenarios's: row
+	// hashes (kept in the rules' samples) depend on the path.
+	replica := sharedReplica(t)
+	want := batchDaily(parseFile(t, replica, 2015, r.Loc), r.Loc)
+	r.Publish(t, replica)
+	for _, inst := range []string{"a", "b", "c"} {
+		tr := r.Tracker(t, inst)
+		pipeline.Background(t, "instance "+inst, func(ctx context.Context) error { return tr.Run(ctx) })
+	}
+	r.WaitCaughtUp(t, 5*time.Minute)
+	compareDays(t, settle(t, r, want, 3*time.Minute), want)
+	checkScenarios(t, r.ReadAlerts(t), r.Loc)
+	if replicaAlertIDs == nil {
+		t.Log("TestReplicaExactDailyMetricsAndScenarios did not run before: alert ids and tables not compared with 3 partitions")
+		return
+	}
+	ids := alertIDs(t, r, r.Alerts)
+	if !reflect.DeepEqual(ids, replicaAlertIDs) {
+		t.Errorf("12 partitions: %d alert ids, 3 partitions %d, not the same", len(ids), len(replicaAlertIDs))
+	}
+	tab := positionless(tables(t, r))
+	differ := 0
+	for k, v := range replicaTables {
+		if !reflect.DeepEqual(v, tab[k]) {
+			if differ < 3 {
+				t.Errorf("key %s:\n%+v\nwith 12 partitions,\n%+v\nwith 3", k, tab[k], v)
+			}
+			differ++
+		}
+	}
+	t.Logf("12 partitions, 3 instances: %d alert ids, %d table keys (3 partitions: %d), %d differ", len(ids), len(tab), len(replicaTables), differ)
+	if len(tab) != len(replicaTables) || differ > 0 {
+		t.Errorf("tables differ from 3 partitions': %d keys against %d, %d differ", len(tab), len(replicaTables), differ)
+	}
+}
+
+// sharedDir holds what the package's tests share (removed by TestMain).
+var sharedDir string
+
+// sharedReplica is the replica at one path for every test of the package.
+func sharedReplica(t *testing.T) string {
+	t.Helper()
+	if sharedDir == "" {
+		dir, err := os.MkdirTemp("", "logmon-tracker-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sharedDir = dir
+	}
+	path := filepath.Join(sharedDir, "ssh-replica.log")
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	return testkit.Replica(t, sharedDir)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+// positionless drops from table values what depends on the partitioning:
+// the applied ssh-log offsets and the positions of an IP's first and
+// brute-force events of a day.
+func positionless(tab map[string]interface{}) map[string]interface{} {
+	for _, v := range tab {
+		switch s := v.(type) {
+		case *tracker.IPRecord:
+			s.Wm = nil
+			for i := range s.Days {
+				s.Days[i].First, s.Days[i].Cross = stage.Pos{}, stage.Pos{}
+			}
+		case *tracker.UserRecord:
+			s.Wm = nil
+		}
+	}
+	return tab
+}
 
 // compareAlertedKeys checks, rule by rule, the keys alerted through Kafka
 // against the reference batch computation of the rule's definition over the
@@ -224,8 +319,6 @@ func tableState(t *testing.T, r *run, topic string) map[string]interface{} {
 		// alerts kept for re-emission: those are pruned by the group's
 		// committed offsets, so they depend on commit timing by design.
 		switch s := v.(type) {
-		case *tracker.DayState:
-			s.Updated = 0
 		case *tracker.IPRecord:
 			s.Recent = nil
 		case *tracker.UserRecord:

@@ -45,7 +45,15 @@ type Run struct {
 // and unique.
 func New(t testing.TB, prefix string) *Run {
 	t.Helper()
+	return NewPartitioned(t, prefix, 0)
+}
+
+// NewPartitioned is New for an install of the given partition count (0:
+// the default): the input and every topic of the run's group take it.
+func NewPartitioned(t testing.TB, prefix string, partitions int) *Run {
+	t.Helper()
 	k := testkit.Kafka(t)
+	k.Partitions = partitions
 	loc, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {
 		t.Fatal(err)
