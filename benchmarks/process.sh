@@ -71,7 +71,10 @@ records() {
       }'
 }
 one() { # instances round [flag: -no-pace or baseline]
-  local n=$1 r=$2 flag=${3:-} group="bench-process-$run_id-$1x-$2${3:+-${3#-}}" b="$bin"
+  # every variant's group has a tag of its own: the globs below must not
+  # match another variant's files or topics
+  local n=$1 r=$2 flag=${3:-} tag=${3:-paced} b="$bin"
+  local group="bench-process-$run_id-$1x-$2-${tag#-}"
   local start end pids=() cpu0 cpu1
   if [ "$flag" = baseline ]; then b="$work/logmon-baseline" flag=""; fi
   cpu0=$(broker_cpu)
