@@ -3,7 +3,8 @@
 # 3-partition topic, then `logmon process -until-caught-up` with 1 and with
 # 2 instances of a fresh group, alternating, BENCH_ROUNDS rounds each: wall
 # time to every input and loopback record committed, events/s, peak RSS,
-# state on disk. Needs a running cluster (`bin/logmon stack up`); never
+# CPU seconds of the processor and of the brokers, Kafka records produced
+# and consumed per input event, state on disk. Needs a running cluster (`bin/logmon stack up`); never
 # starts or stops it.
 #
 # BENCH_BASELINE=<git revision> adds a fourth variant, one instance of that
