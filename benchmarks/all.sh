@@ -62,7 +62,8 @@ one() { # variant round
     n=$(count "$index")
   done
   end=$(date +%s.%N)
-  kill -INT "$pid"
+  # $pid is /usr/bin/time, which ignores SIGINT: signal logmon itself
+  pkill -INT -P "$pid"
   wait "$pid" || true
   secs=$(echo "$end - $start" | bc)
   local rss cpu
