@@ -205,7 +205,9 @@ func (g *Group) Assign(parts []int32) {
 	}
 	g.pace.assign(parts)
 	if g.window != nil {
-		g.window.Assign(parts)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		g.window.Assign(ctx, parts)
 	}
 }
 

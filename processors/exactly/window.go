@@ -100,13 +100,19 @@ func (w *Window) part(p int32) *windowPart {
 }
 
 // Assign marks the partitions of a new assignment to be restored before
-// their next change: another instance may have changed them meanwhile.
-func (w *Window) Assign(parts []int32) {
+// their next change (another instance may have changed them meanwhile) and
+// restores them at once, so state that needs writing after a restore (an
+// upgrade's migration) is written without waiting for input. A restore that
+// fails here is tried again at the partition's first Update.
+func (w *Window) Assign(ctx context.Context, parts []int32) {
 	for _, p := range parts {
 		wp := w.part(p)
 		wp.mu.Lock()
 		wp.restored = false
 		wp.mu.Unlock()
+	}
+	for _, p := range parts {
+		_ = w.restore(ctx, p, w.part(p))
 	}
 }
 
@@ -183,8 +189,8 @@ func (w *Window) Run(ctx context.Context) error {
 	}
 }
 
-// Flush writes every partition's changed records and releases the inputs
-// they hold. A failed write fails the held inputs (goka then stops the
+// Flush writes every partition's changed records (also those a restore
+// changed, with no input held) and releases the inputs they hold. A failed write fails the held inputs (goka then stops the
 // group, which resumes from the last commit).
 func (w *Window) Flush() error {
 	w.flushing.Lock()
@@ -200,23 +206,21 @@ func (w *Window) Flush() error {
 	collected := map[int32][]Record{}
 	for p, wp := range parts {
 		wp.mu.Lock()
-		if len(wp.held) > 0 {
-			recs := w.cfg.Collect(p)
-			for _, r := range recs {
-				topic := r.Topic
-				if topic == "" {
-					topic = w.cfg.Topic
-				}
-				msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(r.Key),
-					Value: sarama.ByteEncoder(r.Value), Metadata: p})
+		recs := w.cfg.Collect(p)
+		for _, r := range recs {
+			topic := r.Topic
+			if topic == "" {
+				topic = w.cfg.Topic
 			}
-			collected[p] = recs
-			held = append(held, wp.held...)
-			wp.held = nil
+			msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(r.Key),
+				Value: sarama.ByteEncoder(r.Value), Metadata: p})
 		}
+		collected[p] = recs
+		held = append(held, wp.held...)
+		wp.held = nil
 		wp.mu.Unlock()
 	}
-	if len(held) == 0 {
+	if len(held) == 0 && len(msgs) == 0 {
 		return nil
 	}
 	err := w.write(msgs)

@@ -24,6 +24,9 @@ type dayBook struct {
 type partitionDays struct {
 	days    map[string]*DayState
 	changed map[string]bool
+	// migrated: the aggregates came from the first generation's table; the
+	// next write adds the marker (legacy.go).
+	migrated bool
 }
 
 func newDayBook() *dayBook { return &dayBook{parts: map[int32]*partitionDays{}} }
@@ -63,16 +66,26 @@ func (b *dayBook) collect(p int32) []exactly.Record {
 		recs = append(recs, exactly.Record{Key: DayKey(day, p), Value: st.appendTo(make([]byte, 0, 256))})
 	}
 	clear(pd.changed)
+	if pd.migrated {
+		recs = append(recs, exactly.Record{Key: migratedKey(p), Value: []byte("migrated from the table")})
+		pd.migrated = false
+	}
 	return recs
 }
 
 // restore replaces p's aggregates by the days topic's. Of two records of a
 // day the one that applied more wins (a record written late by a previous
-// owner cannot undo a newer one).
-func (b *dayBook) restore(p int32, recs []exactly.Record) error {
+// owner cannot undo a newer one). A partition the days topic knows nothing
+// of takes its aggregates from the first generation's table (readTable;
+// nil: none).
+func (b *dayBook) restore(p int32, recs []exactly.Record, readTable func() ([]exactly.Record, error)) error {
 	pd := &partitionDays{days: map[string]*DayState{}, changed: map[string]bool{}}
 	suffix := "|" + strconv.Itoa(int(p))
+	known := false
 	for _, r := range recs {
+		if r.Key == migratedKey(p) {
+			known = true
+		}
 		if !strings.HasPrefix(r.Key, DayKeyPrefix) || !strings.HasSuffix(r.Key, suffix) {
 			continue
 		}
@@ -83,9 +96,25 @@ func (b *dayBook) restore(p int32, recs []exactly.Record) error {
 		if st.Partition != p {
 			continue
 		}
+		known = true
 		if old := pd.days[st.Day]; old == nil || st.Wm >= old.Wm {
 			pd.days[st.Day] = st
 		}
+	}
+	if !known && readTable != nil {
+		table, err := readTable()
+		if err != nil {
+			return err
+		}
+		legacy, err := legacyDays(p, table)
+		if err != nil {
+			return err
+		}
+		for day, st := range legacy {
+			pd.days[day] = st
+			pd.changed[day] = true
+		}
+		pd.migrated = true
 	}
 	b.mu.Lock()
 	b.parts[p] = pd

@@ -53,6 +53,9 @@ type Config struct {
 	Group, Input string
 	// Partitions of ssh-log (config.Kafka.PartitionCount).
 	Partitions int
+	// ReadTable reads the group's table topic, for the day aggregates of
+	// an install upgraded from the first generation (legacy.go); nil: none.
+	ReadTable func() ([]exactly.Record, error)
 }
 
 // Stage is the group's processing logic (the goka callbacks).
@@ -60,6 +63,7 @@ type Stage struct {
 	stage.Base
 	group, input string
 	partitions   int32
+	readTable    func() ([]exactly.Record, error)
 	guard        exactly.Guard
 	days         *dayBook
 	records      *recordBook
@@ -68,7 +72,7 @@ type Stage struct {
 
 // New returns the group's logic; guard is its exactness machinery.
 func New(cfg Config, guard exactly.Guard) *Stage {
-	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, partitions: int32(cfg.Partitions),
+	return &Stage{Base: cfg.Base, group: cfg.Group, input: cfg.Input, partitions: int32(cfg.Partitions), readTable: cfg.ReadTable,
 		guard: guard, days: newDayBook(), records: newRecordBook(), now: time.Now}
 }
 
@@ -168,7 +172,7 @@ func (s *Stage) Collect(p int32) []exactly.Record {
 // the days topic (its IP records are in the table goka recovered).
 func (s *Stage) Restore(p int32, recs []exactly.Record) error {
 	s.records.reset(p)
-	return s.days.restore(p, recs)
+	return s.days.restore(p, recs, s.readTable)
 }
 
 // Written implements exactly.Windowed: the IP records now in the store.

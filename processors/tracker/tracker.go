@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"github.com/IBM/sarama"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,10 +108,29 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Tracker {
 			m.PaceEscapes.Inc()
 			log.Warn("event-time merge: an event waited its limit for a slower partition and went ahead", "limit", exactly.PaceLimit)
 		}})
-	t.ip = ipstage.New(ipstage.Config{Base: base, Group: cfg.Group, Input: cfg.Input, Partitions: cfg.Kafka.PartitionCount()}, t.ipx)
+	t.ip = ipstage.New(ipstage.Config{Base: base, Group: cfg.Group, Input: cfg.Input, Partitions: cfg.Kafka.PartitionCount(),
+		ReadTable: func() ([]exactly.Record, error) { return t.readTable(context.Background()) }}, t.ipx)
 	t.users = userstage.New(userstage.Config{Base: base, Group: usersGroup, Input: cfg.Input}, t.userx)
 	t.ipx.Keep(t.ip)
 	return t
+}
+
+// readTable reads the IP stage's table topic (the first generation's day
+// aggregates, once per partition after an upgrade).
+func (t *Tracker) readTable(ctx context.Context) ([]exactly.Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	var recs []exactly.Record
+	err := topics.ReadAll(ctx, t.cfg.Kafka, t.ip.TableTopic(), func(m *sarama.ConsumerMessage) error {
+		if strings.HasPrefix(string(m.Key), ipstage.DayKeyPrefix) {
+			recs = append(recs, exactly.Record{Key: string(m.Key), Value: m.Value})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.ip.TableTopic(), err)
+	}
+	return recs, nil
 }
 
 // loopTopic is goka's loopback topic of group (goka names it).
