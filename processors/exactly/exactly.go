@@ -205,9 +205,7 @@ func (g *Group) Assign(parts []int32) {
 	}
 	g.pace.assign(parts)
 	if g.window != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		g.window.Assign(ctx, parts)
+		g.window.Assign(parts)
 	}
 }
 

@@ -100,19 +100,16 @@ func (w *Window) part(p int32) *windowPart {
 }
 
 // Assign marks the partitions of a new assignment to be restored before
-// their next change (another instance may have changed them meanwhile) and
-// restores them at once, so state that needs writing after a restore (an
-// upgrade's migration) is written without waiting for input. A restore that
-// fails here is tried again at the partition's first Update.
-func (w *Window) Assign(ctx context.Context, parts []int32) {
+// their next change: another instance may have changed them meanwhile.
+// (The restore runs in the partition's own goroutine, at its first Update:
+// a restore beside the partition's changes would replace changes it never
+// read.)
+func (w *Window) Assign(parts []int32) {
 	for _, p := range parts {
 		wp := w.part(p)
 		wp.mu.Lock()
 		wp.restored = false
 		wp.mu.Unlock()
-	}
-	for _, p := range parts {
-		_ = w.restore(ctx, p, w.part(p))
 	}
 }
 

@@ -14,9 +14,9 @@ import (
 // "d|day|P", kind 10, a watermark per loopback stream and source
 // partition). An install upgraded from it has its past days there and
 // none in the days topic: a partition's first restore with nothing in the
-// days topic reads them from the table once, and the window writes them to
-// the days topic with a marker (key "m|P") that says the partition was
-// migrated. The old version must have caught up before the upgrade: deltas
+// days topic (at its first event after the upgrade) reads them from the
+// table once, and the window writes them to the days topic with a marker
+// (key "m|P") that says the partition was migrated. The old version must have caught up before the upgrade: deltas
 // it left in its loopback are not read.
 
 // kindLegacyDayState is the first generation's day aggregate.
