@@ -175,6 +175,12 @@ func (s *DayState) read(r *stage.Reader) {
 	s.Day = r.Str()
 	s.Partition = int32(r.Varint())
 	s.Wm = r.Varint()
+	s.readCounts(r)
+}
+
+// readCounts reads what follows the watermark, the same in both
+// generations of the encoding (legacy.go).
+func (s *DayState) readCounts(r *stage.Reader) {
 	s.Total = r.Varint()
 	s.Errors = r.Varint()
 	for h := range s.Hourly {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/exactly"
 	"github.com/log-monitor/log_monitor/processors/stage"
 )
@@ -64,22 +63,7 @@ func decodeLegacyDay(b []byte) (*DayState, error) {
 			s.Wm = max(s.Wm, r.Varint())
 		}
 	}
-	s.Total = r.Varint()
-	s.Errors = r.Varint()
-	for h := range s.Hourly {
-		s.Hourly[h] = r.Varint()
-	}
-	s.UniqueIPs = r.Varint()
-	s.BruteIPs = r.Varint()
-	for _, top := range []*[]contracts.IPCount{&s.TopEvents, &s.TopFailed} {
-		n := r.Count(contracts.DailyTopN)
-		*top = make([]contracts.IPCount, n)
-		for i := range *top {
-			(*top)[i] = contracts.IPCount{IP: r.Str(), Cnt: r.Varint()}
-		}
-	}
-	s.MaxTime = r.Varint()
-	s.Updated = r.Varint()
+	s.readCounts(r)
 	if r.Err != nil {
 		return nil, r.Err
 	}
