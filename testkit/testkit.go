@@ -154,6 +154,24 @@ func ReadAll(t testing.TB, k config.Kafka, topic string) []*sarama.ConsumerMessa
 	return out
 }
 
+// ReadCommitted returns every record of topic once at least want of them
+// are readable, or what is readable when limit has passed (the caller's
+// exact check then fails). A producer's Commit returns when the transaction
+// coordinator has decided; the commit markers reach the partitions a moment
+// later (much later after a broker outage), and until then a
+// read_committed reader ends before the last transaction's records.
+func ReadCommitted(t testing.TB, k config.Kafka, topic string, want int, limit time.Duration) []*sarama.ConsumerMessage {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		out := ReadAll(t, k, topic)
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // BuildLogmon builds cmd/logmon into a temporary directory and returns the
 // binary's path, for tests that run a component as its own process.
 func BuildLogmon(t testing.TB) string {

@@ -26,10 +26,10 @@ import (
 // lineCounts returns, per host, how many records of each user (each line
 // written has its own user) the topic holds, as a read_committed reader sees
 // it.
-func lineCounts(t *testing.T, k config.Kafka, topic string) (map[string]map[string]int, int) {
+func lineCounts(t *testing.T, k config.Kafka, topic string, want int) (map[string]map[string]int, int) {
 	t.Helper()
 	out := map[string]map[string]int{}
-	records := testkit.ReadAll(t, k, topic)
+	records := testkit.ReadCommitted(t, k, topic, want, time.Minute)
 	for _, m := range records {
 		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
@@ -47,10 +47,12 @@ func lineCounts(t *testing.T, k config.Kafka, topic string) (map[string]map[stri
 // topic exactly once and nothing else is.
 func expectEachLineOnce(t *testing.T, k config.Kafka, topic string, ws ...*writer) {
 	t.Helper()
-	got, n := lineCounts(t, k, topic)
 	total := 0
 	for _, w := range ws {
 		total += w.seq
+	}
+	got, n := lineCounts(t, k, topic, total)
+	for _, w := range ws {
 		missing, doubled := 0, 0
 		for i := 1; i <= w.seq; i++ {
 			switch c := got[w.host][fmt.Sprintf("u%d", i)]; {

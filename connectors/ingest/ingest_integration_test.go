@@ -183,7 +183,7 @@ func TestIngestRotationAndNewFiles(t *testing.T) {
 	written := map[string]int{"host-a": a.seq, "host-b": b.seq, "host-c": c.seq}
 	seen := map[string]map[string]bool{"host-a": {}, "host-b": {}, "host-c": {}}
 	hashes := map[string]bool{}
-	records := testkit.ReadAll(t, k, topic)
+	records := testkit.ReadCommitted(t, k, topic, a.seq+b.seq+c.seq, time.Minute)
 	for _, m := range records {
 		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
@@ -291,7 +291,7 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 	fi, _ = os.Stat(w.path)
 	waitFor("every line published after the brokers returned", 3*time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
 	users := map[string]bool{}
-	records := testkit.ReadAll(t, k, topic)
+	records := testkit.ReadCommitted(t, k, topic, w.seq, time.Minute)
 	for _, m := range records {
 		var ev contracts.Event
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
