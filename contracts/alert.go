@@ -16,6 +16,16 @@ const (
 	RuleRootAttempts      = "root_attempts"
 )
 
+// Host rules (processors/hoststage): their alerts share the Alert schema,
+// with the host name as key (Alert.Host) and a recovery alert when the
+// condition ends.
+const (
+	RuleHostCPUHigh    = "host_cpu_high"
+	RuleHostMemoryHigh = "host_memory_high"
+	RuleHostDiskFull   = "host_disk_full"
+	RuleHostSilent     = "host_silent"
+)
+
 // RuleNames lists every rule, in a fixed order.
 var RuleNames = []string{
 	RuleBruteForce, RuleSlowBruteForce, RuleUserEnumeration, RulePasswordSpraying,
@@ -72,10 +82,36 @@ type Alert struct {
 	// Offset is the source offset of the triggering event.
 	Offset  int64  `json:"source_offset"`
 	Message string `json:"message"`
+
+	// Host is the key of the host rules (host_*): the server's name.
+	Host string `json:"host,omitempty"`
+	// Recovery marks the alert that ends a host rule's episode (the
+	// condition no longer holds); it shares the episode's EpisodeStart.
+	Recovery bool `json:"recovery,omitempty"`
+	// Value is what a host rule measured (a 0-1 fraction, or the seconds
+	// since the last sample for host_silent), Threshold what it compares
+	// it with; MountPoint names host_disk_full's filesystem.
+	Value      float64 `json:"value,omitempty"`
+	Threshold  float64 `json:"threshold,omitempty"`
+	MountPoint string  `json:"mount_point,omitempty"`
+	// SSH is the host's SSH activity over the alert's window (host rules):
+	// resources and authentication on one timeline.
+	SSH *SSHActivity `json:"ssh_activity,omitempty"`
 }
 
-// Key is the alert's Kafka key: the IP, or the user for distributed_attack.
+// SSHActivity summarises one host's SSH events over a window.
+type SSHActivity struct {
+	FailedLogins     int64     `json:"failed_logins"`
+	SuccessfulLogins int64     `json:"successful_logins"`
+	TopSourceIPs     []IPCount `json:"top_source_ips,omitempty"`
+}
+
+// Key is the alert's Kafka key: the IP, the user for distributed_attack,
+// the host for the host rules.
 func (a *Alert) Key() string {
+	if a.Host != "" && a.IP == "" && a.User == "" {
+		return a.Host
+	}
 	if a.IP != "" {
 		return a.IP
 	}

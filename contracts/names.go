@@ -3,9 +3,10 @@ package contracts
 // The Kafka topics of the contract (docs/contracts.md, "Kafka topics").
 // Other systems consume and produce them by these names.
 const (
-	TopicSSHLog       = "ssh-log"       // parsed log lines (Event), key row_hash
-	TopicSSHAlerts    = "ssh-alerts"    // alerts (Alert), key Alert.Key
-	TopicMetricsDaily = "metrics-daily" // daily documents (DailyMetrics), key metric_date; compacted
+	TopicSSHLog        = "ssh-log"        // parsed log lines (Event), key row_hash
+	TopicSSHAlerts     = "ssh-alerts"     // alerts (Alert), key Alert.Key
+	TopicMetricsDaily  = "metrics-daily"  // daily documents (DailyMetrics), key metric_date; compacted
+	TopicSystemMetrics = "system-metrics" // host samples (HostSample), key host name
 	// TopicSSHLogDLQ is the project's own dead-letter topic: records
 	// Elasticsearch rejected, with the reason.
 	TopicSSHLogDLQ = "ssh-log-dlq"
@@ -22,6 +23,9 @@ const (
 	IndexSSHLog       = "ssh-log"
 	IndexSSHAlerts    = "ssh-alerts"
 	IndexMetricsDaily = "metrics-daily"
+	// IndexSystemMetrics holds Metricbeat-shaped documents, one per
+	// metricset per sample (docs/contracts.md, "system-metrics").
+	IndexSystemMetrics = "system-metrics"
 )
 
 // Fields that identify documents: the Elasticsearch _id of each index is
