@@ -80,6 +80,10 @@ type Rules struct {
 	// event may be and still take part in the rules. Older events only count
 	// in the state's totals (they still count in the daily metrics elsewhere).
 	Lateness time.Duration `yaml:"lateness" json:"lateness"`
+
+	// Hosts are the host rules' thresholds (processors/hoststage); the
+	// cooldown above applies to them too.
+	Hosts HostRules `yaml:"hosts" json:"hosts"`
 }
 
 // DefaultRules returns the defaults of docs/contracts.md (Detections).
@@ -96,6 +100,7 @@ func DefaultRules() Rules {
 		EscalationFactor:  2,
 		MaxEscalations:    3,
 		Lateness:          2 * time.Minute,
+		Hosts:             DefaultHostRules(),
 	}
 }
 
@@ -168,6 +173,9 @@ func (r *Rules) Validate() error {
 	}
 	if l := r.DistributedAttack.Lateness; l < 0 || l > MaxLateness {
 		errs = append(errs, fmt.Errorf("distributed_attack.lateness = %s: must be 0..%s", l, MaxLateness))
+	}
+	if err := r.Hosts.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -256,6 +264,7 @@ func (r *Rules) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&r.EscalationFactor, "detect.escalation_factor", r.EscalationFactor, "escalation steps are threshold times factor^k")
 	fs.IntVar(&r.MaxEscalations, "detect.max_escalations", r.MaxEscalations, "number of escalation steps (0: none)")
 	fs.DurationVar(&r.Lateness, "detect.lateness", r.Lateness, "events up to this far behind their key's newest event still take part in the rules")
+	r.Hosts.registerFlags(fs)
 }
 
 // on reports whether the rule runs: enabled and with usable numbers (a zero

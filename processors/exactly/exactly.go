@@ -126,6 +126,10 @@ func New(cfg Config) *Group {
 	return g
 }
 
+// Stores are the table stores the group's processor opened (a walk over
+// the partitions this instance owns: Stores.Each).
+func (g *Group) Stores() *Stores { return g.stores }
+
 // Keep names the group's windowed state (Config.Window).
 func (g *Group) Keep(state Windowed) { g.state = state }
 

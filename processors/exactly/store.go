@@ -51,6 +51,31 @@ func (s *Stores) store(topic string, p int32) *writeBehind {
 	return s.open[storeKey{topic, p}]
 }
 
+// Each calls fn with every record of the open store of topic's partition p
+// (none when it is not open here), after its pending writes. A store that
+// closes meanwhile (a rebalance) ends the walk with an error.
+func (s *Stores) Each(topic string, p int32, fn func(key string, value []byte) error) error {
+	st := s.store(topic, p)
+	if st == nil {
+		return nil
+	}
+	it, err := st.Iterator()
+	if err != nil {
+		return fmt.Errorf("walk %s/%d: %w", topic, p, err)
+	}
+	defer it.Release()
+	for it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			return fmt.Errorf("walk %s/%d: %w", topic, p, err)
+		}
+		if err := fn(string(it.Key()), v); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
 // StorageBuilder is the LevelDB storage of the group's table, for the
 // processor and its views: a write-behind store (below) over LevelDB. Each
 // table partition is a store of its own, so their buffers add up: a 4 MiB
