@@ -46,8 +46,8 @@ type Episode struct {
 
 // Sent is an alert and the message that raised it.
 type Sent struct {
-	Source Source          `json:"source"`
-	Offset int64           `json:"offset"`
+	Source Source           `json:"source"`
+	Offset int64            `json:"offset"`
 	Alert  *contracts.Alert `json:"alert"`
 }
 
