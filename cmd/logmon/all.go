@@ -60,7 +60,8 @@ func runAll(ctx context.Context, args []string) error {
 			},
 			"process": func() ([]component, error) {
 				return buildProcess(ctx, cfg, &processOptions{group: group, input: name(contracts.TopicSSHLog),
-					alerts: name(contracts.TopicSSHAlerts), metricsTopic: name(contracts.TopicMetricsDaily)}, reg, log)
+					alerts: name(contracts.TopicSSHAlerts), metricsTopic: name(contracts.TopicMetricsDaily),
+					hostsInput: name(contracts.TopicSystemMetrics)}, reg, log)
 			},
 			"index": func() ([]component, error) {
 				c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(contracts.TopicSSHLog),

@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -36,9 +37,13 @@ import (
 	"github.com/log-monitor/log_monitor/processors/stage"
 )
 
-// DefaultGroup is the host stage's goka group; its table is
-// DefaultGroup+"-table".
-const DefaultGroup = "logmon-hosts"
+// DefaultGroup is the host stage's goka group beside the tracker's
+// default group; its table is DefaultGroup+"-table".
+const DefaultGroup = "logmon-tracker-hosts"
+
+// Group is the host stage's group beside the tracker group trackerGroup
+// (tests and benchmarks run groups of their own).
+func Group(trackerGroup string) string { return trackerGroup + "-hosts" }
 
 // ChecksTopic is the topic of the group's silence checks.
 func ChecksTopic(group string) string { return group + "-checks" }
@@ -52,6 +57,9 @@ type Stage struct {
 	rules                detect.Rules
 	log                  *slog.Logger
 	m                    *Metrics
+	// applied is the last input offset handled, by partition: the checker
+	// checks a partition only once it handled all its input.
+	applied sync.Map // int32 -> int64
 }
 
 // NewStage returns the callbacks of group, reading input and writing alerts.
@@ -77,6 +85,7 @@ func (s *Stage) record(ctx goka.Context) *HostState {
 }
 
 func (s *Stage) handleSample(ctx goka.Context, msg interface{}) {
+	defer s.applied.Store(ctx.Partition(), ctx.Offset())
 	var sample contracts.HostSample
 	if err := json.Unmarshal(msg.([]byte), &sample); err != nil || sample.Timestamp.IsZero() {
 		s.m.Bad.Inc()
@@ -127,6 +136,14 @@ func (s *Stage) emit(ctx goka.Context, alerts []*contracts.Alert) {
 		ctx.Emit(goka.Stream(s.alerts), a.Key(), a)
 		s.m.Alerts.WithLabelValues(a.Rule, fmt.Sprint(a.Recovery)).Inc()
 	}
+}
+
+// Applied is the last input offset handled in partition p (-1: none).
+func (s *Stage) Applied(p int32) int64 {
+	if v, ok := s.applied.Load(p); ok {
+		return v.(int64)
+	}
+	return -1
 }
 
 // EncodeCheck is a silence check's value: the checker's clock.

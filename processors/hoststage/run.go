@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 
@@ -123,10 +124,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	client, err := sarama.NewClient(r.cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-hosts-checker"))
+	if err != nil {
+		return fmt.Errorf("host stage checks: %w", err)
+	}
+	defer client.Close()
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)
-		r.check(runCtx, em)
+		r.check(runCtx, em, client)
 	}()
 	err = proc.Run(runCtx)
 	stop()
@@ -144,8 +150,11 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // check sends, every CheckEvery, a check to each host of the owned
-// partitions whose latest sample is older than the silent rule allows.
-func (r *Runner) check(ctx context.Context, em *goka.Emitter) {
+// partitions whose latest sample is older than the silent rule allows. A
+// partition is checked only once the stage handled every sample written
+// to it before the round: a stage catching up would otherwise find every
+// host silent whose samples still wait in the input.
+func (r *Runner) check(ctx context.Context, em *goka.Emitter, client sarama.Client) {
 	t := time.NewTicker(r.cfg.CheckEvery)
 	defer t.Stop()
 	for {
@@ -159,6 +168,10 @@ func (r *Runner) check(ctx context.Context, em *goka.Emitter) {
 		r.mu.Unlock()
 		now := r.cfg.Clock()
 		for _, p := range owned {
+			end, err := client.GetOffset(r.cfg.Input, p, sarama.OffsetNewest)
+			if err != nil || r.stage.Applied(p)+1 < end {
+				continue
+			}
 			if err := r.checkPartition(em, p, now); err != nil && ctx.Err() == nil {
 				r.log.Debug("silence checks of a partition not sent this round", "partition", p, "err", err)
 			}
