@@ -87,3 +87,24 @@ func TestDigestSubject(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+func TestHostAlertSubjectsAndFacts(t *testing.T) {
+	a := &contracts.Alert{Rule: contracts.RuleHostDiskFull, Severity: "critical", Host: "db-1", Hosts: []string{"db-1"},
+		Value: 0.991, Threshold: 0.9, MountPoint: "/data", ID: "x"}
+	if got, want := notify.Subject(a), "[logmon] CRITICAL host_disk_full on db-1"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
+	}
+	msg, err := notify.AlertMessage(a, []string{"ops@example.test"}, time.UTC, notify.Links{Kibana: "http://k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fact := range []string{"99.1% (threshold 90%)", "/data", "host_name"} {
+		if !strings.Contains(msg.Text+msg.HTML, fact) {
+			t.Errorf("mail lacks %q:\n%s", fact, msg.Text)
+		}
+	}
+	a.Recovery = true
+	if got, want := notify.Subject(a), "[logmon] RECOVERED host_disk_full on db-1"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
+	}
+}

@@ -33,7 +33,10 @@ func (l Links) Discover(a *contracts.Alert) string {
 		return ""
 	}
 	field, value := "ip", a.IP
-	if a.IP == "" {
+	switch {
+	case a.Host != "" && a.IP == "" && a.User == "":
+		field, value = "host_name", a.Host
+	case a.IP == "":
 		field, value = "user", a.User
 	}
 	from := a.WindowStart.Add(-time.Hour).UTC().Format(time.RFC3339)
@@ -44,17 +47,38 @@ func (l Links) Discover(a *contracts.Alert) string {
 		"&_a=" + url.QueryEscape(fmt.Sprintf("(query:(language:kuery,query:'%s'))", strings.ReplaceAll(q, "'", "!'")))
 }
 
-// key names what the alert is about: "IP 1.2.3.4" or "user root".
+// key names what the alert is about: "1.2.3.4", "user root" or "host web-1".
 func key(a *contracts.Alert) string {
-	if a.IP != "" {
+	switch {
+	case a.IP != "":
 		return a.IP
+	case a.Host != "" && a.User == "":
+		return "host " + a.Host
 	}
 	return "user " + a.User
 }
 
-// Subject is an alert mail's subject: severity, rule, IP.
+// Subject is an alert mail's subject: severity, rule, what it is about
+// ("from" an attacker, "on" a host; "recovered" for a host rule's end).
 func Subject(a *contracts.Alert) string {
+	if a.Host != "" && a.IP == "" && a.User == "" {
+		if a.Recovery {
+			return fmt.Sprintf("[logmon] RECOVERED %s on %s", a.Rule, a.Host)
+		}
+		return fmt.Sprintf("[logmon] %s %s on %s", strings.ToUpper(a.Severity), a.Rule, a.Host)
+	}
 	return fmt.Sprintf("[logmon] %s %s from %s", strings.ToUpper(a.Severity), a.Rule, key(a))
+}
+
+// measured is a host rule's value against its threshold ("" for others).
+func measured(a *contracts.Alert) string {
+	switch {
+	case a.Host == "" || a.Threshold == 0:
+		return ""
+	case a.Rule == contracts.RuleHostSilent:
+		return fmt.Sprintf("no sample for %.0f s (threshold %.0f s)", a.Value, a.Threshold)
+	}
+	return fmt.Sprintf("%.1f%% (threshold %.0f%%)", 100*a.Value, 100*a.Threshold)
 }
 
 // fact is one labelled line of an alert mail.
@@ -85,6 +109,8 @@ func facts(a *contracts.Alert, loc *time.Location, links Links) []fact {
 		{Label: "Users tried", Value: strings.Join(a.Users, ", ")},
 		{Label: "Attacking IPs", Value: strings.Join(a.IPs, ", ")},
 		{Label: "Sample row_hashes", Value: strings.Join(a.SampleRowHashes, ", ")},
+		{Label: "Measured", Value: measured(a)},
+		{Label: "Filesystem", Value: a.MountPoint},
 		{Label: "Summary", Value: a.Message},
 		{Label: "Alert id", Value: a.ID},
 		{Label: "API", Value: links.IP(a.IP), Link: links.IP(a.IP)},
