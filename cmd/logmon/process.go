@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/hoststage"
@@ -99,8 +100,12 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 	if err != nil {
 		return nil, err
 	}
+	sshLog := o.input
+	if sshLog == "" {
+		sshLog = contracts.TopicSSHLog
+	}
 	hosts := hoststage.New(hoststage.Config{Kafka: cfg.Kafka, Group: hoststage.Group(o.group), Input: o.hostsInput,
-		Alerts: o.alerts, Rules: rules, StorageDir: filepath.Join(cfg.DataDir, "process", hoststage.Group(o.group))},
+		Activity: contracts.HostActivityTopic(sshLog), Alerts: o.alerts, Rules: rules, StorageDir: filepath.Join(cfg.DataDir, "process", hoststage.Group(o.group))},
 		hoststage.NewMetrics(reg), log)
 	comps := []component{
 		{name: "tracker", run: func(ctx context.Context) error { return tr.Run(ctx) }},

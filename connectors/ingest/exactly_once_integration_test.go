@@ -70,6 +70,44 @@ func expectEachLineOnce(t *testing.T, k config.Kafka, topic string, ws ...*write
 	if n != total {
 		t.Errorf("%d records for %d lines written", n, total)
 	}
+	// The per-host activity went in the same transactions: its failures
+	// add up to the lines (each a failed password), exactly. (Its commit
+	// markers may land a moment after ssh-log's: read until they agree.)
+	var failed map[string]int64
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		failed = activityFailures(t, k, contracts.HostActivityTopic(topic))
+		agree := true
+		for _, w := range ws {
+			agree = agree && failed[w.host] == int64(w.seq)
+		}
+		if agree || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, w := range ws {
+		if failed[w.host] != int64(w.seq) {
+			t.Errorf("%s: activity counts %d failures for %d lines written", w.host, failed[w.host], w.seq)
+		}
+	}
+}
+
+// activityFailures sums the failures of the host activity topic, by host.
+func activityFailures(t *testing.T, k config.Kafka, topic string) map[string]int64 {
+	t.Helper()
+	failed := map[string]int64{}
+	for _, m := range testkit.ReadAll(t, k, topic) {
+		var a contracts.HostActivity
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Key) != a.HostName {
+			t.Errorf("activity of %s under key %q", a.HostName, m.Key)
+		}
+		for _, min := range a.Minutes {
+			failed[a.HostName] += min.Failed
+		}
+	}
+	return failed
 }
 
 // TestIngestKillsDuringRotation writes two servers' files while `logmon

@@ -46,6 +46,10 @@ type Config struct {
 	Topic string
 	// PositionsTopic holds the file positions (default contracts.TopicIngestPositions).
 	PositionsTopic string
+	// ActivityTopic receives, in the same transactions, each host's SSH
+	// activity per minute (default contracts.HostActivityTopic(Topic)): the
+	// host stage puts it beside the host's resources.
+	ActivityTopic string
 	// ID is the instance's transactional id and positions key (default
 	// config.IngestID of the host name, the topic and the globs).
 	ID string
@@ -93,6 +97,9 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 	if cfg.PositionsTopic == "" {
 		cfg.PositionsTopic = contracts.TopicIngestPositions
 	}
+	if cfg.ActivityTopic == "" {
+		cfg.ActivityTopic = contracts.HostActivityTopic(cfg.Topic)
+	}
 	if cfg.ID == "" {
 		host, err := os.Hostname()
 		if err != nil {
@@ -133,7 +140,8 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Pipeline, er
 func (p *Pipeline) Run(ctx context.Context) error {
 	// Only the topics ingest writes: the others belong to their writers
 	// (and a test's ingest may use a partition count of its own).
-	specs := []topics.Spec{{Name: p.cfg.Topic}, {Name: p.cfg.PositionsTopic, Partitions: 1, Compacted: true}}
+	specs := []topics.Spec{{Name: p.cfg.Topic}, {Name: p.cfg.PositionsTopic, Partitions: 1, Compacted: true},
+		{Name: p.cfg.ActivityTopic, Retention: kafkaconfig.StreamRetention}}
 	if _, err := topics.Ensure(ctx, p.cfg.Kafka, specs, p.log); err != nil {
 		return err
 	}
@@ -297,6 +305,11 @@ gather:
 		return fmt.Errorf("%w: %w", errPermanent, err)
 	}
 	txn.SendMessages(pos)
+	act, err := activityMessages(p.cfg.ActivityTopic, taken)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	txn.SendMessages(act)
 
 	start := time.Now()
 	done := make(chan error, 1)
@@ -329,11 +342,13 @@ gather:
 	return nil
 }
 
-// parsed is a chunk, its records, and its file's year inference after it.
+// parsed is a chunk, its records, its file's year inference after it and
+// its SSH activity per host and minute.
 type parsed struct {
-	chunk *tail.Chunk
-	batch *publish.Batch
-	year  sshlog.YearState
+	chunk    *tail.Chunk
+	batch    *publish.Batch
+	year     sshlog.YearState
+	activity map[string]map[int64]*contracts.MinuteActivity
 }
 
 // encodeAll parses every chunk from in, in order, until ctx ends. Its
@@ -350,9 +365,9 @@ func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out cha
 			p.m.lines.Add(float64(len(c.Lines)))
 			p.m.bytes.Add(float64(c.End - c.Start))
 			parser := p.parser(parsers, c.Path, years)
-			batch := p.encode(parser, c, time.Now())
+			batch, activity := p.encode(parser, c, time.Now())
 			select {
-			case out <- parsed{chunk: c, batch: batch, year: parser.YearState()}:
+			case out <- parsed{chunk: c, batch: batch, year: parser.YearState(), activity: activity}:
 			case <-ctx.Done():
 				return
 			}
@@ -366,10 +381,11 @@ func (p *Pipeline) encodeAll(ctx context.Context, in <-chan *tail.Chunk, out cha
 // it commits what it has: short, so a live line is not held back.
 const txnIdle = 2 * time.Millisecond
 
-// encode parses every line of c with parser; keys, values and partition
-// keys slice one buffer, so a chunk of thousands of lines costs a handful of
-// allocations.
-func (p *Pipeline) encode(parser *sshlog.Parser, c *tail.Chunk, collected time.Time) *publish.Batch {
+// encode parses every line of c with parser and counts its SSH activity;
+// keys, values and partition keys slice one buffer, so a chunk of
+// thousands of lines costs a handful of allocations.
+func (p *Pipeline) encode(parser *sshlog.Parser, c *tail.Chunk, collected time.Time) (*publish.Batch, map[string]map[int64]*contracts.MinuteActivity) {
+	activity := map[string]map[int64]*contracts.MinuteActivity{}
 	n := len(c.Lines)
 	buf := make([]byte, 0, 2*len(c.Data)+n*400) // measured: about 551 bytes a line beyond its text
 	ends := make([]int, 3*n)                    // end offsets in buf of key, value, partition key
@@ -379,6 +395,7 @@ func (p *Pipeline) encode(parser *sshlog.Parser, c *tail.Chunk, collected time.T
 			ev.Truncated = true
 		}
 		p.m.countType(ev.EventType)
+		contracts.CountActivity(activity, &ev)
 		buf = append(buf, ev.RowHash...)
 		ends[3*i] = len(buf)
 		buf = ev.AppendJSON(buf)
@@ -398,7 +415,7 @@ func (p *Pipeline) encode(parser *sshlog.Parser, c *tail.Chunk, collected time.T
 		b.PartitionKeys[i] = buf[ends[3*i+1]:ends[3*i+2]:ends[3*i+2]]
 		start = ends[3*i+2]
 	}
-	return b
+	return b, activity
 }
 
 // appendPartitionKey appends what places the event on a partition: its

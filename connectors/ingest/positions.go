@@ -15,6 +15,7 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/publish"
 	"github.com/log-monitor/log_monitor/connectors/sshlog"
 	"github.com/log-monitor/log_monitor/connectors/tail"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
 	"github.com/log-monitor/log_monitor/topics"
 )
@@ -76,6 +77,38 @@ func positionMessages(topic, id string, chunks []parsed, forgotten []tail.Positi
 		}
 		last[string(k)] = len(out)
 		out = append(out, publish.Message{Topic: topic, Key: k, Value: v, PartitionKey: []byte(id)})
+	}
+	return out, nil
+}
+
+// activityMessages are the SSH activity records of one transaction: one
+// per host, its minutes summed over the transaction's chunks, keyed and
+// partitioned by host (as system-metrics, so the host stage reads both in
+// one partition).
+func activityMessages(topic string, chunks []parsed) ([]publish.Message, error) {
+	sum := map[string]map[int64]*contracts.MinuteActivity{}
+	for _, c := range chunks {
+		for host, byMinute := range c.activity {
+			into := sum[host]
+			if into == nil {
+				into = map[int64]*contracts.MinuteActivity{}
+				sum[host] = into
+			}
+			for m, a := range byMinute {
+				if into[m] == nil {
+					into[m] = &contracts.MinuteActivity{Minute: a.Minute}
+				}
+				into[m].Add(a)
+			}
+		}
+	}
+	out := make([]publish.Message, 0, len(sum))
+	for _, a := range contracts.Activities(sum) {
+		v, err := json.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("activity of %s: %w", a.HostName, err)
+		}
+		out = append(out, publish.Message{Topic: topic, Key: []byte(a.HostName), Value: v})
 	}
 	return out, nil
 }

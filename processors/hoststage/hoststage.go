@@ -54,6 +54,7 @@ func TableTopic(group string) string { return string(goka.GroupTable(goka.Group(
 // Stage is the group's processing logic (the goka callbacks).
 type Stage struct {
 	group, input, alerts string
+	activity             string // the ssh-log's host activity topic
 	rules                detect.Rules
 	log                  *slog.Logger
 	m                    *Metrics
@@ -62,9 +63,10 @@ type Stage struct {
 	applied sync.Map // int32 -> int64
 }
 
-// NewStage returns the callbacks of group, reading input and writing alerts.
-func NewStage(group, input, alerts string, rules detect.Rules, m *Metrics, log *slog.Logger) *Stage {
-	return &Stage{group: group, input: input, alerts: alerts, rules: rules, m: m, log: log}
+// NewStage returns the callbacks of group, reading input (samples) and
+// activity (the SSH activity ingest writes) and writing alerts.
+func NewStage(group, input, activity, alerts string, rules detect.Rules, m *Metrics, log *slog.Logger) *Stage {
+	return &Stage{group: group, input: input, activity: activity, alerts: alerts, rules: rules, m: m, log: log}
 }
 
 // Graph defines the goka group.
@@ -72,6 +74,7 @@ func (s *Stage) Graph() *goka.GroupGraph {
 	return goka.DefineGroup(goka.Group(s.group),
 		goka.Input(goka.Stream(s.input), new(codec.Bytes), s.handleSample),
 		goka.Input(goka.Stream(ChecksTopic(s.group)), new(codec.Bytes), s.handleCheck),
+		goka.Input(goka.Stream(s.activity), new(codec.Bytes), s.handleActivity),
 		goka.Output(goka.Stream(s.alerts), stage.AlertCodec{}),
 		goka.Persist(Codec{}),
 	)
@@ -129,6 +132,22 @@ func (s *Stage) handleCheck(ctx goka.Context, msg interface{}) {
 	alerts := h.Check(now, ctx.Offset(), &s.rules)
 	ctx.SetValue(h)
 	s.emit(ctx, alerts)
+}
+
+// handleActivity adds a host's SSH activity (ingest's per-transaction
+// counts) to its record: host alerts carry it.
+func (s *Stage) handleActivity(ctx goka.Context, msg interface{}) {
+	var act contracts.HostActivity
+	if err := json.Unmarshal(msg.([]byte), &act); err != nil || act.HostName != ctx.Key() {
+		s.log.Warn("undecodable host activity skipped", "partition", ctx.Partition(), "offset", ctx.Offset(), "key", ctx.Key(), "err", err)
+		return
+	}
+	h := s.record(ctx)
+	if _, ok := h.Replayed(FromActivity, ctx.Offset()); ok {
+		return
+	}
+	h.AddActivity(&act, ctx.Offset())
+	ctx.SetValue(h)
 }
 
 func (s *Stage) emit(ctx goka.Context, alerts []*contracts.Alert) {

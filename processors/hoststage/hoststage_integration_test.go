@@ -31,12 +31,13 @@ func TestHostRulesOnKafka(t *testing.T) {
 	prefix := testkit.UniqueName("it-hosts")
 	testkit.DeleteTopicsAtEnd(t, k, prefix)
 	input, alerts, group := prefix+"-system-metrics", prefix+"-alerts", prefix+"-group"
+	activity := contracts.HostActivityTopic(prefix + "-ssh-log")
 	rules := detect.DefaultRules()
 	rules.Hosts.CPU.For = 2 * time.Second
 	rules.Hosts.Silent.Intervals = 3
 	const interval = 0.5 // seconds: silent after 1.5 s
 	start := func() (stop func()) {
-		r := hoststage.New(hoststage.Config{Kafka: k, Group: group, Input: input, Alerts: alerts, Rules: rules,
+		r := hoststage.New(hoststage.Config{Kafka: k, Group: group, Input: input, Activity: activity, Alerts: alerts, Rules: rules,
 			StorageDir: t.TempDir(), CheckEvery: 200 * time.Millisecond}, nil, pipeline.Logger)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -55,6 +56,11 @@ func TestHostRulesOnKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer em.Finish()
+	actEm, err := goka.NewEmitter(k.Brokers, goka.Stream(activity), new(codec.Bytes), kafkaconfig.EmitterOptions(k)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer actEm.Finish()
 	send := func(host string, cpu, disk float64) {
 		s := contracts.HostSample{Timestamp: time.Now().UTC(), HostName: host, IntervalSeconds: interval,
 			CPU:         contracts.CPUSample{Cores: 2, Norm: contracts.CPUTimes{User: cpu, Idle: 1 - cpu}},
@@ -87,8 +93,17 @@ func TestHostRulesOnKafka(t *testing.T) {
 	defer stopDB()
 	// web-1 busy for 3 s (the rule wants 2 s), then calm (recovery),
 	// then silent for 3 s, then back.
+	busy := time.Now().UTC()
 	for i := 0; i < 7; i++ {
 		send("web-1", 0.97, 0.5)
+		if i == 0 {
+			// SSH failures on web-1 while it is busy, as ingest writes them.
+			act, _ := json.Marshal(contracts.HostActivity{HostName: "web-1", Minutes: []contracts.MinuteActivity{
+				{Minute: busy.Truncate(time.Minute), Failed: 12, Succeeded: 1, FailedByIP: map[string]int64{"203.0.113.9": 12}}}})
+			if err := actEm.EmitSync("web-1", act); err != nil {
+				t.Fatal(err)
+			}
+		}
 		time.Sleep(tick)
 	}
 	send("web-1", 0.2, 0.5)
@@ -99,6 +114,17 @@ func TestHostRulesOnKafka(t *testing.T) {
 	got := waitAlerts(t, k, alerts, len(want), time.Minute)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("alerts %v, want %v", got, want)
+	}
+	for _, m := range testkit.ReadAll(t, k, alerts) {
+		var a contracts.Alert
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Rule == contracts.RuleHostCPUHigh && !a.Recovery {
+			if a.SSH == nil || a.SSH.FailedLogins != 12 || a.SSH.SuccessfulLogins != 1 || len(a.SSH.TopSourceIPs) != 1 || a.SSH.TopSourceIPs[0].IP != "203.0.113.9" {
+				t.Errorf("host_cpu_high's SSH activity: %+v", a.SSH)
+			}
+		}
 	}
 	stop()
 

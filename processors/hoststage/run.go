@@ -26,9 +26,10 @@ import (
 type Config struct {
 	Kafka config.Kafka
 	// Group, Input and Alerts default to DefaultGroup and the contract's
-	// system-metrics and ssh-alerts.
-	Group, Input, Alerts string
-	Rules                detect.Rules
+	// system-metrics and ssh-alerts; Activity, the SSH activity ingest
+	// writes, to contracts.HostActivityTopic of ssh-log.
+	Group, Input, Alerts, Activity string
+	Rules                          detect.Rules
 	// StorageDir holds the table's LevelDB partitions.
 	StorageDir string
 	// CheckEvery is how often the checker looks for silent hosts (0:
@@ -52,6 +53,9 @@ func (c *Config) defaults() {
 	}
 	if c.Alerts == "" {
 		c.Alerts = contracts.TopicSSHAlerts
+	}
+	if c.Activity == "" {
+		c.Activity = contracts.HostActivityTopic(contracts.TopicSSHLog)
 	}
 	if c.CheckEvery <= 0 {
 		c.CheckEvery = DefaultCheckEvery
@@ -81,7 +85,7 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Runner {
 		m = NewMetrics(nil)
 	}
 	return &Runner{cfg: cfg, m: m, log: log,
-		stage: NewStage(cfg.Group, cfg.Input, cfg.Alerts, cfg.Rules, m, log),
+		stage: NewStage(cfg.Group, cfg.Input, cfg.Activity, cfg.Alerts, cfg.Rules, m, log),
 		x:     exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "host stage", Group: cfg.Group, StorageDir: cfg.StorageDir})}
 }
 
@@ -90,7 +94,7 @@ func (r *Runner) Graph() *goka.GroupGraph { return r.stage.Graph() }
 
 // Topics are the topics the stage reads and writes, its own included.
 func (r *Runner) Topics() []topics.Spec {
-	return []topics.Spec{{Name: r.cfg.Input}, {Name: r.cfg.Alerts},
+	return []topics.Spec{{Name: r.cfg.Input}, {Name: r.cfg.Alerts}, {Name: r.cfg.Activity, Retention: kafkaconfig.StreamRetention},
 		{Name: ChecksTopic(r.cfg.Group), Retention: kafkaconfig.StreamRetention},
 		{Name: TableTopic(r.cfg.Group), Compacted: true}}
 }

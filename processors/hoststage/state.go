@@ -2,6 +2,7 @@ package hoststage
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/log-monitor/log_monitor/contracts"
@@ -21,21 +22,40 @@ const (
 // recently (for replays).
 type HostState struct {
 	Host string `json:"host"`
-	// Latest is the newest sample applied.
+	// Latest is the newest sample applied; Recent sums up the last
+	// keepRecent samples, oldest first (the API's short history).
 	Latest contracts.HostSample `json:"latest"`
+	Recent []Point              `json:"recent,omitempty"`
 	State  string               `json:"state"`
 	// Since: when the level of a sustained rule went above its threshold
 	// (absent: it is not above), by rule.
 	Since map[string]time.Time `json:"since,omitempty"`
 	// Episodes open, by rule.
 	Episodes map[string]*Episode `json:"episodes,omitempty"`
-	// Applied is the offset of the last sample and of the last check
-	// applied: a message at or below it is a replay after a crash, whose
-	// alerts are emitted again from Sent and whose state is not touched.
-	Applied [2]int64 `json:"applied"`
+	// Applied is the offset of the last sample, check and SSH activity
+	// record applied (by Source): a message at or below it is a replay
+	// after a crash, whose alerts are emitted again from Sent and whose
+	// state is not touched.
+	Applied [3]int64 `json:"applied"`
+	// SSH is the host's SSH activity by minute (unix seconds / 60), the
+	// last keepSSH of event time.
+	SSH map[int64]*contracts.MinuteActivity `json:"ssh,omitempty"`
 	// Sent are the alerts of the last few applied messages.
 	Sent []Sent `json:"sent,omitempty"`
 }
+
+// Point is one sample summed up: the levels the host rules watch.
+type Point struct {
+	Time       time.Time `json:"t"`
+	CPUNorm    float64   `json:"cpu"`
+	MemoryUsed float64   `json:"mem"`
+	DiskMax    float64   `json:"disk"`
+	Load1      float64   `json:"load1"`
+}
+
+// keepRecent is how many samples Recent keeps: 5 minutes at the default
+// interval.
+const keepRecent = 30
 
 // Episode is a host rule's episode: from its first alert to its recovery.
 type Episode struct {
@@ -55,8 +75,17 @@ type Sent struct {
 type Source int
 
 const (
-	FromSample Source = 0
-	FromCheck  Source = 1
+	FromSample   Source = 0
+	FromCheck    Source = 1
+	FromActivity Source = 2
+)
+
+// keepSSH is how much SSH activity a record keeps, and maxIPsPerMinute
+// how many source IPs per minute (the most failing; the others count in
+// the totals only).
+const (
+	keepSSH         = 2 * time.Hour
+	maxIPsPerMinute = 50
 )
 
 // keepSent is how many alerts a record keeps for replays: a replay reaches
@@ -65,7 +94,7 @@ const keepSent = 16
 
 // NewHostState returns the empty record of host.
 func NewHostState(host string) *HostState {
-	return &HostState{Host: host, State: StateOK, Applied: [2]int64{-1, -1}}
+	return &HostState{Host: host, State: StateOK, Applied: [3]int64{-1, -1, -1}}
 }
 
 // Replayed returns the alerts the message at offset of src raised when it
@@ -81,6 +110,78 @@ func (h *HostState) Replayed(src Source, offset int64) ([]*contracts.Alert, bool
 		}
 	}
 	return out, true
+}
+
+// AddActivity applies an SSH activity record (the message at offset).
+func (h *HostState) AddActivity(act *contracts.HostActivity, offset int64) {
+	h.Applied[FromActivity] = offset
+	if h.SSH == nil {
+		h.SSH = map[int64]*contracts.MinuteActivity{}
+	}
+	newest := int64(0)
+	for i := range act.Minutes {
+		a := &act.Minutes[i]
+		m := a.Minute.Unix() / 60
+		if h.SSH[m] == nil {
+			h.SSH[m] = &contracts.MinuteActivity{Minute: a.Minute}
+		}
+		h.SSH[m].Add(a)
+		capIPs(h.SSH[m])
+	}
+	for m := range h.SSH {
+		newest = max(newest, m)
+	}
+	for m := range h.SSH {
+		if m < newest-int64(keepSSH/time.Minute) {
+			delete(h.SSH, m)
+		}
+	}
+}
+
+// capIPs keeps a minute's maxIPsPerMinute most failing IPs.
+func capIPs(a *contracts.MinuteActivity) {
+	if len(a.FailedByIP) <= maxIPsPerMinute {
+		return
+	}
+	top := topIPs(a.FailedByIP, maxIPsPerMinute)
+	a.FailedByIP = make(map[string]int64, len(top))
+	for _, c := range top {
+		a.FailedByIP[c.IP] = c.Cnt
+	}
+}
+
+// topIPs are the n IPs with the most failures, ties by IP.
+func topIPs(byIP map[string]int64, n int) []contracts.IPCount {
+	out := make([]contracts.IPCount, 0, len(byIP))
+	for ip, c := range byIP {
+		out = append(out, contracts.IPCount{IP: ip, Cnt: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Cnt != out[j].Cnt {
+			return out[i].Cnt > out[j].Cnt
+		}
+		return out[i].IP < out[j].IP
+	})
+	return out[:min(n, len(out))]
+}
+
+// SSHActivity sums the host's SSH activity of the minutes from from's to
+// to's, with the 5 most failing source IPs.
+func (h *HostState) SSHActivity(from, to time.Time) *contracts.SSHActivity {
+	out := &contracts.SSHActivity{}
+	byIP := map[string]int64{}
+	for m, a := range h.SSH {
+		if m < from.Unix()/60 || m > to.Unix()/60 {
+			continue
+		}
+		out.FailedLogins += a.Failed
+		out.SuccessfulLogins += a.Succeeded
+		for ip, n := range a.FailedByIP {
+			byIP[ip] += n
+		}
+	}
+	out.TopSourceIPs = topIPs(byIP, 5)
+	return out
 }
 
 // Observe applies a sample (the message at offset) and returns the alerts
@@ -101,6 +202,11 @@ func (h *HostState) Observe(s *contracts.HostSample, offset int64, r *detect.Rul
 		out = append(out, h.recover(contracts.RuleHostSilent, now, now.Sub(h.Latest.Timestamp).Seconds(), 0, ""))
 	}
 	h.Latest = *s
+	_, disk := s.MaxFilesystemUsedPct()
+	h.Recent = append(h.Recent, Point{Time: s.Timestamp, CPUNorm: s.CPU.Norm.Busy(), MemoryUsed: s.Memory.ActualUsedPct, DiskMax: disk, Load1: s.Load.Load1})
+	if n := len(h.Recent) - keepRecent; n > 0 {
+		h.Recent = append(h.Recent[:0], h.Recent[n:]...)
+	}
 	hr := r.Hosts
 	out = h.sustained(out, contracts.RuleHostCPUHigh, hr.CPU, s.CPU.Norm.Busy(), now, "", r.Cooldown)
 	out = h.sustained(out, contracts.RuleHostMemoryHigh, hr.Memory, s.Memory.ActualUsedPct, now, "", r.Cooldown)
@@ -212,7 +318,8 @@ func (h *HostState) alert(rule string, ep *Episode, now time.Time, value, thresh
 		Timestamp: now, Rule: rule, Severity: "high", Seq: ep.Seq, Host: h.Host, Hosts: []string{h.Host},
 		Count: int64(ep.Seq), WindowStart: ep.Start, FirstEventTime: ep.Start, LastEventTime: now, EpisodeStart: ep.Start,
 		Value: value, Threshold: threshold, MountPoint: mount,
-		ID: detect.AlertID(rule, h.Host, ep.Start.Unix(), 0, ep.Seq),
+		ID:  detect.AlertID(rule, h.Host, ep.Start.Unix(), 0, ep.Seq),
+		SSH: h.SSHActivity(ep.Start, now),
 	}
 	switch rule {
 	case contracts.RuleHostSilent:

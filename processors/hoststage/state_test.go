@@ -1,6 +1,7 @@
 package hoststage
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,6 +52,9 @@ func TestCPUHighNeedsFiveMinutesThenRecovers(t *testing.T) {
 	}
 	if h.State != StateCritical {
 		t.Fatalf("state %q, want critical", h.State)
+	}
+	if n := len(h.Recent); n != keepRecent || !h.Recent[n-1].Time.Equal(t0.Add(5*time.Minute)) || h.Recent[n-1].CPUNorm != 0.95 {
+		t.Fatalf("recent: %d points, last %+v", n, h.Recent[n-1])
 	}
 	// An hour later (the cooldown) a reminder, with the next seq.
 	got = nil
@@ -152,5 +156,55 @@ func TestReplayEmitsTheSameAlertsAndResentSamplesNothing(t *testing.T) {
 	}
 	if got, ok := v.(*HostState).Replayed(FromSample, 7); !ok || len(got) != 1 || got[0].ID != first[0].ID {
 		t.Fatalf("decoded record lost its sent alerts: %v", got)
+	}
+}
+
+func TestHostAlertCarriesTheSSHActivityOfItsWindow(t *testing.T) {
+	h, r := NewHostState("web-1"), rules()
+	minute := func(at time.Duration, failed, ok int64, byIP map[string]int64) contracts.MinuteActivity {
+		return contracts.MinuteActivity{Minute: t0.Add(at).Truncate(time.Minute), Failed: failed, Succeeded: ok, FailedByIP: byIP}
+	}
+	h.AddActivity(&contracts.HostActivity{HostName: "web-1", Minutes: []contracts.MinuteActivity{
+		minute(-10*time.Minute, 99, 9, map[string]int64{"9.9.9.9": 99}), // before the window
+		minute(time.Minute, 30, 0, map[string]int64{"1.1.1.1": 20, "2.2.2.2": 10}),
+	}}, 0)
+	h.AddActivity(&contracts.HostActivity{HostName: "web-1", Minutes: []contracts.MinuteActivity{
+		minute(time.Minute, 5, 1, map[string]int64{"2.2.2.2": 5}),
+	}}, 1)
+	if _, ok := h.Replayed(FromActivity, 1); !ok {
+		t.Fatal("activity offset 1 not taken as applied")
+	}
+	var got []*contracts.Alert
+	for i, at := 0, time.Duration(0); at <= 5*time.Minute; i, at = i+1, at+10*time.Second {
+		got = append(got, h.Observe(sample(at, 0.95, 0.5, 0.5), int64(i), r)...)
+	}
+	if len(got) != 1 || got[0].SSH == nil {
+		t.Fatalf("alerts: %+v", got)
+	}
+	ssh := got[0].SSH
+	if ssh.FailedLogins != 35 || ssh.SuccessfulLogins != 1 || len(ssh.TopSourceIPs) != 2 ||
+		ssh.TopSourceIPs[0] != (contracts.IPCount{IP: "1.1.1.1", Cnt: 20}) || ssh.TopSourceIPs[1] != (contracts.IPCount{IP: "2.2.2.2", Cnt: 15}) {
+		t.Fatalf("ssh activity: %+v", ssh)
+	}
+}
+
+func TestActivityKeepsTwoHoursAndFiftyIPsAMinute(t *testing.T) {
+	h := NewHostState("web-1")
+	byIP := map[string]int64{}
+	for i := 0; i < 60; i++ {
+		byIP[fmt.Sprintf("10.0.0.%d", i)] = int64(i + 1)
+	}
+	h.AddActivity(&contracts.HostActivity{HostName: "web-1", Minutes: []contracts.MinuteActivity{
+		{Minute: t0, Failed: 1830, FailedByIP: byIP},
+	}}, 0)
+	if n := len(h.SSH[t0.Unix()/60].FailedByIP); n != maxIPsPerMinute {
+		t.Fatalf("%d IPs kept, want %d", n, maxIPsPerMinute)
+	}
+	if _, ok := h.SSH[t0.Unix()/60].FailedByIP["10.0.0.0"]; ok {
+		t.Fatal("the least failing IP was kept")
+	}
+	h.AddActivity(&contracts.HostActivity{HostName: "web-1", Minutes: []contracts.MinuteActivity{{Minute: t0.Add(3 * time.Hour), Failed: 1}}}, 1)
+	if len(h.SSH) != 1 {
+		t.Fatalf("%d minutes kept, want the newest only", len(h.SSH))
 	}
 }
