@@ -66,3 +66,11 @@ func (l *local) Health(ctx context.Context, req *pb.HealthRequest) (*pb.HealthRe
 func (l *local) Ready(ctx context.Context, req *pb.ReadyRequest) (*pb.ReadyResponse, error) {
 	return unary(l, ctx, pb.LogMonitor_Ready_FullMethodName, req, l.svc.Ready)
 }
+
+func (l *local) ListHosts(ctx context.Context, req *pb.ListHostsRequest) (*pb.ListHostsResponse, error) {
+	return unary(l, ctx, pb.LogMonitor_ListHosts_FullMethodName, req, l.svc.ListHosts)
+}
+
+func (l *local) GetHost(ctx context.Context, req *pb.GetHostRequest) (*pb.Host, error) {
+	return unary(l, ctx, pb.LogMonitor_GetHost_FullMethodName, req, l.svc.GetHost)
+}

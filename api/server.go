@@ -101,6 +101,12 @@ func New(cfg config.Config, tr *views.Tracker, al *views.Alerts, reg prometheus.
 	return s, nil
 }
 
+// WithHosts gives the host endpoints their view (call before Run).
+func (s *Server) WithHosts(h *views.Hosts) *Server {
+	s.svc.hosts = h
+	return s
+}
+
 // newGRPC is a gRPC server of the service with the limits and interceptors.
 func (s *Server) newGRPC(extra ...grpc.ServerOption) *grpc.Server {
 	opts := append([]grpc.ServerOption{

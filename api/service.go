@@ -32,6 +32,7 @@ type service struct {
 	pb.UnimplementedLogMonitorServer
 	tracker *views.Tracker
 	alerts  *views.Alerts
+	hosts   *views.Hosts // nil: the host endpoints answer Unimplemented
 	rules   *detect.Rules
 	loc     *time.Location
 	now     func() time.Time

@@ -1591,6 +1591,668 @@ func (x *ReadyResponse) GetAlertsView() bool {
 	return false
 }
 
+type ListHostsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListHostsRequest) Reset() {
+	*x = ListHostsRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListHostsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListHostsRequest) ProtoMessage() {}
+
+func (x *ListHostsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListHostsRequest.ProtoReflect.Descriptor instead.
+func (*ListHostsRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{21}
+}
+
+type ListHostsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hosts         []*Host                `protobuf:"bytes,1,rep,name=hosts,proto3" json:"hosts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListHostsResponse) Reset() {
+	*x = ListHostsResponse{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListHostsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListHostsResponse) ProtoMessage() {}
+
+func (x *ListHostsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListHostsResponse.ProtoReflect.Descriptor instead.
+func (*ListHostsResponse) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListHostsResponse) GetHosts() []*Host {
+	if x != nil {
+		return x.Hosts
+	}
+	return nil
+}
+
+type GetHostRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetHostRequest) Reset() {
+	*x = GetHostRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetHostRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetHostRequest) ProtoMessage() {}
+
+func (x *GetHostRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetHostRequest.ProtoReflect.Descriptor instead.
+func (*GetHostRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetHostRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// One filesystem of a host's latest sample.
+type HostFilesystem struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	MountPoint string                 `protobuf:"bytes,1,opt,name=mount_point,json=mountPoint,proto3" json:"mount_point,omitempty"`
+	Device     string                 `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	Type       string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	Total      uint64                 `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	Used       uint64                 `protobuf:"varint,5,opt,name=used,proto3" json:"used,omitempty"`
+	// 0-1
+	UsedPct       float64 `protobuf:"fixed64,6,opt,name=used_pct,json=usedPct,proto3" json:"used_pct,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostFilesystem) Reset() {
+	*x = HostFilesystem{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostFilesystem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostFilesystem) ProtoMessage() {}
+
+func (x *HostFilesystem) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostFilesystem.ProtoReflect.Descriptor instead.
+func (*HostFilesystem) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *HostFilesystem) GetMountPoint() string {
+	if x != nil {
+		return x.MountPoint
+	}
+	return ""
+}
+
+func (x *HostFilesystem) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *HostFilesystem) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *HostFilesystem) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *HostFilesystem) GetUsed() uint64 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+func (x *HostFilesystem) GetUsedPct() float64 {
+	if x != nil {
+		return x.UsedPct
+	}
+	return 0
+}
+
+// One network interface's counters since boot.
+type HostInterface struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	InBytes       uint64                 `protobuf:"varint,2,opt,name=in_bytes,json=inBytes,proto3" json:"in_bytes,omitempty"`
+	OutBytes      uint64                 `protobuf:"varint,3,opt,name=out_bytes,json=outBytes,proto3" json:"out_bytes,omitempty"`
+	InErrors      uint64                 `protobuf:"varint,4,opt,name=in_errors,json=inErrors,proto3" json:"in_errors,omitempty"`
+	OutErrors     uint64                 `protobuf:"varint,5,opt,name=out_errors,json=outErrors,proto3" json:"out_errors,omitempty"`
+	InDropped     uint64                 `protobuf:"varint,6,opt,name=in_dropped,json=inDropped,proto3" json:"in_dropped,omitempty"`
+	OutDropped    uint64                 `protobuf:"varint,7,opt,name=out_dropped,json=outDropped,proto3" json:"out_dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostInterface) Reset() {
+	*x = HostInterface{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostInterface) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostInterface) ProtoMessage() {}
+
+func (x *HostInterface) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostInterface.ProtoReflect.Descriptor instead.
+func (*HostInterface) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *HostInterface) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *HostInterface) GetInBytes() uint64 {
+	if x != nil {
+		return x.InBytes
+	}
+	return 0
+}
+
+func (x *HostInterface) GetOutBytes() uint64 {
+	if x != nil {
+		return x.OutBytes
+	}
+	return 0
+}
+
+func (x *HostInterface) GetInErrors() uint64 {
+	if x != nil {
+		return x.InErrors
+	}
+	return 0
+}
+
+func (x *HostInterface) GetOutErrors() uint64 {
+	if x != nil {
+		return x.OutErrors
+	}
+	return 0
+}
+
+func (x *HostInterface) GetInDropped() uint64 {
+	if x != nil {
+		return x.InDropped
+	}
+	return 0
+}
+
+func (x *HostInterface) GetOutDropped() uint64 {
+	if x != nil {
+		return x.OutDropped
+	}
+	return 0
+}
+
+// A host rule whose episode is open.
+type HostEpisode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rule          string                 `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	Start         string                 `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
+	Seq           int64                  `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	LastAlert     string                 `protobuf:"bytes,4,opt,name=last_alert,json=lastAlert,proto3" json:"last_alert,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostEpisode) Reset() {
+	*x = HostEpisode{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostEpisode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostEpisode) ProtoMessage() {}
+
+func (x *HostEpisode) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostEpisode.ProtoReflect.Descriptor instead.
+func (*HostEpisode) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *HostEpisode) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *HostEpisode) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *HostEpisode) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *HostEpisode) GetLastAlert() string {
+	if x != nil {
+		return x.LastAlert
+	}
+	return ""
+}
+
+type Host struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// ok, warning (a level above its threshold, not yet for long enough),
+	// critical (a host rule's episode is open), silent.
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// The latest sample's time (RFC 3339) and the agent's interval.
+	LastSample      string  `protobuf:"bytes,3,opt,name=last_sample,json=lastSample,proto3" json:"last_sample,omitempty"`
+	IntervalSeconds float64 `protobuf:"fixed64,4,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	Cores           int64   `protobuf:"varint,5,opt,name=cores,proto3" json:"cores,omitempty"`
+	// Fractions 0-1: CPU busy normalised by the cores, memory in use without
+	// page cache, swap in use.
+	CpuNormPct    float64           `protobuf:"fixed64,6,opt,name=cpu_norm_pct,json=cpuNormPct,proto3" json:"cpu_norm_pct,omitempty"`
+	MemoryUsedPct float64           `protobuf:"fixed64,7,opt,name=memory_used_pct,json=memoryUsedPct,proto3" json:"memory_used_pct,omitempty"`
+	SwapUsedPct   float64           `protobuf:"fixed64,8,opt,name=swap_used_pct,json=swapUsedPct,proto3" json:"swap_used_pct,omitempty"`
+	MemoryTotal   uint64            `protobuf:"varint,9,opt,name=memory_total,json=memoryTotal,proto3" json:"memory_total,omitempty"`
+	Load_1        float64           `protobuf:"fixed64,10,opt,name=load_1,json=load1,proto3" json:"load_1,omitempty"`
+	Load_5        float64           `protobuf:"fixed64,11,opt,name=load_5,json=load5,proto3" json:"load_5,omitempty"`
+	Load_15       float64           `protobuf:"fixed64,12,opt,name=load_15,json=load15,proto3" json:"load_15,omitempty"`
+	UptimeSeconds int64             `protobuf:"varint,13,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
+	Processes     int64             `protobuf:"varint,14,opt,name=processes,proto3" json:"processes,omitempty"`
+	Filesystems   []*HostFilesystem `protobuf:"bytes,15,rep,name=filesystems,proto3" json:"filesystems,omitempty"`
+	Interfaces    []*HostInterface  `protobuf:"bytes,16,rep,name=interfaces,proto3" json:"interfaces,omitempty"`
+	Episodes      []*HostEpisode    `protobuf:"bytes,17,rep,name=episodes,proto3" json:"episodes,omitempty"`
+	// The host's SSH activity over the hour before the answer: failed
+	// attempts, successful logins and the most failing source IPs (from the
+	// per-minute counts ingest writes beside ssh-log).
+	SshFailedLastHour    int64      `protobuf:"varint,18,opt,name=ssh_failed_last_hour,json=sshFailedLastHour,proto3" json:"ssh_failed_last_hour,omitempty"`
+	SshSucceededLastHour int64      `protobuf:"varint,19,opt,name=ssh_succeeded_last_hour,json=sshSucceededLastHour,proto3" json:"ssh_succeeded_last_hour,omitempty"`
+	SshTopSourceIps      []*IPCount `protobuf:"bytes,20,rep,name=ssh_top_source_ips,json=sshTopSourceIps,proto3" json:"ssh_top_source_ips,omitempty"`
+	// The last samples (up to 30), oldest first: GetHost only.
+	Recent        []*HostPoint `protobuf:"bytes,21,rep,name=recent,proto3" json:"recent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Host) Reset() {
+	*x = Host{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Host) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Host) ProtoMessage() {}
+
+func (x *Host) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Host.ProtoReflect.Descriptor instead.
+func (*Host) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *Host) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Host) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *Host) GetLastSample() string {
+	if x != nil {
+		return x.LastSample
+	}
+	return ""
+}
+
+func (x *Host) GetIntervalSeconds() float64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *Host) GetCores() int64 {
+	if x != nil {
+		return x.Cores
+	}
+	return 0
+}
+
+func (x *Host) GetCpuNormPct() float64 {
+	if x != nil {
+		return x.CpuNormPct
+	}
+	return 0
+}
+
+func (x *Host) GetMemoryUsedPct() float64 {
+	if x != nil {
+		return x.MemoryUsedPct
+	}
+	return 0
+}
+
+func (x *Host) GetSwapUsedPct() float64 {
+	if x != nil {
+		return x.SwapUsedPct
+	}
+	return 0
+}
+
+func (x *Host) GetMemoryTotal() uint64 {
+	if x != nil {
+		return x.MemoryTotal
+	}
+	return 0
+}
+
+func (x *Host) GetLoad_1() float64 {
+	if x != nil {
+		return x.Load_1
+	}
+	return 0
+}
+
+func (x *Host) GetLoad_5() float64 {
+	if x != nil {
+		return x.Load_5
+	}
+	return 0
+}
+
+func (x *Host) GetLoad_15() float64 {
+	if x != nil {
+		return x.Load_15
+	}
+	return 0
+}
+
+func (x *Host) GetUptimeSeconds() int64 {
+	if x != nil {
+		return x.UptimeSeconds
+	}
+	return 0
+}
+
+func (x *Host) GetProcesses() int64 {
+	if x != nil {
+		return x.Processes
+	}
+	return 0
+}
+
+func (x *Host) GetFilesystems() []*HostFilesystem {
+	if x != nil {
+		return x.Filesystems
+	}
+	return nil
+}
+
+func (x *Host) GetInterfaces() []*HostInterface {
+	if x != nil {
+		return x.Interfaces
+	}
+	return nil
+}
+
+func (x *Host) GetEpisodes() []*HostEpisode {
+	if x != nil {
+		return x.Episodes
+	}
+	return nil
+}
+
+func (x *Host) GetSshFailedLastHour() int64 {
+	if x != nil {
+		return x.SshFailedLastHour
+	}
+	return 0
+}
+
+func (x *Host) GetSshSucceededLastHour() int64 {
+	if x != nil {
+		return x.SshSucceededLastHour
+	}
+	return 0
+}
+
+func (x *Host) GetSshTopSourceIps() []*IPCount {
+	if x != nil {
+		return x.SshTopSourceIps
+	}
+	return nil
+}
+
+func (x *Host) GetRecent() []*HostPoint {
+	if x != nil {
+		return x.Recent
+	}
+	return nil
+}
+
+// One sample summed up: the levels the host rules watch (fractions 0-1).
+type HostPoint struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Time           string                 `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	CpuNormPct     float64                `protobuf:"fixed64,2,opt,name=cpu_norm_pct,json=cpuNormPct,proto3" json:"cpu_norm_pct,omitempty"`
+	MemoryUsedPct  float64                `protobuf:"fixed64,3,opt,name=memory_used_pct,json=memoryUsedPct,proto3" json:"memory_used_pct,omitempty"`
+	DiskMaxUsedPct float64                `protobuf:"fixed64,4,opt,name=disk_max_used_pct,json=diskMaxUsedPct,proto3" json:"disk_max_used_pct,omitempty"`
+	Load_1         float64                `protobuf:"fixed64,5,opt,name=load_1,json=load1,proto3" json:"load_1,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *HostPoint) Reset() {
+	*x = HostPoint{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostPoint) ProtoMessage() {}
+
+func (x *HostPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostPoint.ProtoReflect.Descriptor instead.
+func (*HostPoint) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *HostPoint) GetTime() string {
+	if x != nil {
+		return x.Time
+	}
+	return ""
+}
+
+func (x *HostPoint) GetCpuNormPct() float64 {
+	if x != nil {
+		return x.CpuNormPct
+	}
+	return 0
+}
+
+func (x *HostPoint) GetMemoryUsedPct() float64 {
+	if x != nil {
+		return x.MemoryUsedPct
+	}
+	return 0
+}
+
+func (x *HostPoint) GetDiskMaxUsedPct() float64 {
+	if x != nil {
+		return x.DiskMaxUsedPct
+	}
+	return 0
+}
+
+func (x *HostPoint) GetLoad_1() float64 {
+	if x != nil {
+		return x.Load_1
+	}
+	return 0
+}
+
 var File_logmonitor_v1_logmonitor_proto protoreflect.FileDescriptor
 
 const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
@@ -1734,7 +2396,71 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\rReadyResponse\x12!\n" +
 	"\ftracker_view\x18\x01 \x01(\bR\vtrackerView\x12\x1f\n" +
 	"\valerts_view\x18\x02 \x01(\bR\n" +
-	"alertsView2\xbf\x06\n" +
+	"alertsView\"\x12\n" +
+	"\x10ListHostsRequest\">\n" +
+	"\x11ListHostsResponse\x12)\n" +
+	"\x05hosts\x18\x01 \x03(\v2\x13.logmonitor.v1.HostR\x05hosts\"$\n" +
+	"\x0eGetHostRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa2\x01\n" +
+	"\x0eHostFilesystem\x12\x1f\n" +
+	"\vmount_point\x18\x01 \x01(\tR\n" +
+	"mountPoint\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\tR\x06device\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x04R\x05total\x12\x12\n" +
+	"\x04used\x18\x05 \x01(\x04R\x04used\x12\x19\n" +
+	"\bused_pct\x18\x06 \x01(\x01R\ausedPct\"\xd7\x01\n" +
+	"\rHostInterface\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bin_bytes\x18\x02 \x01(\x04R\ainBytes\x12\x1b\n" +
+	"\tout_bytes\x18\x03 \x01(\x04R\boutBytes\x12\x1b\n" +
+	"\tin_errors\x18\x04 \x01(\x04R\binErrors\x12\x1d\n" +
+	"\n" +
+	"out_errors\x18\x05 \x01(\x04R\toutErrors\x12\x1d\n" +
+	"\n" +
+	"in_dropped\x18\x06 \x01(\x04R\tinDropped\x12\x1f\n" +
+	"\vout_dropped\x18\a \x01(\x04R\n" +
+	"outDropped\"h\n" +
+	"\vHostEpisode\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x03R\x03seq\x12\x1d\n" +
+	"\n" +
+	"last_alert\x18\x04 \x01(\tR\tlastAlert\"\xc5\x06\n" +
+	"\x04Host\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x1f\n" +
+	"\vlast_sample\x18\x03 \x01(\tR\n" +
+	"lastSample\x12)\n" +
+	"\x10interval_seconds\x18\x04 \x01(\x01R\x0fintervalSeconds\x12\x14\n" +
+	"\x05cores\x18\x05 \x01(\x03R\x05cores\x12 \n" +
+	"\fcpu_norm_pct\x18\x06 \x01(\x01R\n" +
+	"cpuNormPct\x12&\n" +
+	"\x0fmemory_used_pct\x18\a \x01(\x01R\rmemoryUsedPct\x12\"\n" +
+	"\rswap_used_pct\x18\b \x01(\x01R\vswapUsedPct\x12!\n" +
+	"\fmemory_total\x18\t \x01(\x04R\vmemoryTotal\x12\x15\n" +
+	"\x06load_1\x18\n" +
+	" \x01(\x01R\x05load1\x12\x15\n" +
+	"\x06load_5\x18\v \x01(\x01R\x05load5\x12\x17\n" +
+	"\aload_15\x18\f \x01(\x01R\x06load15\x12%\n" +
+	"\x0euptime_seconds\x18\r \x01(\x03R\ruptimeSeconds\x12\x1c\n" +
+	"\tprocesses\x18\x0e \x01(\x03R\tprocesses\x12?\n" +
+	"\vfilesystems\x18\x0f \x03(\v2\x1d.logmonitor.v1.HostFilesystemR\vfilesystems\x12<\n" +
+	"\n" +
+	"interfaces\x18\x10 \x03(\v2\x1c.logmonitor.v1.HostInterfaceR\n" +
+	"interfaces\x126\n" +
+	"\bepisodes\x18\x11 \x03(\v2\x1a.logmonitor.v1.HostEpisodeR\bepisodes\x12/\n" +
+	"\x14ssh_failed_last_hour\x18\x12 \x01(\x03R\x11sshFailedLastHour\x125\n" +
+	"\x17ssh_succeeded_last_hour\x18\x13 \x01(\x03R\x14sshSucceededLastHour\x12C\n" +
+	"\x12ssh_top_source_ips\x18\x14 \x03(\v2\x16.logmonitor.v1.IPCountR\x0fsshTopSourceIps\x120\n" +
+	"\x06recent\x18\x15 \x03(\v2\x18.logmonitor.v1.HostPointR\x06recent\"\xab\x01\n" +
+	"\tHostPoint\x12\x12\n" +
+	"\x04time\x18\x01 \x01(\tR\x04time\x12 \n" +
+	"\fcpu_norm_pct\x18\x02 \x01(\x01R\n" +
+	"cpuNormPct\x12&\n" +
+	"\x0fmemory_used_pct\x18\x03 \x01(\x01R\rmemoryUsedPct\x12)\n" +
+	"\x11disk_max_used_pct\x18\x04 \x01(\x01R\x0ediskMaxUsedPct\x12\x15\n" +
+	"\x06load_1\x18\x05 \x01(\x01R\x05load12\xfb\a\n" +
 	"\n" +
 	"LogMonitor\x12_\n" +
 	"\vGetIPStatus\x12!.logmonitor.v1.GetIPStatusRequest\x1a\x17.logmonitor.v1.IPStatus\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/ips/{ip}\x12w\n" +
@@ -1744,7 +2470,9 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\n" +
 	"ListAlerts\x12 .logmonitor.v1.ListAlertsRequest\x1a!.logmonitor.v1.ListAlertsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/alerts\x12g\n" +
-	"\vWatchAlerts\x12!.logmonitor.v1.WatchAlertsRequest\x1a\x19.logmonitor.v1.AlertEvent\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/alerts/watch0\x01\x12Y\n" +
+	"\vWatchAlerts\x12!.logmonitor.v1.WatchAlertsRequest\x1a\x19.logmonitor.v1.AlertEvent\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/alerts/watch0\x01\x12a\n" +
+	"\tListHosts\x12\x1f.logmonitor.v1.ListHostsRequest\x1a .logmonitor.v1.ListHostsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/hosts\x12W\n" +
+	"\aGetHost\x12\x1d.logmonitor.v1.GetHostRequest\x1a\x13.logmonitor.v1.Host\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/hosts/{name}\x12Y\n" +
 	"\x06Health\x12\x1c.logmonitor.v1.HealthRequest\x1a\x1d.logmonitor.v1.HealthResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/health\x12U\n" +
 	"\x05Ready\x12\x1b.logmonitor.v1.ReadyRequest\x1a\x1c.logmonitor.v1.ReadyResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/readyBEZCgithub.com/log-monitor/log_monitor/proto/logmonitor/v1;logmonitorv1b\x06proto3"
@@ -1761,7 +2489,7 @@ func file_logmonitor_v1_logmonitor_proto_rawDescGZIP() []byte {
 	return file_logmonitor_v1_logmonitor_proto_rawDescData
 }
 
-var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_logmonitor_v1_logmonitor_proto_goTypes = []any{
 	(*GetIPStatusRequest)(nil),     // 0: logmonitor.v1.GetIPStatusRequest
 	(*WindowCount)(nil),            // 1: logmonitor.v1.WindowCount
@@ -1784,6 +2512,14 @@ var file_logmonitor_v1_logmonitor_proto_goTypes = []any{
 	(*HealthResponse)(nil),         // 18: logmonitor.v1.HealthResponse
 	(*ReadyRequest)(nil),           // 19: logmonitor.v1.ReadyRequest
 	(*ReadyResponse)(nil),          // 20: logmonitor.v1.ReadyResponse
+	(*ListHostsRequest)(nil),       // 21: logmonitor.v1.ListHostsRequest
+	(*ListHostsResponse)(nil),      // 22: logmonitor.v1.ListHostsResponse
+	(*GetHostRequest)(nil),         // 23: logmonitor.v1.GetHostRequest
+	(*HostFilesystem)(nil),         // 24: logmonitor.v1.HostFilesystem
+	(*HostInterface)(nil),          // 25: logmonitor.v1.HostInterface
+	(*HostEpisode)(nil),            // 26: logmonitor.v1.HostEpisode
+	(*Host)(nil),                   // 27: logmonitor.v1.Host
+	(*HostPoint)(nil),              // 28: logmonitor.v1.HostPoint
 }
 var file_logmonitor_v1_logmonitor_proto_depIdxs = []int32{
 	1,  // 0: logmonitor.v1.IPStatus.windows:type_name -> logmonitor.v1.WindowCount
@@ -1795,27 +2531,37 @@ var file_logmonitor_v1_logmonitor_proto_depIdxs = []int32{
 	6,  // 6: logmonitor.v1.TopIPs.by_failures:type_name -> logmonitor.v1.IPCount
 	12, // 7: logmonitor.v1.ListAlertsResponse.alerts:type_name -> logmonitor.v1.Alert
 	12, // 8: logmonitor.v1.AlertEvent.alert:type_name -> logmonitor.v1.Alert
-	0,  // 9: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
-	5,  // 10: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
-	8,  // 11: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
-	10, // 12: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
-	13, // 13: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
-	15, // 14: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
-	17, // 15: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
-	19, // 16: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
-	4,  // 17: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
-	7,  // 18: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
-	9,  // 19: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
-	11, // 20: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
-	14, // 21: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
-	16, // 22: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
-	18, // 23: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
-	20, // 24: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
-	17, // [17:25] is the sub-list for method output_type
-	9,  // [9:17] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	27, // 9: logmonitor.v1.ListHostsResponse.hosts:type_name -> logmonitor.v1.Host
+	24, // 10: logmonitor.v1.Host.filesystems:type_name -> logmonitor.v1.HostFilesystem
+	25, // 11: logmonitor.v1.Host.interfaces:type_name -> logmonitor.v1.HostInterface
+	26, // 12: logmonitor.v1.Host.episodes:type_name -> logmonitor.v1.HostEpisode
+	6,  // 13: logmonitor.v1.Host.ssh_top_source_ips:type_name -> logmonitor.v1.IPCount
+	28, // 14: logmonitor.v1.Host.recent:type_name -> logmonitor.v1.HostPoint
+	0,  // 15: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
+	5,  // 16: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
+	8,  // 17: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
+	10, // 18: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
+	13, // 19: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
+	15, // 20: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
+	21, // 21: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
+	23, // 22: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
+	17, // 23: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
+	19, // 24: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
+	4,  // 25: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
+	7,  // 26: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
+	9,  // 27: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
+	11, // 28: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
+	14, // 29: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
+	16, // 30: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
+	22, // 31: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
+	27, // 32: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
+	18, // 33: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
+	20, // 34: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
+	25, // [25:35] is the sub-list for method output_type
+	15, // [15:25] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_logmonitor_v1_logmonitor_proto_init() }
@@ -1829,7 +2575,7 @@ func file_logmonitor_v1_logmonitor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logmonitor_v1_logmonitor_proto_rawDesc), len(file_logmonitor_v1_logmonitor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

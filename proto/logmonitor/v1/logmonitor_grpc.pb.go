@@ -34,6 +34,8 @@ const (
 	LogMonitor_GetTopIPs_FullMethodName       = "/logmonitor.v1.LogMonitor/GetTopIPs"
 	LogMonitor_ListAlerts_FullMethodName      = "/logmonitor.v1.LogMonitor/ListAlerts"
 	LogMonitor_WatchAlerts_FullMethodName     = "/logmonitor.v1.LogMonitor/WatchAlerts"
+	LogMonitor_ListHosts_FullMethodName       = "/logmonitor.v1.LogMonitor/ListHosts"
+	LogMonitor_GetHost_FullMethodName         = "/logmonitor.v1.LogMonitor/GetHost"
 	LogMonitor_Health_FullMethodName          = "/logmonitor.v1.LogMonitor/Health"
 	LogMonitor_Ready_FullMethodName           = "/logmonitor.v1.LogMonitor/Ready"
 )
@@ -57,6 +59,10 @@ type LogMonitorClient interface {
 	// alert it missed, once. Over REST: newline-delimited JSON, one
 	// {"result": AlertEvent} per line.
 	WatchAlerts(ctx context.Context, in *WatchAlertsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AlertEvent], error)
+	// Every host that sent a sample: its state and latest resources.
+	ListHosts(ctx context.Context, in *ListHostsRequest, opts ...grpc.CallOption) (*ListHostsResponse, error)
+	// One host: its state, latest resources and open host-rule episodes.
+	GetHost(ctx context.Context, in *GetHostRequest, opts ...grpc.CallOption) (*Host, error)
 	// Liveness: the server answers. Needs no token.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	// Readiness: the views have recovered (UNAVAILABLE / 503 until then).
@@ -141,6 +147,26 @@ func (c *logMonitorClient) WatchAlerts(ctx context.Context, in *WatchAlertsReque
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type LogMonitor_WatchAlertsClient = grpc.ServerStreamingClient[AlertEvent]
 
+func (c *logMonitorClient) ListHosts(ctx context.Context, in *ListHostsRequest, opts ...grpc.CallOption) (*ListHostsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListHostsResponse)
+	err := c.cc.Invoke(ctx, LogMonitor_ListHosts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logMonitorClient) GetHost(ctx context.Context, in *GetHostRequest, opts ...grpc.CallOption) (*Host, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Host)
+	err := c.cc.Invoke(ctx, LogMonitor_GetHost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *logMonitorClient) Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HealthResponse)
@@ -180,6 +206,10 @@ type LogMonitorServer interface {
 	// alert it missed, once. Over REST: newline-delimited JSON, one
 	// {"result": AlertEvent} per line.
 	WatchAlerts(*WatchAlertsRequest, grpc.ServerStreamingServer[AlertEvent]) error
+	// Every host that sent a sample: its state and latest resources.
+	ListHosts(context.Context, *ListHostsRequest) (*ListHostsResponse, error)
+	// One host: its state, latest resources and open host-rule episodes.
+	GetHost(context.Context, *GetHostRequest) (*Host, error)
 	// Liveness: the server answers. Needs no token.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	// Readiness: the views have recovered (UNAVAILABLE / 503 until then).
@@ -212,6 +242,12 @@ func (UnimplementedLogMonitorServer) ListAlerts(context.Context, *ListAlertsRequ
 }
 func (UnimplementedLogMonitorServer) WatchAlerts(*WatchAlertsRequest, grpc.ServerStreamingServer[AlertEvent]) error {
 	return status.Error(codes.Unimplemented, "method WatchAlerts not implemented")
+}
+func (UnimplementedLogMonitorServer) ListHosts(context.Context, *ListHostsRequest) (*ListHostsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListHosts not implemented")
+}
+func (UnimplementedLogMonitorServer) GetHost(context.Context, *GetHostRequest) (*Host, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetHost not implemented")
 }
 func (UnimplementedLogMonitorServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
@@ -341,6 +377,42 @@ func _LogMonitor_WatchAlerts_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type LogMonitor_WatchAlertsServer = grpc.ServerStreamingServer[AlertEvent]
 
+func _LogMonitor_ListHosts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListHostsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogMonitorServer).ListHosts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogMonitor_ListHosts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogMonitorServer).ListHosts(ctx, req.(*ListHostsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogMonitor_GetHost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetHostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogMonitorServer).GetHost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogMonitor_GetHost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogMonitorServer).GetHost(ctx, req.(*GetHostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LogMonitor_Health_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HealthRequest)
 	if err := dec(in); err != nil {
@@ -403,6 +475,14 @@ var LogMonitor_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAlerts",
 			Handler:    _LogMonitor_ListAlerts_Handler,
+		},
+		{
+			MethodName: "ListHosts",
+			Handler:    _LogMonitor_ListHosts_Handler,
+		},
+		{
+			MethodName: "GetHost",
+			Handler:    _LogMonitor_GetHost_Handler,
 		},
 		{
 			MethodName: "Health",
