@@ -10,7 +10,9 @@ import (
 
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/processors/hoststage"
 	"github.com/log-monitor/log_monitor/processors/tracker"
+	"github.com/log-monitor/log_monitor/topics"
 	"github.com/log-monitor/log_monitor/views"
 )
 
@@ -62,13 +64,24 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 		return nil, err
 	}
 	av := views.NewAlerts(views.AlertsConfig{Kafka: cfg.Kafka, Topic: o.alerts, MaxAlerts: o.maxAlerts}, log)
+	// The host stage's table, read by the hosts view.
+	hostTable := topics.Spec{Name: hoststage.TableTopic(hoststage.Group(o.group)), Compacted: true}
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{hostTable}, log); err != nil {
+		return nil, err
+	}
+	hv, err := views.NewHosts(cfg.Kafka, o.group, log)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := api.New(cfg, tv, av, reg, log)
 	if err != nil {
 		return nil, err
 	}
+	srv.WithHosts(hv)
 	return []component{
 		{name: "tracker view", run: tv.Run, ready: readyWhen(tv, "tracker view recovering")},
 		{name: "alerts view", run: av.Run, ready: readyWhen(av, "alerts view recovering")},
+		{name: "hosts view", run: hv.Run, ready: readyWhen(hv, "hosts view recovering")},
 		{name: "api", run: srv.Run},
 	}, nil
 }
