@@ -33,7 +33,14 @@ logmon parse -summary "${replay[@]}" "$demo_dir/ssh-labsz.log" | head -n 6
 step "ingest: tail -> parse -> Kafka ssh-log exactly once (transactions; positions in Kafka), stopping when the file is published"
 logmon ingest -once -from-start "${replay[@]}" -globs "$demo_dir/ssh-*.log" -metrics-addr ""
 
-step "process: the Goka group (per-IP, per-user and per-day state) raises alerts and fills metrics-daily"
+step "agent: this machine's CPU, memory, disks and network every 2 s into system-metrics (logmon agent)"
+agent_log="$demo_dir/logmon-agent.log"
+logmon agent -interval 2s -spool-dir "$demo_dir/agent-spool" -metrics-addr "" -log-level warn > "$agent_log" 2>&1 &
+agent_pid=$!
+trap 'kill -INT $agent_pid 2>/dev/null || true' EXIT
+sleep 3
+
+step "process: the Goka groups (per-IP, per-user, per-day and per-host state) raise alerts and fill metrics-daily"
 logmon process -until-caught-up -metrics-addr "" -log-level warn
 
 step "index: ssh-log, ssh-alerts and metrics-daily into Elasticsearch (logmon index), until every event is searchable"
@@ -42,7 +49,7 @@ es="${es%%,*}"
 index_log="$demo_dir/logmon-index.log"
 logmon index -metrics-addr "" -log-level warn > "$index_log" 2>&1 &
 index_pid=$!
-trap 'kill -INT $index_pid 2>/dev/null || true' EXIT
+trap 'kill -INT $index_pid $agent_pid 2>/dev/null || true' EXIT
 # ssh-log holds each line once; its offsets also count transaction markers.
 events=$(awk 'END {print NR}' "$demo_dir"/ssh-*.log)
 count() { curl -fs "$es/$1/_count" 2>/dev/null | grep -o '"count":[0-9]*' | cut -d: -f2; }
@@ -54,7 +61,7 @@ done
 curl -fs -XPOST "$es/ssh-log,ssh-alerts,metrics-daily/_refresh" > /dev/null || true
 echo "Elasticsearch: ssh-log $(count ssh-log) documents (Kafka ssh-log: $events), ssh-alerts $(count ssh-alerts), metrics-daily $(count metrics-daily)"
 kill -INT $index_pid; wait $index_pid || true
-trap - EXIT
+trap 'kill -INT $agent_pid 2>/dev/null || true' EXIT
 
 step "alerts (ssh-alerts) and daily metrics (metrics-daily)"
 logmon show
@@ -63,7 +70,7 @@ step "API: the demo's worst attacker and the last day, over REST (logmon api)"
 api_log="$demo_dir/logmon-api.log"
 logmon api -metrics-addr "" -log-level warn > "$api_log" 2>&1 &
 api_pid=$!
-trap 'kill -INT $api_pid 2>/dev/null || true' EXIT
+trap 'kill -INT $api_pid $agent_pid 2>/dev/null || true' EXIT
 api="http://127.0.0.1:8080"
 for _ in $(seq 1 120); do
   curl -fs "$api/v1/ready" > /dev/null && break
@@ -75,7 +82,9 @@ last_day=$(curl -fs "$api/v1/metrics/daily" | grep -o '"[0-9]\{4\}-[0-9-]*"' | t
 echo "GET /v1/ips/$attacker"; curl -fs "$api/v1/ips/$attacker" | head -c 1500; echo
 echo "GET /v1/metrics/daily/$last_day"; curl -fs "$api/v1/metrics/daily/$last_day" | head -c 1500; echo
 echo "GET /v1/metrics/daily/today"; curl -s "$api/v1/metrics/daily/today" | head -c 600; echo
+echo "GET /v1/hosts (this machine, from the agent)"; curl -s "$api/v1/hosts" | head -c 1200; echo
 kill -INT $api_pid; wait $api_pid || true
+kill -INT $agent_pid; wait $agent_pid || true
 trap - EXIT
 
 step "Kafka topics"
@@ -89,7 +98,8 @@ Kafka brokers:   $brokers   (topic ssh-log holds the events; key row_hash, JSON 
 Elasticsearch:   $es   (try: curl -s '$es/_cat/indices?v')
 Dry-run a log:   bin/logmon parse -summary /var/log/auth.log
 Tail your logs:  bin/logmon ingest -globs '/var/log/auth.log' -from-start   (metrics on http://127.0.0.1:9464/metrics)
-API:             bin/logmon api   then http://127.0.0.1:8080/v1/ips/<ip>, /v1/metrics/daily/today, /openapi.json; gRPC 127.0.0.1:9090
+Watch a server:  bin/logmon agent -globs '/var/log/auth.log'   (resources every 10 s and its SSH log; -once prints one sample)
+API:             bin/logmon api   then http://127.0.0.1:8080/v1/ips/<ip>, /v1/metrics/daily/today, /v1/hosts, /openapi.json; gRPC 127.0.0.1:9090
 Mail (Mailpit):  http://127.0.0.1:8025   (bin/logmon notify mails the alerts; REPORT_RECIPIENTS / ALERT_RECIPIENTS)
 Stack status:    bin/logmon stack status
 Stop the stack:  bin/logmon stack down
