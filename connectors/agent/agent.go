@@ -77,7 +77,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) *Agent {
 
 // Run ensures the topic, then samples and delivers until ctx ends.
 func (a *Agent) Run(ctx context.Context) error {
-	if _, err := topics.Ensure(ctx, a.cfg.Kafka, []topics.Spec{{Name: a.cfg.Topic, Retention: kafkaconfig.StreamRetention}}, a.log); err != nil {
+	if _, err := topics.Ensure(ctx, a.cfg.Kafka, []topics.Spec{{Name: a.cfg.Topic}}, a.log); err != nil {
 		return err
 	}
 	wake := make(chan struct{}, 1)

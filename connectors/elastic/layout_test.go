@@ -1,6 +1,8 @@
 package elastic
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,20 @@ func TestLayoutRetention(t *testing.T) {
 	keep, _ := NewLayout(LayoutDaily, "", 0)
 	if keep.Expired(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), now) {
 		t.Error("retention 0 expired a document")
+	}
+}
+
+func TestWithoutScaledFloatKeepsAValidTemplate(t *testing.T) {
+	tpls, err := Templates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := tpls["system-metrics"]
+	if !strings.Contains(string(tpl), "scaled_float") {
+		t.Fatal("system-metrics maps no scaled_float")
+	}
+	out := WithoutScaledFloat(tpl)
+	if strings.Contains(string(out), "scaled_float") || strings.Contains(string(out), "scaling_factor") || !json.Valid(out) {
+		t.Fatalf("rewritten template: %.300s", out)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"io"
+	"log/slog"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -45,15 +47,38 @@ func EnsureTemplates(ctx context.Context, es *elasticsearch.Client) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		res, err := es.Indices.PutIndexTemplate("logmon-"+n, bytes.NewReader(tpls[n]), es.Indices.PutIndexTemplate.WithContext(ctx))
-		if err != nil {
-			return fmt.Errorf("put index template %s: %w", n, err)
+		err := putTemplate(ctx, es, n, tpls[n])
+		if err != nil && strings.Contains(err.Error(), "mapper type [scaled_float]") {
+			// A distribution without the mapper-extras module (a trimmed
+			// one, as the local stack's) has no scaled_float: Metricbeat's
+			// percentages become plain floats there.
+			slog.Warn("this Elasticsearch has no scaled_float (module mapper-extras): the template maps those fields as float", "template", n)
+			err = putTemplate(ctx, es, n, WithoutScaledFloat(tpls[n]))
 		}
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
-		res.Body.Close()
-		if res.IsError() {
-			return fmt.Errorf("put index template %s: %s: %s", n, res.Status(), body)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func putTemplate(ctx context.Context, es *elasticsearch.Client, name string, tpl []byte) error {
+	res, err := es.Indices.PutIndexTemplate("logmon-"+name, bytes.NewReader(tpl), es.Indices.PutIndexTemplate.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("put index template %s: %w", name, err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
+	res.Body.Close()
+	if res.IsError() {
+		return fmt.Errorf("put index template %s: %s: %s", name, res.Status(), body)
+	}
+	return nil
+}
+
+// scaledFloat matches a scaled_float mapping with its scaling factor.
+var scaledFloat = regexp.MustCompile(`"type":\s*"scaled_float",\s*"scaling_factor":\s*[0-9.]+`)
+
+// WithoutScaledFloat is tpl with every scaled_float mapped as float.
+func WithoutScaledFloat(tpl []byte) []byte {
+	return scaledFloat.ReplaceAll(tpl, []byte(`"type": "float"`))
 }

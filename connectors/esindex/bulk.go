@@ -20,7 +20,8 @@ type item struct {
 	kind    Kind
 	index   string
 	id      string
-	version int64 // > 0: external version (metrics: offset + 1)
+	version int64  // > 0: external version (metrics: offset + 1)
+	body    []byte // the document, when it is not the record's value (host samples)
 	// outcome
 	status int
 	reason string
@@ -61,6 +62,9 @@ func appendAction(buf []byte, it *item) []byte {
 	}
 	buf = append(buf, "}}\n"...)
 	v := it.msg.Value
+	if it.body != nil {
+		v = it.body
+	}
 	if bytes.IndexByte(v, '\n') >= 0 {
 		var c bytes.Buffer
 		if json.Compact(&c, v) == nil {

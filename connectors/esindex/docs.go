@@ -20,6 +20,9 @@ const (
 	// KindMetrics are metrics-daily records: _id metric_date, index by
 	// metric_date, versioned by the record's Kafka offset (latest wins).
 	KindMetrics
+	// KindHosts are system-metrics records: each becomes Metricbeat-shaped
+	// documents (hostdocs.go), indexed by @timestamp.
+	KindHosts
 )
 
 func (k Kind) String() string {
@@ -30,6 +33,8 @@ func (k Kind) String() string {
 		return "alerts"
 	case KindMetrics:
 		return "metrics"
+	case KindHosts:
+		return "hosts"
 	}
 	return "unknown"
 }
@@ -41,6 +46,8 @@ func (k Kind) Base() string {
 		return contracts.IndexSSHAlerts
 	case KindMetrics:
 		return contracts.IndexMetricsDaily
+	case KindHosts:
+		return contracts.IndexSystemMetrics
 	}
 	return contracts.IndexSSHLog
 }

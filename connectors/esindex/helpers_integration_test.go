@@ -35,6 +35,7 @@ type env struct {
 	dlq                            string
 	sinkCfg                        esindex.Config
 	eventsAlias, alertsAlias, mAli string
+	hostsAlias                     string
 }
 
 func newEnv(t *testing.T, prefix, layout string) *env {
@@ -49,10 +50,11 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 	name := r.Group
 	e := &env{Run: r, es: es, name: name, dlq: name + "-dlq"}
 	e.sinkCfg = esindex.Config{Kafka: r.K, Elastic: ec, Group: name + "-index", EventsTopic: r.Input, AlertsTopic: r.Alerts,
-		MetricsTopic: r.Metrics, DLQTopic: e.dlq, IndexSuffix: name}
+		MetricsTopic: r.Metrics, HostsTopic: name + "-system-metrics", DLQTopic: e.dlq, IndexSuffix: name}
 	e.eventsAlias = contracts.IndexSSHLog + "-" + name
 	e.alertsAlias = contracts.IndexSSHAlerts + "-" + name
 	e.mAli = contracts.IndexMetricsDaily + "-" + name
+	e.hostsAlias = contracts.IndexSystemMetrics + "-" + name
 	if _, err := topics.Ensure(testkit.Context(t, time.Minute), r.K, []topics.Spec{{Name: e.dlq, Partitions: 1}}, logger); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 func (e *env) cleanup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, alias := range []string{e.eventsAlias, e.alertsAlias, e.mAli} {
+	for _, alias := range []string{e.eventsAlias, e.alertsAlias, e.mAli, e.hostsAlias} {
 		names, err := elastic.ListIndices(ctx, e.es, alias+"*")
 		if err != nil {
 			t.Logf("cleanup: %v", err)
@@ -189,7 +191,9 @@ func (e *env) waitAtLeast(t *testing.T, name string, n int, limit time.Duration)
 }
 
 // sinkTopics are the topics the sink consumes.
-func (e *env) sinkTopics() []string { return []string{e.Input, e.Alerts, e.Metrics} }
+func (e *env) sinkTopics() []string {
+	return []string{e.Input, e.Alerts, e.Metrics, e.sinkCfg.HostsTopic}
+}
 
 // waitCommitted waits until the sink's group has committed every record.
 func (e *env) waitCommitted(t *testing.T, limit time.Duration) {

@@ -164,13 +164,12 @@ func (w *writer) write(ctx context.Context, msgs []*sarama.ConsumerMessage) erro
 	now := time.Now()
 	var pending, dead []*item
 	for _, m := range msgs {
-		it := w.prepare(m, now)
-		switch {
-		case it == nil: // expired
-		case it.reason != "":
-			dead = append(dead, it)
-		default:
-			pending = append(pending, it)
+		for _, it := range w.prepare(m, now) {
+			if it.reason != "" {
+				dead = append(dead, it)
+			} else {
+				pending = append(pending, it)
+			}
 		}
 	}
 	for attempt := 0; len(pending) > 0; attempt++ {
@@ -206,7 +205,7 @@ func (w *writer) write(ctx context.Context, msgs []*sarama.ConsumerMessage) erro
 		}
 		w.recovered()
 		var again []*item
-		var done [KindMetrics + 1]int // acknowledged documents by kind
+		var done [KindHosts + 1]int // acknowledged documents by kind
 		for _, it := range pending {
 			switch classify(it) {
 			case indexed:
@@ -234,20 +233,24 @@ func (w *writer) write(ctx context.Context, msgs []*sarama.ConsumerMessage) erro
 	return w.deadLetters(ctx, dead)
 }
 
-// prepare turns a record into a bulk item: nil when its index is expired,
-// an item with a reason when it cannot be indexed at all.
-func (w *writer) prepare(m *sarama.ConsumerMessage, now time.Time) *item {
+// prepare turns a record into bulk items (one; one per metricset for a
+// host sample): none when its index is expired, one with a reason when it
+// cannot be indexed at all.
+func (w *writer) prepare(m *sarama.ConsumerMessage, now time.Time) []*item {
 	k := w.s.kinds[m.Topic]
+	if k == KindHosts {
+		return w.prepareHost(m, now)
+	}
 	it := &item{msg: m, kind: k}
 	id, t, err := docMeta(k, m.Value)
 	if err != nil {
 		it.reason = "not indexable: " + err.Error()
-		return it
+		return []*item{it}
 	}
 	it.id = id
 	if w.s.layout.TimeBased() && t.IsZero() {
 		it.reason = fmt.Sprintf("not indexable: %s record %s has no time to choose its %s index", k, id, w.s.layout.Kind)
-		return it
+		return []*item{it}
 	}
 	if w.s.layout.Expired(t, now) {
 		w.s.m.expired.Inc()
@@ -257,7 +260,25 @@ func (w *writer) prepare(m *sarama.ConsumerMessage, now time.Time) *item {
 	if k == KindMetrics {
 		it.version = m.Offset + 1
 	}
-	return it
+	return []*item{it}
+}
+
+// prepareHost turns a host sample into its Metricbeat-shaped documents.
+func (w *writer) prepareHost(m *sarama.ConsumerMessage, now time.Time) []*item {
+	docs, t, err := hostDocs(m.Value)
+	if err != nil {
+		return []*item{{msg: m, kind: KindHosts, reason: "not indexable: " + err.Error()}}
+	}
+	if w.s.layout.Expired(t, now) {
+		w.s.m.expired.Inc()
+		return nil
+	}
+	index := w.s.layout.Index(KindHosts.Base(), t)
+	out := make([]*item, len(docs))
+	for i, d := range docs {
+		out[i] = &item{msg: m, kind: KindHosts, index: index, id: d.id, body: d.body}
+	}
+	return out
 }
 
 func (w *writer) ensureIndices(ctx context.Context, items []*item) error {

@@ -44,6 +44,8 @@ type Config struct {
 	Group   string
 	// Topics default to the contract's names.
 	EventsTopic, AlertsTopic, MetricsTopic, DLQTopic string
+	// HostsTopic holds the agents' samples (default system-metrics).
+	HostsTopic string
 	// IndexSuffix makes every index name base+"-"+suffix (tests, benchmarks).
 	IndexSuffix string
 	// BatchDocs and BatchBytes cut a bulk request (default 5,000 and 8 MiB);
@@ -72,6 +74,9 @@ func (c *Config) defaults() {
 	}
 	if c.DLQTopic == "" {
 		c.DLQTopic = contracts.TopicSSHLogDLQ
+	}
+	if c.HostsTopic == "" {
+		c.HostsTopic = contracts.TopicSystemMetrics
 	}
 	if c.BatchDocs <= 0 {
 		c.BatchDocs = 5000
@@ -122,9 +127,10 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Sink, error) {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	kinds := map[string]Kind{cfg.EventsTopic: KindEvents, cfg.AlertsTopic: KindAlerts, cfg.MetricsTopic: KindMetrics}
-	if len(kinds) != 3 {
-		return nil, fmt.Errorf("index: the events, alerts and metrics topics must differ (%s, %s, %s)", cfg.EventsTopic, cfg.AlertsTopic, cfg.MetricsTopic)
+	kinds := map[string]Kind{cfg.EventsTopic: KindEvents, cfg.AlertsTopic: KindAlerts, cfg.MetricsTopic: KindMetrics, cfg.HostsTopic: KindHosts}
+	if len(kinds) != 4 {
+		return nil, fmt.Errorf("index: the events, alerts, metrics and hosts topics must differ (%s, %s, %s, %s)",
+			cfg.EventsTopic, cfg.AlertsTopic, cfg.MetricsTopic, cfg.HostsTopic)
 	}
 	return &Sink{cfg: cfg, layout: layout, kinds: kinds, es: es, m: m, log: log, created: map[string]bool{}}, nil
 }
@@ -138,7 +144,7 @@ func (s *Sink) Ready() bool { return s.ready.Load() }
 // topicSpecs are the contract's topics under the sink's configured names.
 func (s *Sink) topicSpecs() []topics.Spec {
 	names := map[string]string{contracts.TopicSSHLog: s.cfg.EventsTopic, contracts.TopicSSHAlerts: s.cfg.AlertsTopic,
-		contracts.TopicMetricsDaily: s.cfg.MetricsTopic, contracts.TopicSSHLogDLQ: s.cfg.DLQTopic}
+		contracts.TopicMetricsDaily: s.cfg.MetricsTopic, contracts.TopicSSHLogDLQ: s.cfg.DLQTopic, contracts.TopicSystemMetrics: s.cfg.HostsTopic}
 	specs := topics.Contract()
 	for i := range specs {
 		if n, ok := names[specs[i].Name]; ok {
@@ -174,7 +180,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	go s.retentionLoop(ctx)
 
 	h := &handler{s: s, dlq: dlq}
-	names := []string{s.cfg.EventsTopic, s.cfg.AlertsTopic, s.cfg.MetricsTopic}
+	names := []string{s.cfg.EventsTopic, s.cfg.AlertsTopic, s.cfg.MetricsTopic, s.cfg.HostsTopic}
 	s.ready.Store(true)
 	defer s.ready.Store(false)
 	s.log.Info("indexing", "group", s.cfg.Group, "topics", names, "layout", s.layout.Kind,
