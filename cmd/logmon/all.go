@@ -66,7 +66,7 @@ func runAll(ctx context.Context, args []string) error {
 			"index": func() ([]component, error) {
 				c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(contracts.TopicSSHLog),
 					AlertsTopic: name(contracts.TopicSSHAlerts), MetricsTopic: name(contracts.TopicMetricsDaily), DLQTopic: name(contracts.TopicSSHLogDLQ),
-					HostsTopic: name(contracts.TopicSystemMetrics),
+					HostsTopic:  name(contracts.TopicSystemMetrics),
 					IndexSuffix: strings.TrimSuffix(prefix, "-")}, reg, log)
 				return []component{c}, err
 			},

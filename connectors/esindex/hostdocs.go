@@ -49,7 +49,7 @@ func hostDocs(value []byte) ([]hostDoc, time.Time, error) {
 	b.add("system.memory", "memory", "", m{"memory": m{
 		"total": mem.Total, "free": mem.Free, "used": m{"bytes": mem.Used, "pct": mem.UsedPct},
 		"actual": m{"free": mem.ActualFree, "used": m{"bytes": mem.ActualUsed, "pct": mem.ActualUsedPct}},
-		"swap": m{"total": mem.SwapTotal, "free": mem.SwapFree, "used": m{"bytes": mem.SwapUsed, "pct": mem.SwapUsedPct}},
+		"swap":   m{"total": mem.SwapTotal, "free": mem.SwapFree, "used": m{"bytes": mem.SwapUsed, "pct": mem.SwapUsedPct}},
 	}}, nil)
 	for _, f := range s.Filesystems {
 		b.add("system.filesystem", "filesystem", f.MountPoint, m{"filesystem": m{
@@ -59,13 +59,13 @@ func hostDocs(value []byte) ([]hostDoc, time.Time, error) {
 	}
 	for _, d := range s.DiskIO {
 		b.add("system.diskio", "diskio", d.Name, m{"diskio": m{"name": d.Name,
-			"read": m{"count": d.ReadCount, "bytes": d.ReadBytes, "time": d.ReadTimeMs},
+			"read":  m{"count": d.ReadCount, "bytes": d.ReadBytes, "time": d.ReadTimeMs},
 			"write": m{"count": d.WriteCount, "bytes": d.WriteBytes, "time": d.WriteTimeMs},
-			"io": m{"time": d.IOTimeMs}}}, nil)
+			"io":    m{"time": d.IOTimeMs}}}, nil)
 	}
 	for _, n := range s.Network {
 		b.add("system.network", "network", n.Name, m{"network": m{"name": n.Name,
-			"in": m{"bytes": n.InBytes, "packets": n.InPackets, "errors": n.InErrors, "dropped": n.InDropped},
+			"in":  m{"bytes": n.InBytes, "packets": n.InPackets, "errors": n.InErrors, "dropped": n.InDropped},
 			"out": m{"bytes": n.OutBytes, "packets": n.OutPackets, "errors": n.OutErrors, "dropped": n.OutDropped}}}, nil)
 	}
 	p := s.Processes

@@ -11,8 +11,8 @@ import (
 	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
-	"github.com/log-monitor/log_monitor/topics"
 	"github.com/log-monitor/log_monitor/testkit"
+	"github.com/log-monitor/log_monitor/topics"
 )
 
 // TestHostSamplesBecomeMetricbeatDocuments: two host samples through the
