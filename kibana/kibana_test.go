@@ -75,10 +75,10 @@ func flatten(t *testing.T, prefix string, props map[string]json.RawMessage, nest
 var aggTypes = map[string][]string{
 	"date_histogram": {"date"},
 	"terms":          {"keyword", "ip", "integer", "long", "boolean", "date"},
-	"max":            {"long", "integer", "double", "float", "date"},
-	"min":            {"long", "integer", "double", "float", "date"},
-	"sum":            {"long", "integer", "double", "float"},
-	"avg":            {"long", "integer", "double", "float"},
+	"max":            {"long", "integer", "double", "float", "scaled_float", "half_float", "date"},
+	"min":            {"long", "integer", "double", "float", "scaled_float", "half_float", "date"},
+	"sum":            {"long", "integer", "double", "float", "scaled_float", "half_float"},
+	"avg":            {"long", "integer", "double", "float", "scaled_float", "half_float"},
 	"cardinality":    {"keyword", "ip", "integer", "long"},
 }
 
