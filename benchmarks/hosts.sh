@@ -30,8 +30,9 @@ time_pid=$!
 "$bin" api -group "$group" -alerts "$group-alerts" -grpc-addr 127.0.0.1:19091 -http-addr "$http_addr" \
   -metrics-addr "" -rate-limit 0 -data-dir "$work/$group-api" -log-level warn 2> "$out/api.log" &
 api_pid=$!
+index_pid=""
 stop() {
-  kill -INT $api_pid 2>/dev/null || true
+  kill -INT $api_pid $index_pid 2>/dev/null || true
   pkill -INT -P $time_pid 2>/dev/null || true # /usr/bin/time ignores SIGINT: signal its child
   wait $time_pid 2>/dev/null || true
 }
@@ -40,10 +41,30 @@ until curl -fs "http://$http_addr/v1/ready" > /dev/null; do
   kill -0 $api_pid 2>/dev/null || { echo "logmon api exited; see $out/api.log"; exit 1; }
   sleep 0.5
 done
+"$bin" index -group "$group-index" -events-topic "$group-ssh-log" -alerts-topic "$group-alerts" -metrics-topic "$group-metrics" \
+  -hosts-topic "$group-system-metrics" -dlq-topic "$group-dlq" -index-suffix "$group" -index-layout single \
+  -metrics-addr "" -log-level warn 2> "$out/index.log" &
+index_pid=$!
 "$work/hostsbench" -topic "$group-system-metrics" -group "$group-hosts" -hosts "$hosts" -interval "$interval" \
   -duration "$duration" -api "http://$http_addr" | tee -a "$out/summary.txt"
+sleep 5 # the sink's last batch
+es="${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}"; es="${es%%,*}"
+curl -fs -XPOST "$es/system-metrics-$group/_refresh" > /dev/null
+curl -fs -XPOST "$es/system-metrics-$group/_forcemerge?max_num_segments=1" > /dev/null
+stats=$(curl -fs "$es/system-metrics-$group/_stats/docs,store")
 stop
 trap - EXIT
+python3 - "$stats" "$hosts" "$interval" "$duration" <<'PY' | tee -a "$out/summary.txt"
+import json, re, sys
+s = json.loads(sys.argv[1])["_all"]["primaries"]
+hosts = int(sys.argv[2])
+sec = lambda d: float(re.sub(r"[a-z]+$", "", d)) * {"s": 1, "m": 60, "h": 3600}[re.search(r"[a-z]+$", d).group()]
+samples_per_day = 86400 / sec(sys.argv[3])
+docs, size = s["docs"]["count"], s["store"]["size_in_bytes"]
+samples = hosts * sec(sys.argv[4]) / sec(sys.argv[3])
+print(f"system-metrics index: {docs} documents, {size/2**20:.1f} MiB after a force merge, "
+      f"{size/samples:.0f} bytes per sample: {size/samples*samples_per_day/2**20:.1f} MiB per host per day at this interval")
+PY
 awk -F': ' '/Maximum resident/ {rss=$2} /User time/ {u=$2} /System time/ {s=$2}
   END {printf "logmon process: peak RSS %d MiB, CPU %.1f s\n", rss/1024, u+s}' "$out/process.time" | tee -a "$out/summary.txt"
 echo "results in $out"
