@@ -154,6 +154,40 @@ func ReadAll(t testing.TB, k config.Kafka, topic string) []*sarama.ConsumerMessa
 	return out
 }
 
+// KillBrokers SIGKILLs the local stack's brokers ns (1 and 2 of 0..2 take
+// min.insync.replicas away: every acks=all send fails) and returns the
+// function that starts them again and waits until all three answer. A test
+// that ends before calling it gets them started at its cleanup.
+func KillBrokers(t testing.TB, st *stack.Stack, ns ...int) (restart func()) {
+	t.Helper()
+	restarted := false
+	start := func() {
+		for _, n := range ns {
+			if err := st.StartKafka(n); err != nil {
+				t.Errorf("start broker %d: %v", n, err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		if !restarted {
+			start()
+		}
+	})
+	for _, n := range ns {
+		if err := st.KillKafka(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		t.Helper()
+		restarted = true
+		start()
+		if err := st.WaitKafka(Context(t, 2*time.Minute), 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // ReadCommitted returns every record of topic once at least want of them
 // are readable, or what is readable when limit has passed (the caller's
 // exact check then fails). A producer's Commit returns when the transaction

@@ -77,33 +77,14 @@ func TestSamplesSurviveAKafkaOutage(t *testing.T) {
 		t.Fatalf("%d samples arrived in a minute", len(got))
 	}
 
-	restarted := false
-	defer func() {
-		if !restarted {
-			_ = st.StartKafka(1)
-			_ = st.StartKafka(2)
-		}
-	}()
-	for _, n := range []int{1, 2} {
-		if err := st.KillKafka(context.Background(), n); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restart := testkit.KillBrokers(t, st, 1, 2)
 	time.Sleep(time.Minute)
 	spooled := sp.Len()
 	t.Logf("Kafka down a minute: %d samples spooled", spooled)
 	if spooled < 100 {
 		t.Errorf("only %d samples spooled during the outage", spooled)
 	}
-	for _, n := range []int{1, 2} {
-		if err := st.StartKafka(n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	restarted = true
-	if err := st.WaitKafka(testkit.Context(t, 2*time.Minute), 3); err != nil {
-		t.Fatal(err)
-	}
+	restart()
 	deadline := time.Now().Add(2 * time.Minute)
 	for sp.Len() > 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)

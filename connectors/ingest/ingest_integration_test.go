@@ -254,18 +254,7 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 	waitFor("first 5000 lines published", time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
 	acked := fi.Size()
 
-	restarted := false
-	defer func() {
-		if !restarted {
-			_ = st.StartKafka(1)
-			_ = st.StartKafka(2)
-		}
-	}()
-	for _, n := range []int{1, 2} {
-		if err := st.KillKafka(context.Background(), n); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restart := testkit.KillBrokers(t, st, 1, 2)
 	w.write(t, 20000)
 	time.Sleep(5 * time.Second)
 	f := waitFor("reading stops at the in-flight limit", time.Minute, func(f tail.FileStats) bool { return f.Inflight == maxInflight })
@@ -279,15 +268,7 @@ func TestIngestBackPressureWhileKafkaUnavailable(t *testing.T) {
 		t.Fatalf("%d bytes read and not acknowledged: more than the in-flight bound", f2.ReadOffset-f2.AckedOffset)
 	}
 
-	for _, n := range []int{1, 2} {
-		if err := st.StartKafka(n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	restarted = true
-	if err := st.WaitKafka(testkit.Context(t, 2*time.Minute), 3); err != nil {
-		t.Fatal(err)
-	}
+	restart()
 	fi, _ = os.Stat(w.path)
 	waitFor("every line published after the brokers returned", 3*time.Minute, func(f tail.FileStats) bool { return f.AckedOffset == fi.Size() })
 	users := map[string]bool{}
