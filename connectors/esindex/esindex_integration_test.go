@@ -307,7 +307,7 @@ func TestSIGKILLSink(t *testing.T) {
 	e.publish(t, part)
 
 	args := []string{"index", "-group", e.sinkCfg.Group, "-events-topic", e.Input, "-alerts-topic", e.Alerts,
-		"-metrics-topic", e.Metrics, "-dlq-topic", e.dlq, "-index-suffix", e.name, "-index-layout", "single",
+		"-metrics-topic", e.Metrics, "-hosts-topic", e.sinkCfg.HostsTopic, "-dlq-topic", e.dlq, "-index-suffix", e.name, "-index-layout", "single",
 		"-batch-docs", "1000", "-metrics-addr", "", "-log-level", "warn"}
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, args...)
