@@ -39,14 +39,15 @@ type Spec struct {
 	Segment time.Duration
 }
 
-// Contract returns the project's own topics: ssh-log, ssh-alerts and
-// system-metrics with the configured partition count (Partitions 0),
-// metrics-daily and the dead-letter topic with one partition.
+// Contract returns the project's own topics: ssh-log and ssh-alerts with
+// the configured partition count (Partitions 0), metrics-daily and the
+// dead-letter topic with one partition. system-metrics is ensured by its
+// writer and readers (the agent, the host stage, the sink) under the names
+// they were given.
 func Contract() []Spec {
 	return []Spec{
 		{Name: contracts.TopicSSHLog},
 		{Name: contracts.TopicSSHAlerts},
-		{Name: contracts.TopicSystemMetrics},
 		{Name: contracts.TopicMetricsDaily, Partitions: 1, Compacted: true},
 		{Name: contracts.TopicSSHLogDLQ, Partitions: 1},
 		{Name: contracts.TopicIngestPositions, Partitions: 1, Compacted: true},

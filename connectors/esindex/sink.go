@@ -144,14 +144,14 @@ func (s *Sink) Ready() bool { return s.ready.Load() }
 // topicSpecs are the contract's topics under the sink's configured names.
 func (s *Sink) topicSpecs() []topics.Spec {
 	names := map[string]string{contracts.TopicSSHLog: s.cfg.EventsTopic, contracts.TopicSSHAlerts: s.cfg.AlertsTopic,
-		contracts.TopicMetricsDaily: s.cfg.MetricsTopic, contracts.TopicSSHLogDLQ: s.cfg.DLQTopic, contracts.TopicSystemMetrics: s.cfg.HostsTopic}
+		contracts.TopicMetricsDaily: s.cfg.MetricsTopic, contracts.TopicSSHLogDLQ: s.cfg.DLQTopic}
 	specs := topics.Contract()
 	for i := range specs {
 		if n, ok := names[specs[i].Name]; ok {
 			specs[i].Name = n
 		}
 	}
-	return specs
+	return append(specs, topics.Spec{Name: s.cfg.HostsTopic})
 }
 
 // Run consumes until ctx ends.
