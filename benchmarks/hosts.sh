@@ -20,6 +20,7 @@ run_id=$(date -u +%Y%m%dT%H%M%SZ)
 out="benchmarks/results/hosts-$run_id"
 mkdir -p "$out"
 group="bench-hosts-$run_id"
+suffix=$(echo "$group" | tr "[:upper:]" "[:lower:]") # index names are lower case
 http_addr=127.0.0.1:18081
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg) (shared: expect noise)" | tee "$out/summary.txt"
 
@@ -42,16 +43,16 @@ until curl -fs "http://$http_addr/v1/ready" > /dev/null; do
   sleep 0.5
 done
 "$bin" index -group "$group-index" -events-topic "$group-ssh-log" -alerts-topic "$group-alerts" -metrics-topic "$group-metrics" \
-  -hosts-topic "$group-system-metrics" -dlq-topic "$group-dlq" -index-suffix "$group" -index-layout single \
+  -hosts-topic "$group-system-metrics" -dlq-topic "$group-dlq" -index-suffix "$suffix" -index-layout single \
   -metrics-addr "" -log-level warn 2> "$out/index.log" &
 index_pid=$!
 "$work/hostsbench" -topic "$group-system-metrics" -group "$group-hosts" -hosts "$hosts" -interval "$interval" \
   -duration "$duration" -api "http://$http_addr" | tee -a "$out/summary.txt"
 sleep 5 # the sink's last batch
 es="${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}"; es="${es%%,*}"
-curl -fs -XPOST "$es/system-metrics-$group/_refresh" > /dev/null
-curl -fs -XPOST "$es/system-metrics-$group/_forcemerge?max_num_segments=1" > /dev/null
-stats=$(curl -fs "$es/system-metrics-$group/_stats/docs,store")
+curl -fs -XPOST "$es/system-metrics-$suffix/_refresh" > /dev/null
+curl -fs -XPOST "$es/system-metrics-$suffix/_forcemerge?max_num_segments=1" > /dev/null
+stats=$(curl -fs "$es/system-metrics-$suffix/_stats/docs,store")
 stop
 trap - EXIT
 python3 - "$stats" "$hosts" "$interval" "$duration" <<'PY' | tee -a "$out/summary.txt"
