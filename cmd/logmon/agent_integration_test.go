@@ -21,8 +21,10 @@ import (
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
-// TestAgentDiskFullAndSilent runs `logmon agent` as its own process (1 s
-// interval) into the host stage on real Kafka: a small ext4 filesystem
+// TestAgentDiskFullAndSilent runs `logmon agent` as its own process (2 s
+// interval, so silent after 6 s: with 1 s a full test run once saw a
+// second silent episode, a 3 s gap in delivery) into the host stage on
+// real Kafka: a small ext4 filesystem
 // (a loop device) filled past 90% gives host_disk_full naming its mount
 // point, emptied its recovery; the agent SIGKILLed gives host_silent,
 // restarted its recovery.
@@ -52,7 +54,7 @@ func TestAgentDiskFullAndSilent(t *testing.T) {
 
 	startAgent := func() *exec.Cmd {
 		cmd := exec.Command(bin, "agent", "-brokers", strings.Join(k.Brokers, ","), "-topic", input, "-host", host,
-			"-interval", "1s", "-spool-dir", filepath.Join(dir, "spool"), "-data-dir", filepath.Join(dir, "data"),
+			"-interval", "2s", "-spool-dir", filepath.Join(dir, "spool"), "-data-dir", filepath.Join(dir, "data"),
 			"-metrics-addr", "", "-log-level", "warn")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -62,7 +64,7 @@ func TestAgentDiskFullAndSilent(t *testing.T) {
 		return cmd
 	}
 	agent := startAgent()
-	time.Sleep(4 * time.Second) // a few samples of the empty filesystem
+	time.Sleep(5 * time.Second) // a few samples of the empty filesystem
 
 	fill := filepath.Join(mnt, "fill")
 	if err := fillTo(mnt, fill, 0.95); err != nil {
@@ -79,7 +81,7 @@ func TestAgentDiskFullAndSilent(t *testing.T) {
 	}
 	killed := time.Now()
 	waitRule(t, k, alerts, "host_silent", time.Minute, nil)
-	t.Logf("host_silent %.1f s after the SIGKILL (3 intervals of 1 s)", time.Since(killed).Seconds())
+	t.Logf("host_silent %.1f s after the SIGKILL (3 intervals of 2 s)", time.Since(killed).Seconds())
 	startAgent()
 	waitRule(t, k, alerts, "host_silent/recovery", time.Minute, nil)
 
