@@ -163,13 +163,15 @@ func KafkaBrokers() []string {
 	return b
 }
 
-// WaitKafka returns once the cluster's metadata lists n brokers and a
-// controller answers.
+// WaitKafka returns once each of the first n nodes answers a Metadata
+// request itself, lists n brokers, and every partition it knows has a
+// leader. Asking each node matters after a restart: a node whose peers died
+// with the controller quorum still lists them (nobody fenced them), and a
+// restarted node replicates before its client port accepts connections.
 func (s *Stack) WaitKafka(ctx context.Context, n int) error {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V3_6_0_0
 	cfg.Net.DialTimeout = 2 * time.Second
-	cfg.Metadata.Retry.Max = 0
 	deadline := time.Now().Add(2 * time.Minute)
 	var last error
 	for time.Now().Before(deadline) {
@@ -186,16 +188,33 @@ func (s *Stack) WaitKafka(ctx context.Context, n int) error {
 }
 
 func kafkaReady(cfg *sarama.Config, n int) error {
-	client, err := sarama.NewClient(KafkaBrokers(), cfg)
+	for _, addr := range KafkaBrokers()[:n] {
+		if err := nodeReady(cfg, addr, n); err != nil {
+			return fmt.Errorf("%s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
+func nodeReady(cfg *sarama.Config, addr string, n int) error {
+	b := sarama.NewBroker(addr)
+	if err := b.Open(cfg); err != nil {
+		return err
+	}
+	defer b.Close()
+	md, err := b.GetMetadata(&sarama.MetadataRequest{Version: 5, AllowAutoTopicCreation: false})
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	if got := len(client.Brokers()); got < n {
+	if got := len(md.Brokers); got < n {
 		return fmt.Errorf("%d of %d brokers in metadata", got, n)
 	}
-	if _, err := client.Controller(); err != nil {
-		return fmt.Errorf("controller: %w", err)
+	for _, t := range md.Topics {
+		for _, p := range t.Partitions {
+			if p.Err != sarama.ErrNoError || p.Leader < 0 {
+				return fmt.Errorf("%s/%d has no leader (%v)", t.Name, p.ID, p.Err)
+			}
+		}
 	}
 	return nil
 }
