@@ -30,6 +30,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 	"github.com/log-monitor/log_monitor/views"
@@ -104,6 +105,12 @@ func New(cfg config.Config, tr *views.Tracker, al *views.Alerts, reg prometheus.
 // WithHosts gives the host endpoints their view (call before Run).
 func (s *Server) WithHosts(h *views.Hosts) *Server {
 	s.svc.hosts = h
+	return s
+}
+
+// WithStatus gives GET /v1/status its source (call before Run).
+func (s *Server) WithStatus(status func(context.Context) *contracts.Status) *Server {
+	s.svc.status = status
 	return s
 }
 

@@ -100,6 +100,12 @@ const (
 	EnvAlertDigestWindow = "ALERT_DIGEST_WINDOW"
 	EnvReportSchedule    = "REPORT_SCHEDULE"
 	EnvReportRetryDelay  = "REPORT_RETRY_DELAY"
+
+	// Pipeline health (issue 16).
+	EnvInstance        = "LOGMON_INSTANCE"
+	EnvHealthInterval  = "LOGMON_HEALTH_INTERVAL"
+	EnvHeartbeatsTopic = "LOGMON_HEARTBEATS_TOPIC"
+	EnvStallWindow     = "LOGMON_STALL_WINDOW"
 )
 
 // EnvNames lists every environment variable the project reads.
@@ -114,6 +120,7 @@ var EnvNames = []string{
 	EnvAPIHTTPAddr, EnvAPIGRPCAddr, EnvAPIToken, EnvAPITLSCert, EnvAPITLSKey, EnvAPIRateLimit, EnvAPIPublicURL, EnvKibanaURL,
 	EnvElasticIndexLayout, EnvElasticRetentionDays,
 	EnvSMTPTimeout, EnvSMTPCAFile, EnvAlertDigestAfter, EnvAlertDigestWindow, EnvReportSchedule, EnvReportRetryDelay,
+	EnvInstance, EnvHealthInterval, EnvHeartbeatsTopic, EnvStallWindow,
 }
 
 // Kafka is the cluster every component talks to.
@@ -266,9 +273,25 @@ type Config struct {
 	DataDir string
 	// StackDir holds the local stack's downloads, data and logs.
 	StackDir string
-	// MetricsAddr serves /metrics and /healthz ("" = off).
+	// MetricsAddr serves /metrics, /healthz and /readyz ("" = off).
 	MetricsAddr string
 	LogLevel    string
+
+	Health Health
+}
+
+// Health is how the pipeline watches itself (connectors/health).
+type Health struct {
+	// Instance names this process in its heartbeats; it must stay the same
+	// across restarts ("" = the host name).
+	Instance string
+	// Interval between heartbeats, and between the watchdog's looks.
+	Interval time.Duration
+	// Topic is the compacted heartbeats topic.
+	Topic string
+	// StallWindow is how long a consumer group's lag must grow (or input
+	// arrive with nothing processed) before pipeline_stalled fires.
+	StallWindow time.Duration
 }
 
 // Default returns the configuration used when nothing is set.
@@ -309,6 +332,11 @@ func Default() Config {
 		StackDir:    "/var/tmp/logmon-stack",
 		MetricsAddr: "127.0.0.1:9464",
 		LogLevel:    "info",
+		Health: Health{
+			Interval:    10 * time.Second,
+			Topic:       "logmon-heartbeats",
+			StallWindow: 5 * time.Minute,
+		},
 	}
 }
 
@@ -415,6 +443,10 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	duration(EnvAlertDigestWindow, &c.Notify.DigestWindow)
 	str(EnvReportSchedule, &c.Notify.ReportSchedule)
 	duration(EnvReportRetryDelay, &c.Notify.ReportRetryDelay)
+	str(EnvInstance, &c.Health.Instance)
+	duration(EnvHealthInterval, &c.Health.Interval)
+	str(EnvHeartbeatsTopic, &c.Health.Topic)
+	duration(EnvStallWindow, &c.Health.StallWindow)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
 	}
@@ -450,8 +482,16 @@ func (c *Config) RegisterElasticFlags(fs *flag.FlagSet) {
 // RegisterCommonFlags adds the flags every long-running component has.
 func (c *Config) RegisterCommonFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "local state directory (env "+EnvDataDir+")")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address of /metrics and /healthz, empty to disable (env "+EnvMetricsAddr+")")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address of /metrics, /healthz and /readyz, empty to disable (env "+EnvMetricsAddr+")")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env "+EnvLogLevel+")")
+	c.RegisterHealthFlags(fs)
+}
+
+// RegisterHealthFlags adds the heartbeat and watchdog flags.
+func (c *Config) RegisterHealthFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Health.Instance, "instance", c.Health.Instance, "this instance's name in heartbeats, stable across restarts (default the host name; env "+EnvInstance+")")
+	fs.DurationVar(&c.Health.Interval, "health-interval", c.Health.Interval, "interval of heartbeats and of the watchdog (env "+EnvHealthInterval+")")
+	fs.StringVar(&c.Health.Topic, "heartbeats-topic", c.Health.Topic, "compacted topic of the heartbeats (env "+EnvHeartbeatsTopic+")")
 }
 
 // Validate checks the settings that would otherwise fail late.

@@ -94,6 +94,9 @@ type Alert struct {
 	Value      float64 `json:"value,omitempty"`
 	Threshold  float64 `json:"threshold,omitempty"`
 	MountPoint string  `json:"mount_point,omitempty"`
+	// Component is the key of the pipeline rules: what is unhealthy
+	// ("group logmon-tracker", "index/web-1", "elasticsearch", "kafka").
+	Component string `json:"component,omitempty"`
 	// SSH is the host's SSH activity over the alert's window (host rules):
 	// resources and authentication on one timeline.
 	SSH *SSHActivity `json:"ssh_activity,omitempty"`
@@ -107,8 +110,11 @@ type SSHActivity struct {
 }
 
 // Key is the alert's Kafka key: the IP, the user for distributed_attack,
-// the host for the host rules.
+// the host for the host rules, the component for the pipeline rules.
 func (a *Alert) Key() string {
+	if a.Component != "" {
+		return a.Component
+	}
 	if a.Host != "" && a.IP == "" && a.User == "" {
 		return a.Host
 	}

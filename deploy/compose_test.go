@@ -36,13 +36,18 @@ var pendingCommands = []string{}
 // wantLogmonServices are the compose services that run the logmon image, and
 // the subcommand each runs.
 var wantLogmonServices = map[string]string{
-	"setup":   "setup",
-	"ingest":  "ingest",
-	"process": "process",
-	"index":   "index",
-	"api":     "api",
-	"notify":  "notify",
+	"setup":    "setup",
+	"ingest":   "ingest",
+	"process":  "process",
+	"index":    "index",
+	"api":      "api",
+	"notify":   "notify",
+	"watchdog": "watchdog",
 }
+
+// stateless are the subcommands that keep no local state (the watchdog
+// keeps its open episodes in Kafka): they need no volume.
+var stateless = map[string]bool{"watchdog": true}
 
 // Files checked, relative to this package's directory (go test's working
 // directory).
@@ -669,7 +674,7 @@ func checkImages(p *project) []string {
 }
 
 // checkHealthchecks: every long-running service has a healthcheck every 30s;
-// the components' check their /healthz on LOGMON_METRICS_ADDR's port.
+// the components' check their /readyz on LOGMON_METRICS_ADDR's port.
 func checkHealthchecks(p *project) []string {
 	var errs []string
 	oneShot := p.oneShots()
@@ -691,8 +696,8 @@ func checkHealthchecks(p *project) []string {
 		switch {
 		case s.isLogmon():
 			_, port, _ := net.SplitHostPort(s.Env[config.EnvMetricsAddr])
-			if port == "" || !strings.Contains(test, ":"+port+"/healthz") {
-				errs = append(errs, fmt.Sprintf("%s: healthcheck %q does not ask /healthz on port %q (%s)", name, test, port, config.EnvMetricsAddr))
+			if port == "" || !strings.Contains(test, ":"+port+"/readyz") {
+				errs = append(errs, fmt.Sprintf("%s: healthcheck %q does not ask /readyz on port %q (%s)", name, test, port, config.EnvMetricsAddr))
 			}
 		case repo == esImage:
 			if !strings.Contains(test, "_cluster/health") {
@@ -819,7 +824,7 @@ func checkVolumes(p *project) []string {
 	}
 	oneShot := p.oneShots()
 	for _, s := range p.logmonServices() {
-		if oneShot[s.Name] {
+		if oneShot[s.Name] || len(s.Command) > 0 && stateless[s.Command[0]] {
 			continue
 		}
 		if d := s.Env[config.EnvDataDir]; !s.mountsVolumeAt(d) {

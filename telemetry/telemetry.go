@@ -1,5 +1,5 @@
-// Package telemetry serves every component's /metrics (Prometheus) and
-// /healthz endpoints.
+// Package telemetry serves every component's /metrics (Prometheus),
+// /healthz (alive) and /readyz (ready) endpoints.
 package telemetry
 
 import (
@@ -23,9 +23,10 @@ func NewRegistry() *prometheus.Registry {
 	return r
 }
 
-// Serve serves /metrics from reg and /healthz from healthy (nil error = 200)
-// on addr until ctx ends. An empty addr serves nothing.
-func Serve(ctx context.Context, addr string, reg *prometheus.Registry, healthy func() error, log *slog.Logger) error {
+// Serve serves /metrics from reg, /healthz (200 while the process serves)
+// and /readyz from ready (nil error = 200, else 503 with the reasons) on
+// addr until ctx ends. An empty addr serves nothing.
+func Serve(ctx context.Context, addr string, reg *prometheus.Registry, ready func() error, log *slog.Logger) error {
 	if addr == "" {
 		<-ctx.Done()
 		return nil
@@ -33,7 +34,10 @@ func Serve(ctx context.Context, addr string, reg *prometheus.Registry, healthy f
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := healthy(); err != nil {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := ready(); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -44,7 +48,7 @@ func Serve(ctx context.Context, addr string, reg *prometheus.Registry, healthy f
 		return fmt.Errorf("metrics listener %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	log.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
+	log.Info("serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

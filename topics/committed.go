@@ -58,6 +58,16 @@ func Ends(client sarama.Client, topic string, parts []int32) (map[int32]int64, e
 // broker sends them), so callers ask it only when the offsets alone cannot
 // tell (from < end).
 func Pending(client sarama.Client, topic string, p int32, from, end int64) (bool, error) {
+	n, err := Visible(client, topic, p, from, end, 1)
+	return n > 0, err
+}
+
+// Visible counts the records in [from, end) of partition p that a
+// read_committed consumer receives, up to limit: it stops reading once it
+// has counted limit of them (a consumer group's exact lag, without reading
+// a large backlog).
+func Visible(client sarama.Client, topic string, p int32, from, end, limit int64) (int64, error) {
+	var count int64
 	// Producers whose aborted transaction began at or before the batch
 	// being looked at, until their abort marker.
 	aborted := map[int64]bool{}
@@ -66,7 +76,7 @@ func Pending(client sarama.Client, topic string, p int32, from, end int64) (bool
 	for from < end {
 		broker, err := client.Leader(topic, p)
 		if err != nil {
-			return false, fmt.Errorf("pending records of %s/%d: %w", topic, p, err)
+			return count, fmt.Errorf("pending records of %s/%d: %w", topic, p, err)
 		}
 		req := &sarama.FetchRequest{Version: 11, MaxWaitTime: 0, MinBytes: 1, MaxBytes: 1 << 20,
 			Isolation: sarama.ReadCommitted, SessionID: 0, SessionEpoch: -1}
@@ -74,14 +84,14 @@ func Pending(client sarama.Client, topic string, p int32, from, end int64) (bool
 		resp, err := broker.Fetch(req)
 		if err != nil {
 			_ = broker.Close()
-			return false, fmt.Errorf("pending records of %s/%d: %w", topic, p, err)
+			return count, fmt.Errorf("pending records of %s/%d: %w", topic, p, err)
 		}
 		block := resp.GetBlock(topic, p)
 		if block == nil {
-			return false, fmt.Errorf("pending records of %s/%d: no block in the fetch response", topic, p)
+			return count, fmt.Errorf("pending records of %s/%d: no block in the fetch response", topic, p)
 		}
 		if block.Err != sarama.ErrNoError {
-			return false, fmt.Errorf("pending records of %s/%d at %d: %w", topic, p, from, block.Err)
+			return count, fmt.Errorf("pending records of %s/%d at %d: %w", topic, p, from, block.Err)
 		}
 		for _, a := range block.AbortedTransactions {
 			if !applied[*a] {
@@ -92,8 +102,15 @@ func Pending(client sarama.Client, topic string, p int32, from, end int64) (bool
 		for _, rs := range block.RecordsSet {
 			b := rs.RecordBatch
 			if b == nil { // a message set of the old format: never transactional
-				if rs.MsgSet != nil && len(rs.MsgSet.Messages) > 0 {
-					return true, nil
+				if rs.MsgSet != nil {
+					for _, m := range rs.MsgSet.Messages {
+						if m.Offset >= from && m.Offset < end {
+							count++
+						}
+					}
+				}
+				if count >= limit {
+					return count, nil
 				}
 				continue
 			}
@@ -120,18 +137,21 @@ func Pending(client sarama.Client, topic string, p int32, from, end int64) (bool
 			default:
 				for _, r := range b.Records {
 					if o := b.FirstOffset + r.OffsetDelta; o >= from && o < end {
-						return true, nil
+						count++
 					}
+				}
+				if count >= limit {
+					return count, nil
 				}
 			}
 			next = max(next, last+1)
 		}
 		if next == from {
 			// Nothing complete came back below end (a batch larger than the
-			// fetch size): count it as pending rather than loop.
-			return true, nil
+			// fetch size): count the rest as visible rather than loop.
+			return count + end - from, nil
 		}
 		from = next
 	}
-	return false, nil
+	return count, nil
 }

@@ -477,3 +477,32 @@ func readPartition(ctx context.Context, client sarama.Client, consumer sarama.Co
 		}
 	}
 }
+
+// ReadTail calls fn with the records among the last n offsets of each
+// partition of topic (fewer: transaction markers take offsets too), in
+// offset order per partition, using client.
+func ReadTail(ctx context.Context, client sarama.Client, topic string, n int64, fn func(*sarama.ConsumerMessage) error) error {
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
+	}
+	defer consumer.Close()
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
+	}
+	ends, err := Ends(client, topic, parts)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", topic, err)
+	}
+	for _, p := range parts {
+		oldest, err := client.GetOffset(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
+		}
+		if err := readPartition(ctx, client, consumer, topic, p, max(oldest, ends[p]-n), ends[p], fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}

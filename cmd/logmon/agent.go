@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -110,9 +109,5 @@ func runAgentOnce(ctx context.Context, args []string) error {
 // agentInfo names this run of the agent: its samples' Seq starts at 1
 // again under a new id.
 func agentInfo(host string) contracts.AgentInfo {
-	version := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		version = bi.Main.Version
-	}
-	return contracts.AgentInfo{ID: fmt.Sprintf("%s-%d", host, time.Now().UnixNano()), Version: version}
+	return contracts.AgentInfo{ID: fmt.Sprintf("%s-%d", host, time.Now().UnixNano()), Version: buildVersion()}
 }

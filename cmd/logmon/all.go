@@ -18,7 +18,7 @@ import (
 )
 
 // allParts are the parts `logmon all` runs, in start order.
-var allParts = []string{"ingest", "process", "index", "api", "notify"}
+var allParts = []string{"ingest", "process", "index", "api", "notify", "watchdog"}
 
 // runAll runs every long-running part of log_monitor in one process, for
 // small installations: one binary, one /metrics, one data directory.
@@ -26,6 +26,7 @@ func runAll(ctx context.Context, args []string) error {
 	var (
 		ingestOpts   *ingestOptions
 		notifyOpts   *notifyOptions
+		statusOpts   statusOptions
 		skip, prefix string
 	)
 	return runComponents(ctx, "all", args, func(fs *flag.FlagSet, cfg *config.Config) {
@@ -34,6 +35,7 @@ func runAll(ctx context.Context, args []string) error {
 		registerIndexFlags(fs, cfg)
 		registerAPIFlags(fs, cfg)
 		notifyOpts = registerNotifyFlags(fs, cfg)
+		fs.DurationVar(&cfg.Health.StallWindow, "stall-window", cfg.Health.StallWindow, "how long lag must grow (or input wait unprocessed) before pipeline_stalled (env "+config.EnvStallWindow+")")
 		fs.StringVar(&skip, "skip", "", "parts to leave out, comma-separated: "+strings.Join(allParts, ", "))
 		fs.StringVar(&prefix, "name-prefix", "", "prefix of every topic and consumer group name, and suffix of the index names (tests; default the contract's names)")
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
@@ -53,6 +55,7 @@ func runAll(ctx context.Context, args []string) error {
 		ingestOpts.topic = name(contracts.TopicSSHLog)
 		notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(contracts.TopicSSHAlerts)
 		notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(contracts.TopicMetricsDaily), name(contracts.TopicSSHAlerts)
+		statusOpts = allStatusOptions(prefix)
 		builders := map[string]func() ([]component, error){
 			"ingest": func() ([]component, error) {
 				c, err := buildIngest(cfg, ingestOpts, reg, log)
@@ -71,9 +74,13 @@ func runAll(ctx context.Context, args []string) error {
 				return []component{c}, err
 			},
 			"api": func() ([]component, error) {
-				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts)}, reg, log)
+				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts), status: statusOpts}, reg, log)
 			},
 			"notify": func() ([]component, error) { return buildNotify(ctx, cfg, notifyOpts, reg, log) },
+			"watchdog": func() ([]component, error) {
+				c, err := buildWatchdog(cfg, statusOpts, log)
+				return []component{c}, err
+			},
 		}
 		var comps []component
 		var running []string
@@ -85,6 +92,9 @@ func runAll(ctx context.Context, args []string) error {
 			if err != nil {
 				return nil, fmt.Errorf("all: %s: %w", part, err)
 			}
+			for i := range c {
+				c[i].part = part
+			}
 			comps = append(comps, c...)
 			running = append(running, part)
 		}
@@ -94,4 +104,21 @@ func runAll(ctx context.Context, args []string) error {
 		log.Info("running", "parts", strings.Join(running, ","))
 		return comps, nil
 	})
+}
+
+// allStatusOptions describe the pipeline `logmon all -name-prefix` runs: its
+// groups, topics and indices (the contract's without a prefix).
+func allStatusOptions(prefix string) statusOptions {
+	o := statusOptions{groups: "logmon", alerts: prefix + contracts.TopicSSHAlerts, dlq: prefix + contracts.TopicSSHLogDLQ}
+	suffix := ""
+	if prefix != "" {
+		o.groups = prefix
+		suffix = "-" + strings.TrimSuffix(prefix, "-")
+	}
+	var idx []string
+	for _, n := range []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics} {
+		idx = append(idx, n+suffix)
+	}
+	o.indices = strings.Join(idx, ",")
+	return o
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/hoststage"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
@@ -20,6 +21,7 @@ import (
 type apiOptions struct {
 	group, alerts string
 	maxAlerts     int
+	status        statusOptions
 }
 
 // runAPI serves the gRPC + REST API over the tracker view and the alert
@@ -32,6 +34,7 @@ func runAPI(ctx context.Context, args []string) error {
 		fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group whose table the API reads (tests and benchmarks use their own)")
 		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
 		fs.IntVar(&o.maxAlerts, "max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
+		registerStatusFlags(fs, &o.status)
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
 		return buildAPI(ctx, cfg, o, reg, log)
 	})
@@ -78,6 +81,14 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 		return nil, err
 	}
 	srv.WithHosts(hv)
+	if o.status.alerts == "" {
+		o.status = allStatusOptions("")
+	}
+	collector, err := newCollector(cfg, o.status, log)
+	if err != nil {
+		return nil, err
+	}
+	srv.WithStatus(func(ctx context.Context) *contracts.Status { return collector.Collect(ctx) })
 	return []component{
 		{name: "tracker view", run: tv.Run, ready: readyWhen(tv, "tracker view recovering")},
 		{name: "alerts view", run: av.Run, ready: readyWhen(av, "alerts view recovering")},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
+	"github.com/log-monitor/log_monitor/connectors/health"
 	"github.com/log-monitor/log_monitor/kibana"
 )
 
@@ -51,7 +52,8 @@ func buildIndex(cfg config.Config, sc esindex.Config, reg prometheus.Registerer,
 	if err != nil {
 		return component{}, fmt.Errorf("index: %w", err)
 	}
-	return component{name: "index", run: sink.Run, ready: readyWhen(sink, "not consuming yet")}, nil
+	consuming, es := readyWhen(sink, "not consuming yet"), health.ElasticProbe(cfg.Elastic)
+	return component{name: "index", run: sink.Run, ready: func() error { return errors.Join(es(), consuming()) }}, nil
 }
 
 // importKibana imports the saved objects (data views, dashboard) into the

@@ -27,19 +27,21 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"stack":   {"run the local Kafka + Elasticsearch: up | down | status | reset | fetch", runStack},
-	"topics":  {"create or check the project's Kafka topics", runTopics},
-	"setup":   {"one-shot: create topics and index templates", runSetup},
-	"ingest":  {"tail SSH logs, parse every line, publish to Kafka ssh-log", runIngest},
-	"process": {"Goka processors: per-IP/user/day/host state, alerts, metrics-daily", runProcess},
-	"agent":   {"sample this server's CPU, memory, disks and network into system-metrics (-globs: also tail its SSH logs; -once: print one sample)", runAgent},
-	"parse":   {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
-	"show":    {"print the alerts by rule and the metrics-daily documents", runShow},
-	"notify":  {"mail the alerts of ssh-alerts to the on-call people (digest when many)", runNotify},
-	"report":  {"the daily report mail: on its schedule, or -date YYYY-MM-DD [-send] [-out file.html]", runReport},
-	"api":     {"gRPC + REST API over the views: IP status, daily metrics, alerts, alert stream", runAPI},
-	"index":   {"Elasticsearch sink: ssh-log, ssh-alerts, metrics-daily into their indices", runIndex},
-	"all":     {"every long-running part in one process (small installations): ingest, process, index, api, notify", runAll},
+	"stack":    {"run the local Kafka + Elasticsearch: up | down | status | reset | fetch", runStack},
+	"topics":   {"create or check the project's Kafka topics", runTopics},
+	"setup":    {"one-shot: create topics and index templates", runSetup},
+	"ingest":   {"tail SSH logs, parse every line, publish to Kafka ssh-log", runIngest},
+	"process":  {"Goka processors: per-IP/user/day/host state, alerts, metrics-daily", runProcess},
+	"agent":    {"sample this server's CPU, memory, disks and network into system-metrics (-globs: also tail its SSH logs; -once: print one sample)", runAgent},
+	"parse":    {"dry run: parse files or stdin, print one JSON event per line (--summary for counts)", runParse},
+	"show":     {"print the alerts by rule and the metrics-daily documents", runShow},
+	"notify":   {"mail the alerts of ssh-alerts to the on-call people (digest when many)", runNotify},
+	"report":   {"the daily report mail: on its schedule, or -date YYYY-MM-DD [-send] [-out file.html]", runReport},
+	"api":      {"gRPC + REST API over the views: IP status, daily metrics, alerts, alert stream", runAPI},
+	"index":    {"Elasticsearch sink: ssh-log, ssh-alerts, metrics-daily into their indices", runIndex},
+	"status":   {"the health of the whole pipeline on one screen (-json for scripts, -watch to refresh)", runStatus},
+	"watchdog": {"the pipeline's alerts about itself: pipeline_stalled, component_down, elasticsearch_unhealthy, kafka_under_replicated", runWatchdog},
+	"all":      {"every long-running part in one process (small installations): ingest, process, index, api, notify, watchdog", runAll},
 }
 
 func main() {

@@ -90,7 +90,7 @@ func runReport(ctx context.Context, args []string) error {
 	}
 	reg := telemetry.NewRegistry()
 	run.Metrics = report.NewMetrics(reg)
-	return serve(ctx, cfg.MetricsAddr, reg, log, component{name: "daily report", run: run.Run})
+	return serve(ctx, cfg, reg, log, component{name: "daily report", part: "report", run: run.Run})
 }
 
 // reportOptions are the schedule's flags that are not config settings.

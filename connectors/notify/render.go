@@ -34,6 +34,8 @@ func (l Links) Discover(a *contracts.Alert) string {
 	}
 	field, value := "ip", a.IP
 	switch {
+	case a.Component != "":
+		field, value = "component", a.Component
 	case a.Host != "" && a.IP == "" && a.User == "":
 		field, value = "host_name", a.Host
 	case a.IP == "":
@@ -47,9 +49,12 @@ func (l Links) Discover(a *contracts.Alert) string {
 		"&_a=" + url.QueryEscape(fmt.Sprintf("(query:(language:kuery,query:'%s'))", strings.ReplaceAll(q, "'", "!'")))
 }
 
-// key names what the alert is about: "1.2.3.4", "user root" or "host web-1".
+// key names what the alert is about: "1.2.3.4", "user root", "host web-1"
+// or, for a pipeline rule, the component ("group logmon-tracker").
 func key(a *contracts.Alert) string {
 	switch {
+	case a.Component != "":
+		return a.Component
 	case a.IP != "":
 		return a.IP
 	case a.Host != "" && a.User == "":
@@ -61,6 +66,12 @@ func key(a *contracts.Alert) string {
 // Subject is an alert mail's subject: severity, rule, what it is about
 // ("from" an attacker, "on" a host; "recovered" for a host rule's end).
 func Subject(a *contracts.Alert) string {
+	if a.Component != "" {
+		if a.Recovery {
+			return fmt.Sprintf("[logmon] RECOVERED %s: %s", a.Rule, a.Component)
+		}
+		return fmt.Sprintf("[logmon] %s %s: %s", strings.ToUpper(a.Severity), a.Rule, a.Component)
+	}
 	if a.Host != "" && a.IP == "" && a.User == "" {
 		if a.Recovery {
 			return fmt.Sprintf("[logmon] RECOVERED %s on %s", a.Rule, a.Host)
@@ -111,6 +122,7 @@ func facts(a *contracts.Alert, loc *time.Location, links Links) []fact {
 		{Label: "Sample row_hashes", Value: strings.Join(a.SampleRowHashes, ", ")},
 		{Label: "Measured", Value: measured(a)},
 		{Label: "Filesystem", Value: a.MountPoint},
+		{Label: "Component", Value: a.Component},
 		{Label: "Summary", Value: a.Message},
 		{Label: "Alert id", Value: a.ID},
 		{Label: "API", Value: links.IP(a.IP), Link: links.IP(a.IP)},

@@ -198,6 +198,9 @@ type Metrics struct {
 	Bad     prometheus.Counter
 	Alerts  *prometheus.CounterVec
 	Checks  prometheus.Counter
+	// Hosts counts the hosts of the owned partitions by state (ok,
+	// warning, critical, silent), as of the checker's last round.
+	Hosts *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics with reg (nil: unregistered).
@@ -207,9 +210,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Bad:     prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_hosts_bad_samples_total", Help: "Host samples skipped: undecodable or under another host's key."}),
 		Alerts:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logmon_hosts_alerts_total", Help: "Host alerts raised, by rule and recovery."}, []string{"rule", "recovery"}),
 		Checks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "logmon_hosts_checks_sent_total", Help: "Silence checks sent by this instance's checker."}),
+		Hosts:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logmon_hosts", Help: "Hosts of this instance's partitions by state, as of the last silence check."}, []string{"state"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Samples, m.Bad, m.Alerts, m.Checks)
+		reg.MustRegister(m.Samples, m.Bad, m.Alerts, m.Checks, m.Hosts)
 	}
 	return m
 }

@@ -76,6 +76,8 @@ type Runner struct {
 
 	mu    sync.Mutex
 	owned []int32 // the partitions of the last rebalance
+	// states counts each partition's hosts by state at its last check.
+	states map[int32]map[string]int
 }
 
 // New returns an instance; m may be nil.
@@ -84,7 +86,7 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Runner {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Runner{cfg: cfg, m: m, log: log,
+	return &Runner{cfg: cfg, m: m, log: log, states: map[int32]map[string]int{},
 		stage: NewStage(cfg.Group, cfg.Input, cfg.Activity, cfg.Alerts, cfg.Rules, m, log),
 		x:     exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "host stage", Group: cfg.Group, StorageDir: cfg.StorageDir})}
 }
@@ -180,11 +182,29 @@ func (r *Runner) check(ctx context.Context, em *goka.Emitter, client sarama.Clie
 				r.log.Debug("silence checks of a partition not sent this round", "partition", p, "err", err)
 			}
 		}
+		r.countStates(owned)
+	}
+}
+
+// countStates sets the hosts-by-state gauge from the owned partitions'
+// counts of their last check.
+func (r *Runner) countStates(owned []int32) {
+	total := map[string]int{StateOK: 0, StateWarning: 0, StateCritical: 0, StateSilent: 0}
+	r.mu.Lock()
+	for _, p := range owned {
+		for state, n := range r.states[p] {
+			total[state] += n
+		}
+	}
+	r.mu.Unlock()
+	for state, n := range total {
+		r.m.Hosts.WithLabelValues(state).Set(float64(n))
 	}
 }
 
 func (r *Runner) checkPartition(em *goka.Emitter, p int32, now time.Time) error {
 	var due []string
+	states := map[string]int{}
 	err := r.x.Stores().Each(TableTopic(r.cfg.Group), p, func(key string, value []byte) error {
 		if strings.HasPrefix(key, "__") {
 			return nil // goka's own keys (the offset)
@@ -196,8 +216,10 @@ func (r *Runner) checkPartition(em *goka.Emitter, p int32, now time.Time) error 
 		h := v.(*HostState)
 		gap := silentAfter(&h.Latest, &r.cfg.Rules)
 		if gap == 0 || now.Sub(h.Latest.Timestamp) <= gap {
+			states[h.State]++
 			return nil
 		}
+		states[StateSilent]++
 		if ep := h.Episodes[contracts.RuleHostSilent]; ep != nil && now.Sub(ep.LastAlert) < r.cfg.Rules.Cooldown {
 			return nil // alerted; the next check is the reminder's
 		}
@@ -207,6 +229,9 @@ func (r *Runner) checkPartition(em *goka.Emitter, p int32, now time.Time) error 
 	if err != nil {
 		return err
 	}
+	r.mu.Lock()
+	r.states[p] = states
+	r.mu.Unlock()
 	for _, host := range due {
 		if _, err := em.Emit(host, EncodeCheck(now)); err != nil {
 			return fmt.Errorf("check %s: %w", host, err)

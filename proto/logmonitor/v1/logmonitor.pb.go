@@ -19,6 +19,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -30,6 +31,42 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+type GetStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatusRequest) Reset() {
+	*x = GetStatusRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatusRequest) ProtoMessage() {}
+
+func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetStatusRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{0}
+}
 
 type GetIPStatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -44,7 +81,7 @@ type GetIPStatusRequest struct {
 
 func (x *GetIPStatusRequest) Reset() {
 	*x = GetIPStatusRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[0]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -56,7 +93,7 @@ func (x *GetIPStatusRequest) String() string {
 func (*GetIPStatusRequest) ProtoMessage() {}
 
 func (x *GetIPStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[0]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -69,7 +106,7 @@ func (x *GetIPStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIPStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetIPStatusRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{0}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *GetIPStatusRequest) GetIp() string {
@@ -102,7 +139,7 @@ type WindowCount struct {
 
 func (x *WindowCount) Reset() {
 	*x = WindowCount{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -114,7 +151,7 @@ func (x *WindowCount) String() string {
 func (*WindowCount) ProtoMessage() {}
 
 func (x *WindowCount) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -127,7 +164,7 @@ func (x *WindowCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowCount.ProtoReflect.Descriptor instead.
 func (*WindowCount) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{1}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *WindowCount) GetRule() string {
@@ -184,7 +221,7 @@ type ActiveAlert struct {
 
 func (x *ActiveAlert) Reset() {
 	*x = ActiveAlert{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +233,7 @@ func (x *ActiveAlert) String() string {
 func (*ActiveAlert) ProtoMessage() {}
 
 func (x *ActiveAlert) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +246,7 @@ func (x *ActiveAlert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveAlert.ProtoReflect.Descriptor instead.
 func (*ActiveAlert) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{2}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ActiveAlert) GetAlertId() string {
@@ -294,7 +331,7 @@ type IPDay struct {
 
 func (x *IPDay) Reset() {
 	*x = IPDay{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -306,7 +343,7 @@ func (x *IPDay) String() string {
 func (*IPDay) ProtoMessage() {}
 
 func (x *IPDay) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -319,7 +356,7 @@ func (x *IPDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPDay.ProtoReflect.Descriptor instead.
 func (*IPDay) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{3}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *IPDay) GetMetricDate() string {
@@ -372,7 +409,7 @@ type IPStatus struct {
 
 func (x *IPStatus) Reset() {
 	*x = IPStatus{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +421,7 @@ func (x *IPStatus) String() string {
 func (*IPStatus) ProtoMessage() {}
 
 func (x *IPStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +434,7 @@ func (x *IPStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPStatus.ProtoReflect.Descriptor instead.
 func (*IPStatus) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{4}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IPStatus) GetIp() string {
@@ -529,7 +566,7 @@ type GetDailyMetricsRequest struct {
 
 func (x *GetDailyMetricsRequest) Reset() {
 	*x = GetDailyMetricsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +578,7 @@ func (x *GetDailyMetricsRequest) String() string {
 func (*GetDailyMetricsRequest) ProtoMessage() {}
 
 func (x *GetDailyMetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +591,7 @@ func (x *GetDailyMetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDailyMetricsRequest.ProtoReflect.Descriptor instead.
 func (*GetDailyMetricsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{5}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetDailyMetricsRequest) GetDate() string {
@@ -574,7 +611,7 @@ type IPCount struct {
 
 func (x *IPCount) Reset() {
 	*x = IPCount{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +623,7 @@ func (x *IPCount) String() string {
 func (*IPCount) ProtoMessage() {}
 
 func (x *IPCount) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +636,7 @@ func (x *IPCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPCount.ProtoReflect.Descriptor instead.
 func (*IPCount) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{6}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IPCount) GetIp() string {
@@ -639,7 +676,7 @@ type DailyMetrics struct {
 
 func (x *DailyMetrics) Reset() {
 	*x = DailyMetrics{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +688,7 @@ func (x *DailyMetrics) String() string {
 func (*DailyMetrics) ProtoMessage() {}
 
 func (x *DailyMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +701,7 @@ func (x *DailyMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyMetrics.ProtoReflect.Descriptor instead.
 func (*DailyMetrics) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{7}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DailyMetrics) GetMetricDate() string {
@@ -759,7 +796,7 @@ type ListDaysRequest struct {
 
 func (x *ListDaysRequest) Reset() {
 	*x = ListDaysRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +808,7 @@ func (x *ListDaysRequest) String() string {
 func (*ListDaysRequest) ProtoMessage() {}
 
 func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +821,7 @@ func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysRequest.ProtoReflect.Descriptor instead.
 func (*ListDaysRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{8}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{9}
 }
 
 type ListDaysResponse struct {
@@ -796,7 +833,7 @@ type ListDaysResponse struct {
 
 func (x *ListDaysResponse) Reset() {
 	*x = ListDaysResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +845,7 @@ func (x *ListDaysResponse) String() string {
 func (*ListDaysResponse) ProtoMessage() {}
 
 func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +858,7 @@ func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysResponse.ProtoReflect.Descriptor instead.
 func (*ListDaysResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{9}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListDaysResponse) GetDays() []string {
@@ -844,7 +881,7 @@ type GetTopIPsRequest struct {
 
 func (x *GetTopIPsRequest) Reset() {
 	*x = GetTopIPsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +893,7 @@ func (x *GetTopIPsRequest) String() string {
 func (*GetTopIPsRequest) ProtoMessage() {}
 
 func (x *GetTopIPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +906,7 @@ func (x *GetTopIPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTopIPsRequest.ProtoReflect.Descriptor instead.
 func (*GetTopIPsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{10}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetTopIPsRequest) GetDate() string {
@@ -904,7 +941,7 @@ type TopIPs struct {
 
 func (x *TopIPs) Reset() {
 	*x = TopIPs{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +953,7 @@ func (x *TopIPs) String() string {
 func (*TopIPs) ProtoMessage() {}
 
 func (x *TopIPs) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +966,7 @@ func (x *TopIPs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopIPs.ProtoReflect.Descriptor instead.
 func (*TopIPs) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{11}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TopIPs) GetMetricDate() string {
@@ -991,7 +1028,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1040,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1053,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{12}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Alert) GetTimestamp() string {
@@ -1185,7 +1222,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1234,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1247,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{13}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListAlertsRequest) GetRule() string {
@@ -1266,7 +1303,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1278,7 +1315,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1291,7 +1328,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{14}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -1321,7 +1358,7 @@ type WatchAlertsRequest struct {
 
 func (x *WatchAlertsRequest) Reset() {
 	*x = WatchAlertsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1333,7 +1370,7 @@ func (x *WatchAlertsRequest) String() string {
 func (*WatchAlertsRequest) ProtoMessage() {}
 
 func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1346,7 +1383,7 @@ func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAlertsRequest.ProtoReflect.Descriptor instead.
 func (*WatchAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{15}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchAlertsRequest) GetCursor() string {
@@ -1381,7 +1418,7 @@ type AlertEvent struct {
 
 func (x *AlertEvent) Reset() {
 	*x = AlertEvent{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1430,7 @@ func (x *AlertEvent) String() string {
 func (*AlertEvent) ProtoMessage() {}
 
 func (x *AlertEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1443,7 @@ func (x *AlertEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertEvent.ProtoReflect.Descriptor instead.
 func (*AlertEvent) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{16}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AlertEvent) GetAlert() *Alert {
@@ -1431,7 +1468,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1443,7 +1480,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1456,7 +1493,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{17}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{18}
 }
 
 type HealthResponse struct {
@@ -1468,7 +1505,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1517,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1530,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{18}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *HealthResponse) GetStatus() string {
@@ -1511,7 +1548,7 @@ type ReadyRequest struct {
 
 func (x *ReadyRequest) Reset() {
 	*x = ReadyRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1560,7 @@ func (x *ReadyRequest) String() string {
 func (*ReadyRequest) ProtoMessage() {}
 
 func (x *ReadyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1573,7 @@ func (x *ReadyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadyRequest.ProtoReflect.Descriptor instead.
 func (*ReadyRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{19}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{20}
 }
 
 type ReadyResponse struct {
@@ -1549,7 +1586,7 @@ type ReadyResponse struct {
 
 func (x *ReadyResponse) Reset() {
 	*x = ReadyResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1598,7 @@ func (x *ReadyResponse) String() string {
 func (*ReadyResponse) ProtoMessage() {}
 
 func (x *ReadyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1611,7 @@ func (x *ReadyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadyResponse.ProtoReflect.Descriptor instead.
 func (*ReadyResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{20}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadyResponse) GetTrackerView() bool {
@@ -1599,7 +1636,7 @@ type ListHostsRequest struct {
 
 func (x *ListHostsRequest) Reset() {
 	*x = ListHostsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1611,7 +1648,7 @@ func (x *ListHostsRequest) String() string {
 func (*ListHostsRequest) ProtoMessage() {}
 
 func (x *ListHostsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1624,7 +1661,7 @@ func (x *ListHostsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHostsRequest.ProtoReflect.Descriptor instead.
 func (*ListHostsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{21}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{22}
 }
 
 type ListHostsResponse struct {
@@ -1636,7 +1673,7 @@ type ListHostsResponse struct {
 
 func (x *ListHostsResponse) Reset() {
 	*x = ListHostsResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +1685,7 @@ func (x *ListHostsResponse) String() string {
 func (*ListHostsResponse) ProtoMessage() {}
 
 func (x *ListHostsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +1698,7 @@ func (x *ListHostsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHostsResponse.ProtoReflect.Descriptor instead.
 func (*ListHostsResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{22}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListHostsResponse) GetHosts() []*Host {
@@ -1680,7 +1717,7 @@ type GetHostRequest struct {
 
 func (x *GetHostRequest) Reset() {
 	*x = GetHostRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1692,7 +1729,7 @@ func (x *GetHostRequest) String() string {
 func (*GetHostRequest) ProtoMessage() {}
 
 func (x *GetHostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1705,7 +1742,7 @@ func (x *GetHostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHostRequest.ProtoReflect.Descriptor instead.
 func (*GetHostRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{23}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetHostRequest) GetName() string {
@@ -1731,7 +1768,7 @@ type HostFilesystem struct {
 
 func (x *HostFilesystem) Reset() {
 	*x = HostFilesystem{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1780,7 @@ func (x *HostFilesystem) String() string {
 func (*HostFilesystem) ProtoMessage() {}
 
 func (x *HostFilesystem) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1793,7 @@ func (x *HostFilesystem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostFilesystem.ProtoReflect.Descriptor instead.
 func (*HostFilesystem) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{24}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HostFilesystem) GetMountPoint() string {
@@ -1817,7 +1854,7 @@ type HostInterface struct {
 
 func (x *HostInterface) Reset() {
 	*x = HostInterface{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1866,7 @@ func (x *HostInterface) String() string {
 func (*HostInterface) ProtoMessage() {}
 
 func (x *HostInterface) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1879,7 @@ func (x *HostInterface) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostInterface.ProtoReflect.Descriptor instead.
 func (*HostInterface) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{25}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *HostInterface) GetName() string {
@@ -1907,7 +1944,7 @@ type HostEpisode struct {
 
 func (x *HostEpisode) Reset() {
 	*x = HostEpisode{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +1956,7 @@ func (x *HostEpisode) String() string {
 func (*HostEpisode) ProtoMessage() {}
 
 func (x *HostEpisode) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +1969,7 @@ func (x *HostEpisode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEpisode.ProtoReflect.Descriptor instead.
 func (*HostEpisode) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{26}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HostEpisode) GetRule() string {
@@ -2001,7 +2038,7 @@ type Host struct {
 
 func (x *Host) Reset() {
 	*x = Host{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2050,7 @@ func (x *Host) String() string {
 func (*Host) ProtoMessage() {}
 
 func (x *Host) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2063,7 @@ func (x *Host) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Host.ProtoReflect.Descriptor instead.
 func (*Host) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{27}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Host) GetName() string {
@@ -2190,7 +2227,7 @@ type HostPoint struct {
 
 func (x *HostPoint) Reset() {
 	*x = HostPoint{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2202,7 +2239,7 @@ func (x *HostPoint) String() string {
 func (*HostPoint) ProtoMessage() {}
 
 func (x *HostPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2215,7 +2252,7 @@ func (x *HostPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostPoint.ProtoReflect.Descriptor instead.
 func (*HostPoint) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{28}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *HostPoint) GetTime() string {
@@ -2257,7 +2294,8 @@ var File_logmonitor_v1_logmonitor_proto protoreflect.FileDescriptor
 
 const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\n" +
-	"\x1elogmonitor/v1/logmonitor.proto\x12\rlogmonitor.v1\x1a\x1cgoogle/api/annotations.proto\"4\n" +
+	"\x1elogmonitor/v1/logmonitor.proto\x12\rlogmonitor.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x12\n" +
+	"\x10GetStatusRequest\"4\n" +
 	"\x12GetIPStatusRequest\x12\x0e\n" +
 	"\x02ip\x18\x01 \x01(\tR\x02ip\x12\x0e\n" +
 	"\x02at\x18\x02 \x01(\tR\x02at\"\x97\x01\n" +
@@ -2460,7 +2498,7 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"cpuNormPct\x12&\n" +
 	"\x0fmemory_used_pct\x18\x03 \x01(\x01R\rmemoryUsedPct\x12)\n" +
 	"\x11disk_max_used_pct\x18\x04 \x01(\x01R\x0ediskMaxUsedPct\x12\x15\n" +
-	"\x06load_1\x18\x05 \x01(\x01R\x05load12\xfb\a\n" +
+	"\x06load_1\x18\x05 \x01(\x01R\x05load12\xd6\b\n" +
 	"\n" +
 	"LogMonitor\x12_\n" +
 	"\vGetIPStatus\x12!.logmonitor.v1.GetIPStatusRequest\x1a\x17.logmonitor.v1.IPStatus\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/ips/{ip}\x12w\n" +
@@ -2473,6 +2511,8 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\vWatchAlerts\x12!.logmonitor.v1.WatchAlertsRequest\x1a\x19.logmonitor.v1.AlertEvent\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/alerts/watch0\x01\x12a\n" +
 	"\tListHosts\x12\x1f.logmonitor.v1.ListHostsRequest\x1a .logmonitor.v1.ListHostsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/hosts\x12W\n" +
 	"\aGetHost\x12\x1d.logmonitor.v1.GetHostRequest\x1a\x13.logmonitor.v1.Host\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/hosts/{name}\x12Y\n" +
+	"\tGetStatus\x12\x1f.logmonitor.v1.GetStatusRequest\x1a\x17.google.protobuf.Struct\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/status\x12Y\n" +
 	"\x06Health\x12\x1c.logmonitor.v1.HealthRequest\x1a\x1d.logmonitor.v1.HealthResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/health\x12U\n" +
 	"\x05Ready\x12\x1b.logmonitor.v1.ReadyRequest\x1a\x1c.logmonitor.v1.ReadyResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/readyBEZCgithub.com/log-monitor/log_monitor/proto/logmonitor/v1;logmonitorv1b\x06proto3"
@@ -2489,76 +2529,80 @@ func file_logmonitor_v1_logmonitor_proto_rawDescGZIP() []byte {
 	return file_logmonitor_v1_logmonitor_proto_rawDescData
 }
 
-var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_logmonitor_v1_logmonitor_proto_goTypes = []any{
-	(*GetIPStatusRequest)(nil),     // 0: logmonitor.v1.GetIPStatusRequest
-	(*WindowCount)(nil),            // 1: logmonitor.v1.WindowCount
-	(*ActiveAlert)(nil),            // 2: logmonitor.v1.ActiveAlert
-	(*IPDay)(nil),                  // 3: logmonitor.v1.IPDay
-	(*IPStatus)(nil),               // 4: logmonitor.v1.IPStatus
-	(*GetDailyMetricsRequest)(nil), // 5: logmonitor.v1.GetDailyMetricsRequest
-	(*IPCount)(nil),                // 6: logmonitor.v1.IPCount
-	(*DailyMetrics)(nil),           // 7: logmonitor.v1.DailyMetrics
-	(*ListDaysRequest)(nil),        // 8: logmonitor.v1.ListDaysRequest
-	(*ListDaysResponse)(nil),       // 9: logmonitor.v1.ListDaysResponse
-	(*GetTopIPsRequest)(nil),       // 10: logmonitor.v1.GetTopIPsRequest
-	(*TopIPs)(nil),                 // 11: logmonitor.v1.TopIPs
-	(*Alert)(nil),                  // 12: logmonitor.v1.Alert
-	(*ListAlertsRequest)(nil),      // 13: logmonitor.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),     // 14: logmonitor.v1.ListAlertsResponse
-	(*WatchAlertsRequest)(nil),     // 15: logmonitor.v1.WatchAlertsRequest
-	(*AlertEvent)(nil),             // 16: logmonitor.v1.AlertEvent
-	(*HealthRequest)(nil),          // 17: logmonitor.v1.HealthRequest
-	(*HealthResponse)(nil),         // 18: logmonitor.v1.HealthResponse
-	(*ReadyRequest)(nil),           // 19: logmonitor.v1.ReadyRequest
-	(*ReadyResponse)(nil),          // 20: logmonitor.v1.ReadyResponse
-	(*ListHostsRequest)(nil),       // 21: logmonitor.v1.ListHostsRequest
-	(*ListHostsResponse)(nil),      // 22: logmonitor.v1.ListHostsResponse
-	(*GetHostRequest)(nil),         // 23: logmonitor.v1.GetHostRequest
-	(*HostFilesystem)(nil),         // 24: logmonitor.v1.HostFilesystem
-	(*HostInterface)(nil),          // 25: logmonitor.v1.HostInterface
-	(*HostEpisode)(nil),            // 26: logmonitor.v1.HostEpisode
-	(*Host)(nil),                   // 27: logmonitor.v1.Host
-	(*HostPoint)(nil),              // 28: logmonitor.v1.HostPoint
+	(*GetStatusRequest)(nil),       // 0: logmonitor.v1.GetStatusRequest
+	(*GetIPStatusRequest)(nil),     // 1: logmonitor.v1.GetIPStatusRequest
+	(*WindowCount)(nil),            // 2: logmonitor.v1.WindowCount
+	(*ActiveAlert)(nil),            // 3: logmonitor.v1.ActiveAlert
+	(*IPDay)(nil),                  // 4: logmonitor.v1.IPDay
+	(*IPStatus)(nil),               // 5: logmonitor.v1.IPStatus
+	(*GetDailyMetricsRequest)(nil), // 6: logmonitor.v1.GetDailyMetricsRequest
+	(*IPCount)(nil),                // 7: logmonitor.v1.IPCount
+	(*DailyMetrics)(nil),           // 8: logmonitor.v1.DailyMetrics
+	(*ListDaysRequest)(nil),        // 9: logmonitor.v1.ListDaysRequest
+	(*ListDaysResponse)(nil),       // 10: logmonitor.v1.ListDaysResponse
+	(*GetTopIPsRequest)(nil),       // 11: logmonitor.v1.GetTopIPsRequest
+	(*TopIPs)(nil),                 // 12: logmonitor.v1.TopIPs
+	(*Alert)(nil),                  // 13: logmonitor.v1.Alert
+	(*ListAlertsRequest)(nil),      // 14: logmonitor.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),     // 15: logmonitor.v1.ListAlertsResponse
+	(*WatchAlertsRequest)(nil),     // 16: logmonitor.v1.WatchAlertsRequest
+	(*AlertEvent)(nil),             // 17: logmonitor.v1.AlertEvent
+	(*HealthRequest)(nil),          // 18: logmonitor.v1.HealthRequest
+	(*HealthResponse)(nil),         // 19: logmonitor.v1.HealthResponse
+	(*ReadyRequest)(nil),           // 20: logmonitor.v1.ReadyRequest
+	(*ReadyResponse)(nil),          // 21: logmonitor.v1.ReadyResponse
+	(*ListHostsRequest)(nil),       // 22: logmonitor.v1.ListHostsRequest
+	(*ListHostsResponse)(nil),      // 23: logmonitor.v1.ListHostsResponse
+	(*GetHostRequest)(nil),         // 24: logmonitor.v1.GetHostRequest
+	(*HostFilesystem)(nil),         // 25: logmonitor.v1.HostFilesystem
+	(*HostInterface)(nil),          // 26: logmonitor.v1.HostInterface
+	(*HostEpisode)(nil),            // 27: logmonitor.v1.HostEpisode
+	(*Host)(nil),                   // 28: logmonitor.v1.Host
+	(*HostPoint)(nil),              // 29: logmonitor.v1.HostPoint
+	(*structpb.Struct)(nil),        // 30: google.protobuf.Struct
 }
 var file_logmonitor_v1_logmonitor_proto_depIdxs = []int32{
-	1,  // 0: logmonitor.v1.IPStatus.windows:type_name -> logmonitor.v1.WindowCount
-	2,  // 1: logmonitor.v1.IPStatus.active_alerts:type_name -> logmonitor.v1.ActiveAlert
-	3,  // 2: logmonitor.v1.IPStatus.days:type_name -> logmonitor.v1.IPDay
-	6,  // 3: logmonitor.v1.DailyMetrics.top_ip_list:type_name -> logmonitor.v1.IPCount
-	6,  // 4: logmonitor.v1.DailyMetrics.top_brute_list:type_name -> logmonitor.v1.IPCount
-	6,  // 5: logmonitor.v1.TopIPs.by_events:type_name -> logmonitor.v1.IPCount
-	6,  // 6: logmonitor.v1.TopIPs.by_failures:type_name -> logmonitor.v1.IPCount
-	12, // 7: logmonitor.v1.ListAlertsResponse.alerts:type_name -> logmonitor.v1.Alert
-	12, // 8: logmonitor.v1.AlertEvent.alert:type_name -> logmonitor.v1.Alert
-	27, // 9: logmonitor.v1.ListHostsResponse.hosts:type_name -> logmonitor.v1.Host
-	24, // 10: logmonitor.v1.Host.filesystems:type_name -> logmonitor.v1.HostFilesystem
-	25, // 11: logmonitor.v1.Host.interfaces:type_name -> logmonitor.v1.HostInterface
-	26, // 12: logmonitor.v1.Host.episodes:type_name -> logmonitor.v1.HostEpisode
-	6,  // 13: logmonitor.v1.Host.ssh_top_source_ips:type_name -> logmonitor.v1.IPCount
-	28, // 14: logmonitor.v1.Host.recent:type_name -> logmonitor.v1.HostPoint
-	0,  // 15: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
-	5,  // 16: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
-	8,  // 17: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
-	10, // 18: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
-	13, // 19: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
-	15, // 20: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
-	21, // 21: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
-	23, // 22: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
-	17, // 23: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
-	19, // 24: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
-	4,  // 25: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
-	7,  // 26: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
-	9,  // 27: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
-	11, // 28: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
-	14, // 29: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
-	16, // 30: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
-	22, // 31: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
-	27, // 32: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
-	18, // 33: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
-	20, // 34: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
-	25, // [25:35] is the sub-list for method output_type
-	15, // [15:25] is the sub-list for method input_type
+	2,  // 0: logmonitor.v1.IPStatus.windows:type_name -> logmonitor.v1.WindowCount
+	3,  // 1: logmonitor.v1.IPStatus.active_alerts:type_name -> logmonitor.v1.ActiveAlert
+	4,  // 2: logmonitor.v1.IPStatus.days:type_name -> logmonitor.v1.IPDay
+	7,  // 3: logmonitor.v1.DailyMetrics.top_ip_list:type_name -> logmonitor.v1.IPCount
+	7,  // 4: logmonitor.v1.DailyMetrics.top_brute_list:type_name -> logmonitor.v1.IPCount
+	7,  // 5: logmonitor.v1.TopIPs.by_events:type_name -> logmonitor.v1.IPCount
+	7,  // 6: logmonitor.v1.TopIPs.by_failures:type_name -> logmonitor.v1.IPCount
+	13, // 7: logmonitor.v1.ListAlertsResponse.alerts:type_name -> logmonitor.v1.Alert
+	13, // 8: logmonitor.v1.AlertEvent.alert:type_name -> logmonitor.v1.Alert
+	28, // 9: logmonitor.v1.ListHostsResponse.hosts:type_name -> logmonitor.v1.Host
+	25, // 10: logmonitor.v1.Host.filesystems:type_name -> logmonitor.v1.HostFilesystem
+	26, // 11: logmonitor.v1.Host.interfaces:type_name -> logmonitor.v1.HostInterface
+	27, // 12: logmonitor.v1.Host.episodes:type_name -> logmonitor.v1.HostEpisode
+	7,  // 13: logmonitor.v1.Host.ssh_top_source_ips:type_name -> logmonitor.v1.IPCount
+	29, // 14: logmonitor.v1.Host.recent:type_name -> logmonitor.v1.HostPoint
+	1,  // 15: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
+	6,  // 16: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
+	9,  // 17: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
+	11, // 18: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
+	14, // 19: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
+	16, // 20: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
+	22, // 21: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
+	24, // 22: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
+	0,  // 23: logmonitor.v1.LogMonitor.GetStatus:input_type -> logmonitor.v1.GetStatusRequest
+	18, // 24: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
+	20, // 25: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
+	5,  // 26: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
+	8,  // 27: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
+	10, // 28: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
+	12, // 29: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
+	15, // 30: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
+	17, // 31: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
+	23, // 32: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
+	28, // 33: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
+	30, // 34: logmonitor.v1.LogMonitor.GetStatus:output_type -> google.protobuf.Struct
+	19, // 35: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
+	21, // 36: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
+	26, // [26:37] is the sub-list for method output_type
+	15, // [15:26] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name
@@ -2575,7 +2619,7 @@ func file_logmonitor_v1_logmonitor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logmonitor_v1_logmonitor_proto_rawDesc), len(file_logmonitor_v1_logmonitor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -36,6 +37,7 @@ const (
 	LogMonitor_WatchAlerts_FullMethodName     = "/logmonitor.v1.LogMonitor/WatchAlerts"
 	LogMonitor_ListHosts_FullMethodName       = "/logmonitor.v1.LogMonitor/ListHosts"
 	LogMonitor_GetHost_FullMethodName         = "/logmonitor.v1.LogMonitor/GetHost"
+	LogMonitor_GetStatus_FullMethodName       = "/logmonitor.v1.LogMonitor/GetStatus"
 	LogMonitor_Health_FullMethodName          = "/logmonitor.v1.LogMonitor/Health"
 	LogMonitor_Ready_FullMethodName           = "/logmonitor.v1.LogMonitor/Ready"
 )
@@ -63,6 +65,13 @@ type LogMonitorClient interface {
 	ListHosts(ctx context.Context, in *ListHostsRequest, opts ...grpc.CallOption) (*ListHostsResponse, error)
 	// One host: its state, latest resources and open host-rule episodes.
 	GetHost(ctx context.Context, in *GetHostRequest, opts ...grpc.CallOption) (*Host, error)
+	// The health of the whole pipeline, as `logmon status -json` prints it
+	// (docs/health.md): component instances from their heartbeats, consumer
+	// lag per group and partition, the Kafka cluster, Elasticsearch, the last
+	// alert, mail and hosts, the watchdog's open episodes. Its shape is the
+	// Go type contracts.Status, passed as a JSON object so that the API and
+	// the command line give the same document.
+	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*structpb.Struct, error)
 	// Liveness: the server answers. Needs no token.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	// Readiness: the views have recovered (UNAVAILABLE / 503 until then).
@@ -167,6 +176,16 @@ func (c *logMonitorClient) GetHost(ctx context.Context, in *GetHostRequest, opts
 	return out, nil
 }
 
+func (c *logMonitorClient) GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*structpb.Struct, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(structpb.Struct)
+	err := c.cc.Invoke(ctx, LogMonitor_GetStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *logMonitorClient) Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HealthResponse)
@@ -210,6 +229,13 @@ type LogMonitorServer interface {
 	ListHosts(context.Context, *ListHostsRequest) (*ListHostsResponse, error)
 	// One host: its state, latest resources and open host-rule episodes.
 	GetHost(context.Context, *GetHostRequest) (*Host, error)
+	// The health of the whole pipeline, as `logmon status -json` prints it
+	// (docs/health.md): component instances from their heartbeats, consumer
+	// lag per group and partition, the Kafka cluster, Elasticsearch, the last
+	// alert, mail and hosts, the watchdog's open episodes. Its shape is the
+	// Go type contracts.Status, passed as a JSON object so that the API and
+	// the command line give the same document.
+	GetStatus(context.Context, *GetStatusRequest) (*structpb.Struct, error)
 	// Liveness: the server answers. Needs no token.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	// Readiness: the views have recovered (UNAVAILABLE / 503 until then).
@@ -248,6 +274,9 @@ func (UnimplementedLogMonitorServer) ListHosts(context.Context, *ListHostsReques
 }
 func (UnimplementedLogMonitorServer) GetHost(context.Context, *GetHostRequest) (*Host, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetHost not implemented")
+}
+func (UnimplementedLogMonitorServer) GetStatus(context.Context, *GetStatusRequest) (*structpb.Struct, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
 }
 func (UnimplementedLogMonitorServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
@@ -413,6 +442,24 @@ func _LogMonitor_GetHost_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LogMonitor_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogMonitorServer).GetStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogMonitor_GetStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogMonitorServer).GetStatus(ctx, req.(*GetStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LogMonitor_Health_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HealthRequest)
 	if err := dec(in); err != nil {
@@ -483,6 +530,10 @@ var LogMonitor_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetHost",
 			Handler:    _LogMonitor_GetHost_Handler,
+		},
+		{
+			MethodName: "GetStatus",
+			Handler:    _LogMonitor_GetStatus_Handler,
 		},
 		{
 			MethodName: "Health",
