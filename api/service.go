@@ -35,9 +35,9 @@ type service struct {
 	hosts   *views.Hosts // nil: the host endpoints answer Unimplemented
 	// status gathers the pipeline's health (nil: GetStatus answers Unimplemented).
 	status func(context.Context) *contracts.Status
-	rules   *detect.Rules
-	loc     *time.Location
-	now     func() time.Time
+	rules  *detect.Rules
+	loc    *time.Location
+	now    func() time.Time
 	// stopped ends the open alert streams when the server stops.
 	stopped context.Context
 }

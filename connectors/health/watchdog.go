@@ -174,7 +174,7 @@ func conditions(st *contracts.Status) []condition {
 	}
 	if k := st.Kafka; k.UnderReplicatedN > 0 || k.OfflineN > 0 || down > 0 {
 		out = append(out, condition{rule: contracts.RuleKafkaUnderReplicated, component: "kafka", severity: "high",
-			value: float64(k.UnderReplicatedN + k.OfflineN),
+			value:   float64(k.UnderReplicatedN + k.OfflineN),
 			message: fmt.Sprintf("Kafka: %d partitions under-replicated, %d offline, %d of %d brokers down", k.UnderReplicatedN, k.OfflineN, down, len(k.Brokers))})
 	}
 	return out
