@@ -90,6 +90,9 @@ trap - EXIT
 step "Kafka topics"
 logmon topics -list 2>/dev/null
 
+step "pipeline health (logmon status): the demo's parts have stopped, so they show stopped"
+logmon status || true
+
 step "where to look"
 brokers="${KAFKA_BROKERS:-127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094}"
 es="${ELASTICSEARCH_URLS:-http://127.0.0.1:9200}"
@@ -101,6 +104,7 @@ Tail your logs:  bin/logmon ingest -globs '/var/log/auth.log' -from-start   (met
 Watch a server:  bin/logmon agent -globs '/var/log/auth.log'   (resources every 10 s and its SSH log; -once prints one sample)
 API:             bin/logmon api   then http://127.0.0.1:8080/v1/ips/<ip>, /v1/metrics/daily/today, /v1/hosts, /openapi.json; gRPC 127.0.0.1:9090
 Mail (Mailpit):  http://127.0.0.1:8025   (bin/logmon notify mails the alerts; REPORT_RECIPIENTS / ALERT_RECIPIENTS)
+Pipeline health: bin/logmon status   (-watch to refresh, -json for scripts; bin/logmon all also runs the watchdog's self-alerts)
 Stack status:    bin/logmon stack status
 Stop the stack:  bin/logmon stack down
 MSG

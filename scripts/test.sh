@@ -32,6 +32,9 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
 fi
 
 step "go test (unit + integration against the real services)"
+# The components the tests start publish heartbeats to a topic of their
+# own, not to the one a local `logmon all` or the demo watches.
+export LOGMON_HEARTBEATS_TOPIC="${LOGMON_HEARTBEATS_TOPIC:-logmon-heartbeats-tests}"
 # -p 1: packages run one at a time, so a test that kills a broker or stops
 # Elasticsearch never disturbs another package's test.
 LOGMON_INTEGRATION=1 go test -p 1 -count=1 -timeout 75m "$@" ./...

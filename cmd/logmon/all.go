@@ -37,7 +37,11 @@ func runAll(ctx context.Context, args []string) error {
 		notifyOpts = registerNotifyFlags(fs, cfg)
 		fs.DurationVar(&cfg.Health.StallWindow, "stall-window", cfg.Health.StallWindow, "how long lag must grow (or input wait unprocessed) before pipeline_stalled (env "+config.EnvStallWindow+")")
 		fs.StringVar(&skip, "skip", "", "parts to leave out, comma-separated: "+strings.Join(allParts, ", "))
-		fs.StringVar(&prefix, "name-prefix", "", "prefix of every topic and consumer group name, and suffix of the index names (tests; default the contract's names)")
+		fs.Func("name-prefix", "prefix of every topic (the heartbeats' too) and consumer group name, and suffix of the index names (tests; default the contract's names)", func(s string) error {
+			prefix = s
+			cfg.Health.Topic = s + cfg.Health.Topic // beside others: heartbeats of its own
+			return nil
+		})
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
 		skipped := config.SplitList(skip)
 		for _, s := range skipped {
