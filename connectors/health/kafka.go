@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/kafkaconfig"
@@ -20,6 +21,9 @@ import (
 // records left out) by reading the batch headers; further behind it is the
 // offset difference, which overstates by one marker per transaction.
 const exactLagLimit = 10_000
+
+// lagWorkers is how many partitions' exact lag are counted at once.
+const lagWorkers = 8
 
 // probeBrokers dials every configured broker and asks for its API
 // versions: up, or the error.
@@ -154,29 +158,54 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 	if err != nil {
 		return out, fmt.Errorf("end offsets: %w", err)
 	}
-	for i := range names {
-		g := &out[i]
-		var consumed int64
+	// The exact counts read batch headers from the leaders: in parallel.
+	type job struct {
+		group, topic string
+		p            int32
+		committed    int64
+		end          int64
+	}
+	var jobs []job
+	for i, g := range names {
 		for t, ps := range committed[i] {
 			for p, off := range ps {
-				r := ends[t][p]
-				if r == nil || (r.Err != nil && r.Err != sarama.ErrNoError) {
-					continue // a deleted topic the group once read
+				if r := ends[t][p]; r != nil && (r.Err == nil || r.Err == sarama.ErrNoError) {
+					jobs = append(jobs, job{g, t, p, off, r.Offset}) // else a deleted topic the group once read
 				}
-				lag, err := partitionLag(client, t, p, off, r.Offset)
-				if err != nil {
-					return out, fmt.Errorf("group %s lag: %w", g.Group, err)
-				}
-				g.Partitions = append(g.Partitions, contracts.PartitionStatus{Topic: t, Partition: p, Committed: off, End: r.Offset, Lag: lag})
-				g.Lag += lag
-				consumed += off
 			}
 		}
+	}
+	lags := make([]int64, len(jobs))
+	var eg errgroup.Group
+	eg.SetLimit(lagWorkers)
+	for j, jb := range jobs {
+		eg.Go(func() error {
+			lag, err := partitionLag(client, jb.topic, jb.p, jb.committed, jb.end)
+			if err != nil {
+				return fmt.Errorf("group %s lag: %w", jb.group, err)
+			}
+			lags[j] = lag
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return out, err
+	}
+	consumed := make([]int64, len(names))
+	for j, jb := range jobs {
+		i := sort.SearchStrings(names, jb.group)
+		g := &out[i]
+		g.Partitions = append(g.Partitions, contracts.PartitionStatus{Topic: jb.topic, Partition: jb.p, Committed: jb.committed, End: jb.end, Lag: lags[j]})
+		g.Lag += lags[j]
+		consumed[i] += jb.committed
+	}
+	for i := range out {
+		g := &out[i]
 		sort.Slice(g.Partitions, func(a, b int) bool {
 			pa, pb := g.Partitions[a], g.Partitions[b]
 			return pa.Topic < pb.Topic || pa.Topic == pb.Topic && pa.Partition < pb.Partition
 		})
-		c.judge(g, lagPoint{at: now, lag: g.Lag, consumed: consumed})
+		c.judge(g, lagPoint{at: now, lag: g.Lag, consumed: consumed[i]})
 	}
 	return out, nil
 }
