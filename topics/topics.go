@@ -236,12 +236,19 @@ func connect(ctx context.Context, brokers []string, cfg *sarama.Config) (sarama.
 	}
 }
 
-// waitForLeaders returns once every partition of the topics has a leader.
+// waitForLeaders returns once every partition of the topics has a leader
+// and every broker knows them. Brokers learn new topics from the
+// controller one by one: a client that asks a broker that has not yet (goka's
+// topic manager, checking before it creates) would try to create the topic
+// again and fail with "already exists".
 func waitForLeaders(ctx context.Context, client sarama.Client, names []string) error {
 	for {
 		err := client.RefreshMetadata(names...)
 		if err == nil {
 			err = checkLeaders(client, names)
+		}
+		if err == nil {
+			err = everyBrokerKnows(client, names)
 		}
 		if err == nil {
 			return nil
@@ -252,6 +259,30 @@ func waitForLeaders(ctx context.Context, client sarama.Client, names []string) e
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// everyBrokerKnows asks each broker for the topics' metadata itself.
+func everyBrokerKnows(client sarama.Client, names []string) error {
+	for _, b := range client.Brokers() {
+		if err := b.Open(client.Config()); err != nil && !errors.Is(err, sarama.ErrAlreadyConnected) {
+			return fmt.Errorf("broker %s: %w", b.Addr(), err)
+		}
+		md, err := b.GetMetadata(&sarama.MetadataRequest{Version: 5, Topics: names})
+		if err != nil {
+			return fmt.Errorf("broker %s: %w", b.Addr(), err)
+		}
+		for _, t := range md.Topics {
+			if t.Err != sarama.ErrNoError {
+				return fmt.Errorf("broker %s: topic %s: %w", b.Addr(), t.Name, t.Err)
+			}
+			for _, p := range t.Partitions {
+				if p.Leader < 0 {
+					return fmt.Errorf("broker %s: topic %s partition %d has no leader", b.Addr(), t.Name, p.ID)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func checkLeaders(client sarama.Client, names []string) error {

@@ -35,7 +35,9 @@ func TestHostRulesOnKafka(t *testing.T) {
 	rules := detect.DefaultRules()
 	rules.Hosts.CPU.For = 2 * time.Second
 	rules.Hosts.Silent.Intervals = 3
-	const interval = 0.5 // seconds: silent after 1.5 s
+	// Seconds: silent after 3 s. With 0.5 s a full test run once saw db-1,
+	// sending all along, silent: one delivery took longer than 1.5 s.
+	const interval = 1.0
 	start := func() (stop func()) {
 		r := hoststage.New(hoststage.Config{Kafka: k, Group: group, Input: input, Activity: activity, Alerts: alerts, Rules: rules,
 			StorageDir: t.TempDir(), CheckEvery: 200 * time.Millisecond}, nil, pipeline.Logger)
@@ -91,10 +93,10 @@ func TestHostRulesOnKafka(t *testing.T) {
 	// db-1 sends all along, with a full disk.
 	stopDB := keepSending("db-1", 0.1, 0.95)
 	defer stopDB()
-	// web-1 busy for 3 s (the rule wants 2 s), then calm (recovery),
-	// then silent for 3 s, then back.
+	// web-1 busy for 4 s (the rule wants 2 s), then calm (recovery),
+	// then silent for 6 s, then back.
 	busy := time.Now().UTC()
-	for i := 0; i < 7; i++ {
+	for i := 0; i < 5; i++ {
 		send("web-1", 0.97, 0.5)
 		if i == 0 {
 			// SSH failures on web-1 while it is busy, as ingest writes them.
@@ -107,7 +109,7 @@ func TestHostRulesOnKafka(t *testing.T) {
 		time.Sleep(tick)
 	}
 	send("web-1", 0.2, 0.5)
-	time.Sleep(3 * time.Second)
+	time.Sleep(6 * time.Second)
 	stopWeb := keepSending("web-1", 0.2, 0.5)
 	defer stopWeb()
 	want := []string{"db-1 host_disk_full", "web-1 host_cpu_high", "web-1 host_cpu_high/recovery", "web-1 host_silent", "web-1 host_silent/recovery"}
