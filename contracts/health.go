@@ -121,7 +121,9 @@ type GroupStatus struct {
 	Partitions     []PartitionStatus `json:"partitions"`
 }
 
-// PartitionStatus is one partition's lag in a group.
+// PartitionStatus is one partition's lag in a group. Committed -1: the
+// group has not committed this partition yet (it will start from the
+// partition's oldest offset, which the lag counts from).
 type PartitionStatus struct {
 	Topic     string `json:"topic"`
 	Partition int32  `json:"partition"`

@@ -1,7 +1,9 @@
 package topics
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -22,8 +24,38 @@ import (
 
 // Ends returns the last stable offset of each partition: the end a
 // read_committed consumer can reach now (the high-water mark when no
-// transaction is open).
+// transaction is open). Right after a leader election a partition's new
+// leader answers "offset not available" until its high-water mark has
+// caught up: Ends asks again for a few seconds.
 func Ends(client sarama.Client, topic string, parts []int32) (map[int32]int64, error) {
+	var last error
+	for range endsAttempts {
+		out, err := ends(client, topic, parts)
+		if err == nil || !retriable(err) {
+			return out, err
+		}
+		last = err
+		time.Sleep(250 * time.Millisecond)
+		_ = client.RefreshMetadata(topic)
+	}
+	return nil, last
+}
+
+// endsAttempts bounds Ends's retries (20 x 250 ms: longer than an election).
+const endsAttempts = 20
+
+// retriable reports an error a partition's leader gives while leadership moves.
+func retriable(err error) bool {
+	for _, e := range []error{sarama.ErrOffsetNotAvailable, sarama.ErrNotLeaderForPartition, sarama.ErrLeaderNotAvailable,
+		sarama.ErrUnknownLeaderEpoch, sarama.ErrFencedLeaderEpoch, sarama.ErrRequestTimedOut, sarama.ErrNotEnoughReplicas} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func ends(client sarama.Client, topic string, parts []int32) (map[int32]int64, error) {
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
 		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)

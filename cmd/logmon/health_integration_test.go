@@ -123,7 +123,7 @@ func TestPipelineWatchesItself(t *testing.T) {
 		lag, parts := inputLag(s)
 		return component(s, "process").State == contracts.StateUp && component(s, "process").Ready &&
 			component(s, "index").State == contracts.StateUp && component(s, "watchdog").State == contracts.StateUp &&
-			parts == 3 && lag == 0
+			parts == 3 && lag == 0 // every partition, committed or not
 	})
 	if code, body := get(t, "http://"+processAddr+"/readyz"); code != 200 {
 		t.Fatalf("process /readyz: %d %s", code, body)

@@ -117,7 +117,9 @@ func (p *Publisher) connect(ctx context.Context) (sarama.SyncProducer, error) {
 	}
 	cfg := kafkaconfig.Sarama("logmon-heartbeat")
 	cfg.Producer.Retry.Max = 3 // the next heartbeat replaces a lost one
-	cfg.Producer.Flush.Frequency = 0
+	// A heartbeat is sent at once, not batched (the project's batching
+	// waits for 1 MiB or 250 ms).
+	cfg.Producer.Flush.Frequency, cfg.Producer.Flush.Bytes = 0, 0
 	producer, err := sarama.NewSyncProducer(p.Kafka.Brokers, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("heartbeat producer: %w", err)

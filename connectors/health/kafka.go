@@ -3,8 +3,10 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,6 +147,9 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 			return out, fmt.Errorf("group %s offsets: %w", g, err)
 		}
 		committed[i] = offsetBlocks(res)
+		if err := addUncommitted(client, committed[i]); err != nil {
+			return out, fmt.Errorf("group %s: %w", g, err)
+		}
 		for t, ps := range committed[i] {
 			if want[t] == nil {
 				want[t] = map[int32]int64{}
@@ -166,11 +171,18 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 		end          int64
 	}
 	var jobs []job
+	var missing []string // partitions whose end is unknown right now
 	for i, g := range names {
 		for t, ps := range committed[i] {
 			for p, off := range ps {
-				if r := ends[t][p]; r != nil && (r.Err == nil || r.Err == sarama.ErrNoError) {
-					jobs = append(jobs, job{g, t, p, off, r.Offset}) // else a deleted topic the group once read
+				r := ends[t][p]
+				switch {
+				case r != nil && (r.Err == nil || r.Err == sarama.ErrNoError):
+					jobs = append(jobs, job{g, t, p, off, r.Offset})
+				case r != nil && errors.Is(r.Err, sarama.ErrUnknownTopicOrPartition):
+					// a deleted topic the group once read
+				default:
+					missing = append(missing, fmt.Sprintf("%s/%d", t, p))
 				}
 			}
 		}
@@ -180,7 +192,15 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 	eg.SetLimit(lagWorkers)
 	for j, jb := range jobs {
 		eg.Go(func() error {
-			lag, err := partitionLag(client, jb.topic, jb.p, jb.committed, jb.end)
+			from := jb.committed
+			if from == noCommit { // the group starts such a partition from its oldest offset
+				oldest, err := client.GetOffset(jb.topic, jb.p, sarama.OffsetOldest)
+				if err != nil {
+					return fmt.Errorf("group %s: %s/%d: %w", jb.group, jb.topic, jb.p, err)
+				}
+				from = oldest
+			}
+			lag, err := partitionLag(client, jb.topic, jb.p, from, jb.end)
 			if err != nil {
 				return fmt.Errorf("group %s lag: %w", jb.group, err)
 			}
@@ -197,7 +217,7 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 		g := &out[i]
 		g.Partitions = append(g.Partitions, contracts.PartitionStatus{Topic: jb.topic, Partition: jb.p, Committed: jb.committed, End: jb.end, Lag: lags[j]})
 		g.Lag += lags[j]
-		consumed[i] += jb.committed
+		consumed[i] += max(jb.committed, 0)
 	}
 	for i := range out {
 		g := &out[i]
@@ -207,7 +227,36 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 		})
 		c.judge(g, lagPoint{at: now, lag: g.Lag, consumed: consumed[i]})
 	}
+	if len(missing) > 0 {
+		return out, fmt.Errorf("end offsets of %d partitions unknown (leaders moving?), their lag left out: %s", len(missing), strings.Join(missing[:min(len(missing), 50)], ", "))
+	}
 	return out, nil
+}
+
+
+// noCommit marks a partition the group has not committed yet.
+const noCommit = -1
+
+// addUncommitted adds, for each topic the group committed offsets of, the
+// partitions it has not committed yet (noCommit): a group reads every
+// partition of its topics, and input to a partition it never committed is
+// lag too.
+func addUncommitted(client sarama.Client, committed map[string]map[int32]int64) error {
+	for t, ps := range committed {
+		all, err := client.Partitions(t)
+		if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			continue // deleted since
+		}
+		if err != nil {
+			return fmt.Errorf("topic %s: %w", t, err)
+		}
+		for _, p := range all {
+			if _, ok := ps[p]; !ok {
+				ps[p] = noCommit
+			}
+		}
+	}
+	return nil
 }
 
 // offsetBlocks are the committed offsets of an offset-fetch answer (the
