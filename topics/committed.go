@@ -112,7 +112,13 @@ func Visible(client sarama.Client, topic string, p int32, from, end, limit int64
 		}
 		req := &sarama.FetchRequest{Version: 11, MaxWaitTime: 0, MinBytes: 1, MaxBytes: 1 << 20,
 			Isolation: sarama.ReadCommitted, SessionID: 0, SessionEpoch: -1}
-		req.AddBlock(topic, p, from, 1, -1) // the broker sends at least one whole batch
+		// The broker sends at least one whole batch: one is enough to tell
+		// whether anything is pending; a count takes up to 1 MiB at a time.
+		partitionBytes := int32(1)
+		if limit > 1 {
+			partitionBytes = 1 << 20
+		}
+		req.AddBlock(topic, p, from, partitionBytes, -1)
 		resp, err := broker.Fetch(req)
 		if err != nil {
 			_ = broker.Close()

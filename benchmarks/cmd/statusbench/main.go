@@ -8,8 +8,8 @@
 //     counted exactly from the batch headers; -rounds looks, median;
 //   - what heartbeats and status polling cost the brokers: their CPU
 //     (from /proc/<pid>/stat) over -window idle, then with -publishers
-//     heartbeat publishers every -beat and one `logmon status -watch`
-//     (a look every 2 s), and the heartbeat records per second.
+//     heartbeat publishers every -beat, then with a status look every 2 s
+//     (`logmon status -watch`), each alone.
 //
 // It never starts or stops the cluster; it deletes its topic and group.
 package main
@@ -63,7 +63,7 @@ func main() {
 		name, *partitions, *perPartition, *behind, time.Since(t0).Seconds())
 
 	c, err := health.NewCollector(health.Config{Kafka: k, Groups: []string{name}, HeartbeatsTopic: name + "-hb",
-		AlertsTopic: name, DLQTopic: name + "-none"}, log)
+		AlertsTopic: name + "-none", DLQTopic: name + "-none"}, log)
 	if err != nil {
 		fail(err)
 	}
@@ -94,7 +94,7 @@ func main() {
 	}
 	idle := brokerCPU(pids, *window, nil)
 	var sent sync.Map
-	loaded := brokerCPU(pids, *window, func(ctx context.Context) {
+	beats := brokerCPU(pids, *window, func(ctx context.Context) {
 		var wg sync.WaitGroup
 		for i := range *publishers {
 			wg.Go(func() {
@@ -103,21 +103,22 @@ func main() {
 				_ = p.Run(ctx)
 			})
 		}
-		wg.Go(func() {
-			sc, _ := health.NewCollector(health.Config{Kafka: k, Groups: []string{"logmon"}, HeartbeatsTopic: name + "-hb"}, log)
-			for ctx.Err() == nil {
-				sc.Collect(ctx)
-				select {
-				case <-ctx.Done():
-				case <-time.After(2 * time.Second):
-				}
-			}
-		})
 		wg.Wait()
 	})
-	rate := float64(*publishers) / beat.Seconds()
-	fmt.Printf("brokers' CPU (3 brokers, %% of one core, over %v): idle %.1f%%, with %d heartbeat publishers every %v (%.0f records/s) and a status look every 2 s: %.1f%%\n",
-		*window, idle, *publishers, *beat, rate, loaded)
+	looks := 0
+	polling := brokerCPU(pids, *window, func(ctx context.Context) {
+		sc, _ := health.NewCollector(health.Config{Kafka: k, HeartbeatsTopic: name + "-hb"}, log)
+		for ctx.Err() == nil {
+			sc.Collect(ctx)
+			looks++
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	})
+	fmt.Printf("brokers' CPU (3 brokers, %% of one core, each window %v): idle %.1f%%; with %d heartbeat publishers every %v (%.0f records/s) %.1f%%; with a status look every 2 s (%d looks, the heartbeats of %d instances to read) %.1f%%\n",
+		*window, idle, *publishers, *beat, float64(*publishers)/beat.Seconds(), beats, looks, *publishers, polling)
 	fmt.Println("a real install: 7 parts, a heartbeat each every 10 s = 0.7 records/s")
 }
 
@@ -162,9 +163,19 @@ func fill(ctx context.Context, k config.Kafka, name string, partitions, per, beh
 	for i := range parts {
 		parts[i] = int32(i)
 	}
-	ends, err := topics.Ends(client, name, parts)
-	if err != nil {
-		return err
+	// The commit markers reach the partitions a moment after CommitTxn.
+	var ends map[int32]int64
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		if ends, err = topics.Ends(client, name, parts); err != nil {
+			return err
+		}
+		done := true
+		for _, e := range ends {
+			done = done && e == int64(2*per)
+		}
+		if done || time.Now().After(deadline) {
+			break
+		}
 	}
 	coordinator, err := client.Coordinator(name)
 	if err != nil {
