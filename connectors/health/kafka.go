@@ -233,7 +233,6 @@ func (c *Collector) groups(client sarama.Client, admin sarama.ClusterAdmin, now 
 	return out, nil
 }
 
-
 // noCommit marks a partition the group has not committed yet.
 const noCommit = -1
 
