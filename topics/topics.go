@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -433,29 +434,7 @@ func ReadAll(ctx context.Context, k config.Kafka, topic string, fn func(*sarama.
 		return err
 	}
 	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", topic, err)
-	}
-	defer consumer.Close()
-	parts, err := client.Partitions(topic)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", topic, err)
-	}
-	ends, err := Ends(client, topic, parts)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", topic, err)
-	}
-	for _, p := range parts {
-		start, err := client.GetOffset(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			return fmt.Errorf("read %s/%d: %w", topic, p, err)
-		}
-		if err := readPartition(ctx, client, consumer, topic, p, start, ends[p], fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	return ReadTail(ctx, client, topic, math.MaxInt64, fn)
 }
 
 // readPartition reads [start, end) of one partition. Records a consumer
@@ -510,8 +489,9 @@ func readPartition(ctx context.Context, client sarama.Client, consumer sarama.Co
 }
 
 // ReadTail calls fn with the records among the last n offsets of each
-// partition of topic (fewer: transaction markers take offsets too), in
-// offset order per partition, using client.
+// partition of topic (fewer: transaction markers take offsets too), up to
+// the last stable offsets taken when it starts, in offset order per
+// partition, using client.
 func ReadTail(ctx context.Context, client sarama.Client, topic string, n int64, fn func(*sarama.ConsumerMessage) error) error {
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {

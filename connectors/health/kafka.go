@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -329,7 +330,7 @@ func (c *Collector) judge(g *contracts.GroupStatus, pt lagPoint) {
 
 // readTopic calls fn with every record of topic, oldest first per partition.
 func readTopic(ctx context.Context, client sarama.Client, topic string, fn func(*sarama.ConsumerMessage)) error {
-	return topics.ReadTail(ctx, client, topic, 1<<62, func(m *sarama.ConsumerMessage) error {
+	return topics.ReadTail(ctx, client, topic, math.MaxInt64, func(m *sarama.ConsumerMessage) error {
 		fn(m)
 		return nil
 	})
