@@ -106,6 +106,12 @@ const (
 	EnvHealthInterval  = "LOGMON_HEALTH_INTERVAL"
 	EnvHeartbeatsTopic = "LOGMON_HEARTBEATS_TOPIC"
 	EnvStallWindow     = "LOGMON_STALL_WINDOW"
+
+	// Incidents (issue 17): override the rules file's "incidents" section.
+	EnvIncidentGap            = "INCIDENT_GAP"
+	EnvIncidentSettle         = "INCIDENT_SETTLE"
+	EnvIncidentBackfillAfter  = "INCIDENT_BACKFILL_AFTER"
+	EnvIncidentClosingSummary = "INCIDENT_CLOSING_SUMMARY"
 )
 
 // EnvNames lists every environment variable the project reads.
@@ -121,6 +127,7 @@ var EnvNames = []string{
 	EnvElasticIndexLayout, EnvElasticRetentionDays,
 	EnvSMTPTimeout, EnvSMTPCAFile, EnvAlertDigestAfter, EnvAlertDigestWindow, EnvReportSchedule, EnvReportRetryDelay,
 	EnvInstance, EnvHealthInterval, EnvHeartbeatsTopic, EnvStallWindow,
+	EnvIncidentGap, EnvIncidentSettle, EnvIncidentBackfillAfter, EnvIncidentClosingSummary,
 }
 
 // Kafka is the cluster every component talks to.

@@ -3,6 +3,7 @@ package contracts
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
 )
 
@@ -93,4 +94,40 @@ func SeverityRank(s string) int {
 		return 4
 	}
 	return 0
+}
+
+// IncidentSettings are the incident settings: under "incidents" in the
+// rules file, overridden by the environment (INCIDENT_GAP,
+// INCIDENT_SETTLE, INCIDENT_BACKFILL_AFTER, INCIDENT_CLOSING_SUMMARY).
+type IncidentSettings struct {
+	// Gap: a key's alerts whose activity follows within it are one
+	// incident; a key quiet this long closes its incident.
+	Gap time.Duration `yaml:"gap" json:"gap"`
+	// Settle: the first mail of an incident waits this long, so that a
+	// burst that trips several rules is one mail.
+	Settle time.Duration `yaml:"settle" json:"settle"`
+	// BackfillAfter: incidents whose last event lies further behind the
+	// clock are not mailed one by one but in one backfill summary.
+	BackfillAfter time.Duration `yaml:"backfill_after" json:"backfill_after"`
+	// ClosingSummary mails a last reply when an incident closes.
+	ClosingSummary bool `yaml:"closing_summary" json:"closing_summary"`
+}
+
+// DefaultIncidentSettings: a 1 h gap, a 30 s settle, a 1 h backfill
+// bound, no closing summary.
+func DefaultIncidentSettings() IncidentSettings {
+	return IncidentSettings{Gap: time.Hour, Settle: 30 * time.Second, BackfillAfter: time.Hour}
+}
+
+// Validate reports settings out of range.
+func (s IncidentSettings) Validate() error {
+	switch {
+	case s.Gap < time.Minute || s.Gap > 7*24*time.Hour:
+		return fmt.Errorf("incidents.gap = %s: must be 1m..168h", s.Gap)
+	case s.Settle < 0 || s.Settle > time.Hour:
+		return fmt.Errorf("incidents.settle = %s: must be 0..1h", s.Settle)
+	case s.BackfillAfter < time.Minute:
+		return fmt.Errorf("incidents.backfill_after = %s: must be at least 1m", s.BackfillAfter)
+	}
+	return nil
 }

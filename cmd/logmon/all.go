@@ -68,12 +68,12 @@ func runAll(ctx context.Context, args []string) error {
 			"process": func() ([]component, error) {
 				return buildProcess(ctx, cfg, &processOptions{group: group, input: name(contracts.TopicSSHLog),
 					alerts: name(contracts.TopicSSHAlerts), metricsTopic: name(contracts.TopicMetricsDaily),
-					hostsInput: name(contracts.TopicSystemMetrics)}, reg, log)
+					hostsInput: name(contracts.TopicSystemMetrics), incidents: name(contracts.TopicSSHIncidents)}, reg, log)
 			},
 			"index": func() ([]component, error) {
 				c, err := buildIndex(cfg, esindex.Config{Group: name(esindex.DefaultGroup), EventsTopic: name(contracts.TopicSSHLog),
 					AlertsTopic: name(contracts.TopicSSHAlerts), MetricsTopic: name(contracts.TopicMetricsDaily), DLQTopic: name(contracts.TopicSSHLogDLQ),
-					HostsTopic:  name(contracts.TopicSystemMetrics),
+					HostsTopic: name(contracts.TopicSystemMetrics), IncidentsTopic: name(contracts.TopicSSHIncidents),
 					IndexSuffix: strings.TrimSuffix(prefix, "-")}, reg, log)
 				return []component{c}, err
 			},
@@ -120,7 +120,7 @@ func allStatusOptions(prefix string) statusOptions {
 		suffix = "-" + strings.TrimSuffix(prefix, "-")
 	}
 	var idx []string
-	for _, n := range []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics} {
+	for _, n := range []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexSSHIncidents, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics} {
 		idx = append(idx, n+suffix)
 	}
 	o.indices = strings.Join(idx, ",")

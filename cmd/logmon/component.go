@@ -37,7 +37,7 @@ type component struct {
 var partProgress = map[string][]string{
 	"ingest":  {"logmon_ingest_events_acked_total"},
 	"agent":   {"logmon_agent_sent_total"},
-	"process": {"logmon_process_events_total", "logmon_hosts_samples_total"},
+	"process": {"logmon_process_events_total", "logmon_hosts_samples_total", "logmon_incidents_alerts_total"},
 	"index":   {"logmon_index_docs_total"},
 	"notify":  {"logmon_notify_mails_sent_total"},
 	"report":  {"logmon_report_mails_total"},

@@ -34,6 +34,7 @@ func runIndex(ctx context.Context, args []string) error {
 		fs.StringVar(&sc.AlertsTopic, "alerts-topic", "", "alerts topic (default ssh-alerts)")
 		fs.StringVar(&sc.MetricsTopic, "metrics-topic", "", "metrics topic (default metrics-daily)")
 		fs.StringVar(&sc.HostsTopic, "hosts-topic", "", "host samples topic (default system-metrics)")
+		fs.StringVar(&sc.IncidentsTopic, "incidents-topic", "", "incidents topic (default ssh-incidents)")
 		fs.StringVar(&sc.DLQTopic, "dlq-topic", "", "dead-letter topic (default ssh-log-dlq)")
 		fs.StringVar(&sc.IndexSuffix, "index-suffix", "", "write <name>-<suffix> instead of the contract's index names (tests, benchmarks)")
 		fs.IntVar(&sc.BatchDocs, "batch-docs", 5000, "documents per bulk request at most")

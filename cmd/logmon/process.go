@@ -14,6 +14,7 @@ import (
 	"github.com/log-monitor/log_monitor/processors/daily"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/hoststage"
+	"github.com/log-monitor/log_monitor/processors/incidentstage"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/topics"
 	"github.com/log-monitor/log_monitor/views"
@@ -22,7 +23,7 @@ import (
 // processOptions are `logmon process`'s own flags.
 type processOptions struct {
 	group, input, alerts, metricsTopic string
-	hostsInput                         string
+	hostsInput, incidents              string
 	untilDone                          bool
 	noPace                             bool
 }
@@ -47,6 +48,7 @@ func runProcess(ctx context.Context, args []string) error {
 		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
 		fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
 		fs.StringVar(&o.hostsInput, "hosts-input", "", "host samples topic of the host stage (default system-metrics)")
+		fs.StringVar(&o.incidents, "incidents", "", "incident topic of the incident stage (default ssh-incidents)")
 		fs.BoolVar(&o.noPace, "no-pace", false, "user stage: do not merge the input partitions in event time: faster replays, but distributed_attack may miss attacks while partitions drift apart (docs/processors.md)")
 		fs.BoolVar(&o.untilDone, "until-caught-up", false, "stop once everything in the input is processed and the day documents are sent (demo, replays)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (benchmarks)")
@@ -107,9 +109,17 @@ func buildProcess(ctx context.Context, cfg config.Config, o *processOptions, reg
 	hosts := hoststage.New(hoststage.Config{Kafka: cfg.Kafka, Group: hoststage.Group(o.group), Input: o.hostsInput,
 		Activity: contracts.HostActivityTopic(sshLog), Alerts: o.alerts, Rules: rules, StorageDir: filepath.Join(cfg.DataDir, "process", hoststage.Group(o.group))},
 		hoststage.NewMetrics(reg), log)
+	settings, err := cfg.IncidentSettings()
+	if err != nil {
+		return nil, err
+	}
+	incidents := incidentstage.New(incidentstage.Config{Kafka: cfg.Kafka, Group: incidentstage.Group(o.group), Alerts: o.alerts,
+		Incidents: o.incidents, Gap: settings.Gap, StorageDir: filepath.Join(cfg.DataDir, "process", incidentstage.Group(o.group))},
+		incidentstage.NewMetrics(reg), log)
 	comps := []component{
 		{name: "tracker", run: func(ctx context.Context) error { return tr.Run(ctx) }},
 		{name: "host stage", run: hosts.Run},
+		{name: "incident stage", run: incidents.Run},
 		{name: "day view", run: view.Run, ready: readyWhen(view, "day view recovering")},
 		{name: "metrics-daily", run: em.Run},
 	}

@@ -26,7 +26,7 @@ func registerStatusFlags(fs *flag.FlagSet, o *statusOptions) {
 	fs.StringVar(&o.groups, "status-groups", "logmon", "consumer groups to show: name prefixes, comma-separated (* = every group)")
 	fs.StringVar(&o.alerts, "status-alerts-topic", contracts.TopicSSHAlerts, "the alert topic whose last alert the status shows")
 	fs.StringVar(&o.dlq, "status-dlq-topic", contracts.TopicSSHLogDLQ, "the dead-letter topic the status counts")
-	fs.StringVar(&o.indices, "status-indices", strings.Join([]string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics}, ","),
+	fs.StringVar(&o.indices, "status-indices", strings.Join([]string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexSSHIncidents, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics}, ","),
 		"Elasticsearch indices (or aliases) to show, comma-separated")
 }
 

@@ -23,6 +23,12 @@ const (
 	// KindHosts are system-metrics records: each becomes Metricbeat-shaped
 	// documents (hostdocs.go), indexed by @timestamp.
 	KindHosts
+	// KindIncidents are ssh-incidents records: _id incident_id, index by
+	// opened_at (the same for every version), versioned by the incident's
+	// version (the newest wins, a replayed older one is stale).
+	KindIncidents
+
+	kindCount = iota
 )
 
 func (k Kind) String() string {
@@ -35,6 +41,8 @@ func (k Kind) String() string {
 		return "metrics"
 	case KindHosts:
 		return "hosts"
+	case KindIncidents:
+		return "incidents"
 	}
 	return "unknown"
 }
@@ -48,6 +56,8 @@ func (k Kind) Base() string {
 		return contracts.IndexMetricsDaily
 	case KindHosts:
 		return contracts.IndexSystemMetrics
+	case KindIncidents:
+		return contracts.IndexSSHIncidents
 	}
 	return contracts.IndexSSHLog
 }
@@ -60,13 +70,17 @@ type meta struct {
 	EpisodeStart string `json:"episode_start"`
 	Timestamp    string `json:"@timestamp"`
 	MetricDate   string `json:"metric_date"`
+	IncidentID   string `json:"incident_id"`
+	OpenedAt     string `json:"opened_at"`
+	Version      int64  `json:"version"`
 }
 
-// docMeta returns a record's _id and the time that picks its index.
-func docMeta(k Kind, value []byte) (id string, t time.Time, err error) {
+// docMeta returns a record's _id, the time that picks its index and its
+// version (incidents; 0: none).
+func docMeta(k Kind, value []byte) (id string, t time.Time, version int64, err error) {
 	var m meta
 	if err := json.Unmarshal(value, &m); err != nil {
-		return "", time.Time{}, fmt.Errorf("not a JSON object: %w", err)
+		return "", time.Time{}, 0, fmt.Errorf("not a JSON object: %w", err)
 	}
 	var ts string
 	switch k {
@@ -79,12 +93,17 @@ func docMeta(k Kind, value []byte) (id string, t time.Time, err error) {
 		}
 	case KindMetrics:
 		id, ts = m.MetricDate, m.MetricDate
+	case KindIncidents:
+		id, ts, version = m.IncidentID, m.OpenedAt, m.Version
+		if version < 1 {
+			return "", time.Time{}, 0, fmt.Errorf("incident %s without a version", id)
+		}
 	}
 	if id == "" {
-		return "", time.Time{}, fmt.Errorf("no document id: %s record without %s", k, idField(k))
+		return "", time.Time{}, 0, fmt.Errorf("no document id: %s record without %s", k, idField(k))
 	}
 	if ts == "" {
-		return id, time.Time{}, nil
+		return id, time.Time{}, version, nil
 	}
 	if k == KindMetrics {
 		t, err = time.Parse("2006-01-02", ts)
@@ -92,9 +111,9 @@ func docMeta(k Kind, value []byte) (id string, t time.Time, err error) {
 		t, err = time.Parse(time.RFC3339Nano, ts)
 	}
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%s record %s: time %q: %w", k, id, ts, err)
+		return "", time.Time{}, 0, fmt.Errorf("%s record %s: time %q: %w", k, id, ts, err)
 	}
-	return id, t, nil
+	return id, t, version, nil
 }
 
 func idField(k Kind) string {
@@ -103,6 +122,8 @@ func idField(k Kind) string {
 		return contracts.FieldAlertID
 	case KindMetrics:
 		return contracts.FieldMetricDate
+	case KindIncidents:
+		return contracts.FieldIncidentID
 	}
 	return contracts.FieldRowHash
 }

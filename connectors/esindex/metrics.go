@@ -38,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logmon_index_batch_docs",
 			Help: "Documents per flushed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
 	}
-	for _, k := range []Kind{KindEvents, KindAlerts, KindMetrics, KindHosts} { // series exist from the start
+	for _, k := range []Kind{KindEvents, KindAlerts, KindMetrics, KindHosts, KindIncidents} { // series exist from the start
 		m.docs.WithLabelValues(k.String())
 		m.rejected.WithLabelValues(k.String())
 	}

@@ -205,7 +205,7 @@ func (w *writer) write(ctx context.Context, msgs []*sarama.ConsumerMessage) erro
 		}
 		w.recovered()
 		var again []*item
-		var done [KindHosts + 1]int // acknowledged documents by kind
+		var done [kindCount]int // acknowledged documents by kind
 		for _, it := range pending {
 			switch classify(it) {
 			case indexed:
@@ -242,7 +242,7 @@ func (w *writer) prepare(m *sarama.ConsumerMessage, now time.Time) []*item {
 		return w.prepareHost(m, now)
 	}
 	it := &item{msg: m, kind: k}
-	id, t, err := docMeta(k, m.Value)
+	id, t, version, err := docMeta(k, m.Value)
 	if err != nil {
 		it.reason = "not indexable: " + err.Error()
 		return []*item{it}
@@ -257,8 +257,11 @@ func (w *writer) prepare(m *sarama.ConsumerMessage, now time.Time) []*item {
 		return nil
 	}
 	it.index = w.s.layout.Index(k.Base(), t)
-	if k == KindMetrics {
+	switch k {
+	case KindMetrics:
 		it.version = m.Offset + 1
+	case KindIncidents:
+		it.version = version
 	}
 	return []*item{it}
 }

@@ -44,8 +44,9 @@ type Config struct {
 	Group   string
 	// Topics default to the contract's names.
 	EventsTopic, AlertsTopic, MetricsTopic, DLQTopic string
-	// HostsTopic holds the agents' samples (default system-metrics).
-	HostsTopic string
+	// HostsTopic holds the agents' samples (default system-metrics),
+	// IncidentsTopic the incidents (default ssh-incidents).
+	HostsTopic, IncidentsTopic string
 	// IndexSuffix makes every index name base+"-"+suffix (tests, benchmarks).
 	IndexSuffix string
 	// BatchDocs and BatchBytes cut a bulk request (default 5,000 and 8 MiB);
@@ -74,6 +75,9 @@ func (c *Config) defaults() {
 	}
 	if c.DLQTopic == "" {
 		c.DLQTopic = contracts.TopicSSHLogDLQ
+	}
+	if c.IncidentsTopic == "" {
+		c.IncidentsTopic = contracts.TopicSSHIncidents
 	}
 	if c.HostsTopic == "" {
 		c.HostsTopic = contracts.TopicSystemMetrics
@@ -127,10 +131,11 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Sink, error) {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	kinds := map[string]Kind{cfg.EventsTopic: KindEvents, cfg.AlertsTopic: KindAlerts, cfg.MetricsTopic: KindMetrics, cfg.HostsTopic: KindHosts}
-	if len(kinds) != 4 {
-		return nil, fmt.Errorf("index: the events, alerts, metrics and hosts topics must differ (%s, %s, %s, %s)",
-			cfg.EventsTopic, cfg.AlertsTopic, cfg.MetricsTopic, cfg.HostsTopic)
+	kinds := map[string]Kind{cfg.EventsTopic: KindEvents, cfg.AlertsTopic: KindAlerts, cfg.MetricsTopic: KindMetrics,
+		cfg.HostsTopic: KindHosts, cfg.IncidentsTopic: KindIncidents}
+	if len(kinds) != kindCount {
+		return nil, fmt.Errorf("index: the events, alerts, metrics, hosts and incidents topics must differ (%s, %s, %s, %s, %s)",
+			cfg.EventsTopic, cfg.AlertsTopic, cfg.MetricsTopic, cfg.HostsTopic, cfg.IncidentsTopic)
 	}
 	return &Sink{cfg: cfg, layout: layout, kinds: kinds, es: es, m: m, log: log, created: map[string]bool{}}, nil
 }
@@ -151,7 +156,7 @@ func (s *Sink) topicSpecs() []topics.Spec {
 			specs[i].Name = n
 		}
 	}
-	return append(specs, topics.Spec{Name: s.cfg.HostsTopic})
+	return append(specs, topics.Spec{Name: s.cfg.HostsTopic}, topics.Spec{Name: s.cfg.IncidentsTopic})
 }
 
 // Run consumes until ctx ends.
@@ -180,7 +185,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	go s.retentionLoop(ctx)
 
 	h := &handler{s: s, dlq: dlq}
-	names := []string{s.cfg.EventsTopic, s.cfg.AlertsTopic, s.cfg.MetricsTopic, s.cfg.HostsTopic}
+	names := []string{s.cfg.EventsTopic, s.cfg.AlertsTopic, s.cfg.MetricsTopic, s.cfg.HostsTopic, s.cfg.IncidentsTopic}
 	s.ready.Store(true)
 	defer s.ready.Store(false)
 	s.log.Info("indexing", "group", s.cfg.Group, "topics", names, "layout", s.layout.Kind,

@@ -10,20 +10,27 @@ import (
 )
 
 func TestDocMeta(t *testing.T) {
-	id, ts, err := docMeta(KindEvents, []byte(`{"row_hash":"abc","event_time":"2015-12-10T06:55:46+09:00","ip":"1.2.3.4"}`))
+	id, ts, _, err := docMeta(KindEvents, []byte(`{"row_hash":"abc","event_time":"2015-12-10T06:55:46+09:00","ip":"1.2.3.4"}`))
 	if err != nil || id != "abc" || !ts.Equal(time.Date(2015, 12, 9, 21, 55, 46, 0, time.UTC)) {
 		t.Fatalf("event: %q %v %v", id, ts, err)
 	}
-	id, ts, err = docMeta(KindAlerts, []byte(`{"alert_id":"a1","@timestamp":"2015-12-10T00:00:00Z","episode_start":"2015-12-09T23:00:00Z"}`))
+	id, ts, _, err = docMeta(KindAlerts, []byte(`{"alert_id":"a1","@timestamp":"2015-12-10T00:00:00Z","episode_start":"2015-12-09T23:00:00Z"}`))
 	if err != nil || id != "a1" || ts.Hour() != 23 {
 		t.Fatalf("alert: %q %v %v (want episode_start)", id, ts, err)
 	}
-	id, ts, err = docMeta(KindMetrics, []byte(`{"metric_date":"2015-12-10","total_logs":3}`))
+	id, ts, _, err = docMeta(KindMetrics, []byte(`{"metric_date":"2015-12-10","total_logs":3}`))
 	if err != nil || id != "2015-12-10" || ts.Day() != 10 {
 		t.Fatalf("metrics: %q %v %v", id, ts, err)
 	}
+	id, ts, v, err := docMeta(KindIncidents, []byte(`{"incident_id":"i1","version":3,"opened_at":"2015-12-10T00:00:00Z","first_event_time":"2015-12-01T00:00:00Z"}`))
+	if err != nil || id != "i1" || v != 3 || ts.Day() != 10 {
+		t.Fatalf("incident: %q %v %d %v (want opened_at and the version)", id, ts, v, err)
+	}
+	if _, _, _, err := docMeta(KindIncidents, []byte(`{"incident_id":"i1","opened_at":"2015-12-10T00:00:00Z"}`)); err == nil {
+		t.Error("an incident without a version accepted")
+	}
 	for _, bad := range []string{`not json`, `{"event_time":"2015-12-10T06:55:46+09:00"}`, `{"row_hash":"x","event_time":"yesterday"}`} {
-		if _, _, err := docMeta(KindEvents, []byte(bad)); err == nil {
+		if _, _, _, err := docMeta(KindEvents, []byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}

@@ -76,7 +76,7 @@ func NewCollector(cfg Config, log *slog.Logger) (*Collector, error) {
 		cfg.DLQTopic = contracts.TopicSSHLogDLQ
 	}
 	if len(cfg.Indices) == 0 {
-		cfg.Indices = []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics}
+		cfg.Indices = []string{contracts.IndexSSHLog, contracts.IndexSSHAlerts, contracts.IndexSSHIncidents, contracts.IndexMetricsDaily, contracts.IndexSystemMetrics}
 	}
 	if len(cfg.Groups) == 0 {
 		cfg.Groups = []string{"logmon"}

@@ -84,6 +84,9 @@ type Rules struct {
 	// Hosts are the host rules' thresholds (processors/hoststage); the
 	// cooldown above applies to them too.
 	Hosts HostRules `yaml:"hosts" json:"hosts"`
+	// Incidents are the incident settings (processors/incidentstage and
+	// the mailer; config.Config.IncidentSettings applies the environment).
+	Incidents contracts.IncidentSettings `yaml:"incidents" json:"incidents"`
 }
 
 // DefaultRules returns the defaults of docs/contracts.md (Detections).
@@ -101,6 +104,7 @@ func DefaultRules() Rules {
 		MaxEscalations:    3,
 		Lateness:          2 * time.Minute,
 		Hosts:             DefaultHostRules(),
+		Incidents:         contracts.DefaultIncidentSettings(),
 	}
 }
 
@@ -175,6 +179,9 @@ func (r *Rules) Validate() error {
 		errs = append(errs, fmt.Errorf("distributed_attack.lateness = %s: must be 0..%s", l, MaxLateness))
 	}
 	if err := r.Hosts.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.Incidents.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -117,6 +117,7 @@ func TestReplicaExactDailyMetricsAndScenarios(t *testing.T) {
 		replicaAlertIDs[a.ID] = true
 	}
 	replicaTables = positionless(tables(t, r))
+	checkIncidents(t, r, len(alerts))
 }
 
 // replicaAlertIDs and replicaTables are the alert ids and the tables (without
