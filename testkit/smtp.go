@@ -157,3 +157,11 @@ func mailpitFetch(path string, v any) error {
 	}
 	return nil
 }
+
+// MailHeaders returns the headers of the Mailpit message id (Mail.ID).
+func MailHeaders(t testing.TB, id string) map[string][]string {
+	t.Helper()
+	var h map[string][]string
+	mailpitGet(t, "/api/v1/message/"+url.PathEscape(id)+"/headers", &h)
+	return h
+}

@@ -58,6 +58,7 @@ func runAll(ctx context.Context, args []string) error {
 		group := name(tracker.DefaultGroup)
 		ingestOpts.topic = name(contracts.TopicSSHLog)
 		notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(contracts.TopicSSHAlerts)
+		notifyOpts.incidentsTopic = name(contracts.TopicSSHIncidents)
 		notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(contracts.TopicMetricsDaily), name(contracts.TopicSSHAlerts)
 		statusOpts = allStatusOptions(prefix)
 		builders := map[string]func() ([]component, error){

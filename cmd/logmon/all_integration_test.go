@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/testkit"
 )
 
@@ -52,6 +53,7 @@ func TestLogmonAll(t *testing.T) {
 		"-smtp-host", smtp.Host, "-smtp-port", strconv.Itoa(smtp.Port), "-to", to,
 		"-digest-window", "500ms", "-daily-report=false")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Env = append(os.Environ(), config.EnvIncidentSettle+"=2s") // the attack's incident is mailed 2 s after it opens
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

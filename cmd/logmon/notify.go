@@ -57,6 +57,9 @@ type notifyOptions struct {
 	dailyReport          bool
 	report               *reportOptions
 	group, topic, ledger string
+	// incidentMail mails the SSH rules per incident (from incidentsTopic).
+	incidentMail   bool
+	incidentsTopic string
 }
 
 // registerNotifyFlags adds the mailer's flags (also `logmon all`'s).
@@ -72,6 +75,8 @@ func registerNotifyFlags(fs *flag.FlagSet, cfg *config.Config) *notifyOptions {
 	fs.StringVar(&cfg.API.PublicURL, "api-url", cfg.API.PublicURL, "public REST API address, for links (env "+config.EnvAPIPublicURL+")")
 	fs.StringVar(&cfg.KibanaURL, "kibana-url", cfg.KibanaURL, "Kibana address, for links (env "+config.EnvKibanaURL+")")
 	fs.BoolVar(&o.dailyReport, "daily-report", true, "also send the daily report on its schedule (as `logmon report` does)")
+	fs.BoolVar(&o.incidentMail, "incident-mail", true, "mail the SSH rules per incident, one thread each (false: one mail per alert, as before incidents)")
+	fs.StringVar(&o.incidentsTopic, "incidents-topic", contracts.TopicSSHIncidents, "incident topic")
 	o.report = registerReportFlags(fs, cfg)
 	return o
 }
@@ -122,9 +127,20 @@ func buildNotify(ctx context.Context, cfg config.Config, o *notifyOptions, reg *
 	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.topic}}, log); err != nil {
 		return nil, err
 	}
-	n, err := notify.New(notify.Config{Kafka: cfg.Kafka, Topic: o.topic, Group: o.group, To: to,
+	nc := notify.Config{Kafka: cfg.Kafka, Topic: o.topic, Group: o.group, To: to,
 		DigestAfter: cfg.Notify.DigestAfter, DigestWindow: cfg.Notify.DigestWindow, LedgerPath: o.ledger,
-		Links: notify.Links{API: cfg.API.PublicURL, Kibana: cfg.KibanaURL}, Loc: loc}, sender, notify.NewMetrics(reg), log)
+		Links: notify.Links{API: cfg.API.PublicURL, Kibana: cfg.KibanaURL}, Loc: loc}
+	if o.incidentMail {
+		settings, err := cfg.IncidentSettings()
+		if err != nil {
+			return nil, err
+		}
+		nc.Incidents = &notify.IncidentConfig{Topic: o.incidentsTopic, Group: o.group + "-incidents", Settings: settings}
+		if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.incidentsTopic}}, log); err != nil {
+			return nil, err
+		}
+	}
+	n, err := notify.New(nc, sender, notify.NewMetrics(reg), log)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,9 @@ type Config struct {
 	Links               Links
 	// Loc is the zone of the times in mails (the report zone).
 	Loc *time.Location
+	// Incidents (nil: off) mails the SSH rules per incident
+	// (incidents.go); their alerts are then not mailed one by one.
+	Incidents *IncidentConfig
 }
 
 // Sender delivers one mail; *mail.Sender is the real one.
@@ -122,6 +125,17 @@ func New(cfg Config, send Sender, m *Metrics, log *slog.Logger) (*Notifier, erro
 	if cfg.Loc == nil {
 		cfg.Loc = time.UTC
 	}
+	if ic := cfg.Incidents; ic != nil {
+		if ic.Topic == "" {
+			ic.Topic = contracts.TopicSSHIncidents
+		}
+		if ic.Group == "" {
+			ic.Group = DefaultIncidentGroup
+		}
+		if err := ic.Settings.Validate(); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+	}
 	if m == nil {
 		m = NewMetrics(nil)
 	}
@@ -158,6 +172,16 @@ func (n *Notifier) Run(ctx context.Context) error {
 		cancel() // a failed mail loop stops the consumer too
 		mailErr <- err
 	}()
+	incErr := make(chan error, 1)
+	if n.cfg.Incidents != nil {
+		go func() {
+			err := n.runIncidents(ctx)
+			cancel()
+			incErr <- err
+		}()
+	} else {
+		incErr <- nil
+	}
 	n.log.Info("mailing alerts", "topic", n.cfg.Topic, "group", n.cfg.Group, "to", n.cfg.To,
 		"digest_after", n.cfg.DigestAfter, "digest_window", n.cfg.DigestWindow, "ledger", n.cfg.LedgerPath, "ledger_ids", n.ledger.Len())
 	var consumeErr error
@@ -175,12 +199,16 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	cancel()
 	merr := <-mailErr
+	ierr := <-incErr
 	if err := group.Close(); err != nil {
 		consumeErr = fmt.Errorf("notify: close consumer group: %w", err)
 	}
 	wg.Wait()
 	if merr != nil && !errors.Is(merr, context.Canceled) {
 		return merr
+	}
+	if ierr != nil {
+		return ierr
 	}
 	return consumeErr
 }
@@ -257,6 +285,8 @@ func (n *Notifier) handle(ctx context.Context, batch []item) error {
 		switch {
 		case it.alert == nil:
 			n.metrics.Skipped.WithLabelValues("invalid").Inc()
+		case n.cfg.Incidents != nil && incidentSSHRule(it.alert.Rule):
+			n.metrics.Skipped.WithLabelValues("incident").Inc() // mailed through its incident
 		case seen[it.alert.ID] || n.ledger.Has(it.alert.ID):
 			n.metrics.Skipped.WithLabelValues("duplicate").Inc()
 			n.log.Debug("alert already mailed; skipped", "alert_id", it.alert.ID)
