@@ -108,6 +108,12 @@ func (s *Server) WithHosts(h *views.Hosts) *Server {
 	return s
 }
 
+// WithIncidents gives the incident endpoints their view (call before Run).
+func (s *Server) WithIncidents(v *views.Incidents) *Server {
+	s.svc.incidents = v
+	return s
+}
+
 // WithStatus gives GET /v1/status its source (call before Run).
 func (s *Server) WithStatus(status func(context.Context) *contracts.Status) *Server {
 	s.svc.status = status

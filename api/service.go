@@ -33,6 +33,8 @@ type service struct {
 	tracker *views.Tracker
 	alerts  *views.Alerts
 	hosts   *views.Hosts // nil: the host endpoints answer Unimplemented
+	// incidents (nil: the incident endpoints answer Unimplemented).
+	incidents *views.Incidents
 	// status gathers the pipeline's health (nil: GetStatus answers Unimplemented).
 	status func(context.Context) *contracts.Status
 	rules  *detect.Rules

@@ -79,7 +79,7 @@ func runAll(ctx context.Context, args []string) error {
 				return []component{c}, err
 			},
 			"api": func() ([]component, error) {
-				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts), status: statusOpts}, reg, log)
+				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts), incidents: name(contracts.TopicSSHIncidents), status: statusOpts}, reg, log)
 			},
 			"notify": func() ([]component, error) { return buildNotify(ctx, cfg, notifyOpts, reg, log) },
 			"watchdog": func() ([]component, error) {

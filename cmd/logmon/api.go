@@ -20,6 +20,7 @@ import (
 // apiOptions are `logmon api`'s own flags.
 type apiOptions struct {
 	group, alerts string
+	incidents     string
 	maxAlerts     int
 	status        statusOptions
 }
@@ -33,6 +34,7 @@ func runAPI(ctx context.Context, args []string) error {
 		registerAPIFlags(fs, cfg)
 		fs.StringVar(&o.group, "group", tracker.DefaultGroup, "goka group whose table the API reads (tests and benchmarks use their own)")
 		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
+		fs.StringVar(&o.incidents, "incidents", contracts.TopicSSHIncidents, "incident topic")
 		fs.IntVar(&o.maxAlerts, "max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
 		registerStatusFlags(fs, &o.status)
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
@@ -58,6 +60,9 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 	if o.maxAlerts == 0 {
 		o.maxAlerts = views.DefaultMaxAlerts
 	}
+	if o.incidents == "" {
+		o.incidents = contracts.TopicSSHIncidents
+	}
 	// The views read the group's table and the alert topic: make sure they exist.
 	if err := tracker.New(tracker.Config{Kafka: cfg.Kafka, Group: o.group, Alerts: o.alerts}, nil, log).EnsureTopics(ctx); err != nil {
 		return nil, err
@@ -81,6 +86,11 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 		return nil, err
 	}
 	srv.WithHosts(hv)
+	if _, err := topics.Ensure(ctx, cfg.Kafka, []topics.Spec{{Name: o.incidents}}, log); err != nil {
+		return nil, err
+	}
+	iv := views.NewIncidents(views.IncidentsConfig{Kafka: cfg.Kafka, Topic: o.incidents}, log)
+	srv.WithIncidents(iv)
 	if o.status.alerts == "" {
 		o.status = allStatusOptions("")
 	}
@@ -93,6 +103,7 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 		{name: "tracker view", run: tv.Run, ready: readyWhen(tv, "tracker view recovering")},
 		{name: "alerts view", run: av.Run, ready: readyWhen(av, "alerts view recovering")},
 		{name: "hosts view", run: hv.Run, ready: readyWhen(hv, "hosts view recovering")},
+		{name: "incidents view", run: iv.Run, ready: readyWhen(iv, "incidents view recovering")},
 		{name: "api", run: srv.Run},
 	}, nil
 }

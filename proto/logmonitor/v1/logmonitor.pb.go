@@ -68,6 +68,459 @@ func (*GetStatusRequest) Descriptor() ([]byte, []int) {
 	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{0}
 }
 
+type Incident struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	IncidentId string                 `protobuf:"bytes,1,opt,name=incident_id,json=incidentId,proto3" json:"incident_id,omitempty"`
+	Key        string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// ip or user.
+	KeyType string `protobuf:"bytes,3,opt,name=key_type,json=keyType,proto3" json:"key_type,omitempty"`
+	// open, updated or closed.
+	Status           string   `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Version          int64    `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	Severity         string   `protobuf:"bytes,6,opt,name=severity,proto3" json:"severity,omitempty"`
+	Rules            []string `protobuf:"bytes,7,rep,name=rules,proto3" json:"rules,omitempty"`
+	AlertIds         []string `protobuf:"bytes,8,rep,name=alert_ids,json=alertIds,proto3" json:"alert_ids,omitempty"`
+	AlertCount       int64    `protobuf:"varint,9,opt,name=alert_count,json=alertCount,proto3" json:"alert_count,omitempty"`
+	FailedAttempts   int64    `protobuf:"varint,10,opt,name=failed_attempts,json=failedAttempts,proto3" json:"failed_attempts,omitempty"`
+	UsersTried       []string `protobuf:"bytes,11,rep,name=users_tried,json=usersTried,proto3" json:"users_tried,omitempty"`
+	Hosts            []string `protobuf:"bytes,12,rep,name=hosts,proto3" json:"hosts,omitempty"`
+	Ips              []string `protobuf:"bytes,13,rep,name=ips,proto3" json:"ips,omitempty"`
+	SuccessfulLogins int64    `protobuf:"varint,14,opt,name=successful_logins,json=successfulLogins,proto3" json:"successful_logins,omitempty"`
+	// RFC 3339.
+	FirstEventTime string `protobuf:"bytes,15,opt,name=first_event_time,json=firstEventTime,proto3" json:"first_event_time,omitempty"`
+	LastEventTime  string `protobuf:"bytes,16,opt,name=last_event_time,json=lastEventTime,proto3" json:"last_event_time,omitempty"`
+	OpenedAt       string `protobuf:"bytes,17,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
+	UpdatedAt      string `protobuf:"bytes,18,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Incident) Reset() {
+	*x = Incident{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Incident) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Incident) ProtoMessage() {}
+
+func (x *Incident) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Incident.ProtoReflect.Descriptor instead.
+func (*Incident) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Incident) GetIncidentId() string {
+	if x != nil {
+		return x.IncidentId
+	}
+	return ""
+}
+
+func (x *Incident) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Incident) GetKeyType() string {
+	if x != nil {
+		return x.KeyType
+	}
+	return ""
+}
+
+func (x *Incident) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Incident) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Incident) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *Incident) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *Incident) GetAlertIds() []string {
+	if x != nil {
+		return x.AlertIds
+	}
+	return nil
+}
+
+func (x *Incident) GetAlertCount() int64 {
+	if x != nil {
+		return x.AlertCount
+	}
+	return 0
+}
+
+func (x *Incident) GetFailedAttempts() int64 {
+	if x != nil {
+		return x.FailedAttempts
+	}
+	return 0
+}
+
+func (x *Incident) GetUsersTried() []string {
+	if x != nil {
+		return x.UsersTried
+	}
+	return nil
+}
+
+func (x *Incident) GetHosts() []string {
+	if x != nil {
+		return x.Hosts
+	}
+	return nil
+}
+
+func (x *Incident) GetIps() []string {
+	if x != nil {
+		return x.Ips
+	}
+	return nil
+}
+
+func (x *Incident) GetSuccessfulLogins() int64 {
+	if x != nil {
+		return x.SuccessfulLogins
+	}
+	return 0
+}
+
+func (x *Incident) GetFirstEventTime() string {
+	if x != nil {
+		return x.FirstEventTime
+	}
+	return ""
+}
+
+func (x *Incident) GetLastEventTime() string {
+	if x != nil {
+		return x.LastEventTime
+	}
+	return ""
+}
+
+func (x *Incident) GetOpenedAt() string {
+	if x != nil {
+		return x.OpenedAt
+	}
+	return ""
+}
+
+func (x *Incident) GetUpdatedAt() string {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return ""
+}
+
+type ListIncidentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this status (open, updated, closed), severity, rule or key.
+	Status   string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Severity string `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
+	Rule     string `protobuf:"bytes,3,opt,name=rule,proto3" json:"rule,omitempty"`
+	Key      string `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	// Only incidents whose last event is at or after since / before until (RFC 3339).
+	Since string `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
+	Until string `protobuf:"bytes,6,opt,name=until,proto3" json:"until,omitempty"`
+	// Page size (default 100, at most 1000).
+	PageSize int32 `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIncidentsRequest) Reset() {
+	*x = ListIncidentsRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIncidentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIncidentsRequest) ProtoMessage() {}
+
+func (x *ListIncidentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIncidentsRequest.ProtoReflect.Descriptor instead.
+func (*ListIncidentsRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListIncidentsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetSince() string {
+	if x != nil {
+		return x.Since
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetUntil() string {
+	if x != nil {
+		return x.Until
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListIncidentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListIncidentsResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Incidents []*Incident            `protobuf:"bytes,1,rep,name=incidents,proto3" json:"incidents,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIncidentsResponse) Reset() {
+	*x = ListIncidentsResponse{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIncidentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIncidentsResponse) ProtoMessage() {}
+
+func (x *ListIncidentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIncidentsResponse.ProtoReflect.Descriptor instead.
+func (*ListIncidentsResponse) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListIncidentsResponse) GetIncidents() []*Incident {
+	if x != nil {
+		return x.Incidents
+	}
+	return nil
+}
+
+func (x *ListIncidentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type GetIncidentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIncidentRequest) Reset() {
+	*x = GetIncidentRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIncidentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIncidentRequest) ProtoMessage() {}
+
+func (x *GetIncidentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIncidentRequest.ProtoReflect.Descriptor instead.
+func (*GetIncidentRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetIncidentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type WatchIncidentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this status, severity, rule or key.
+	Status        string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Severity      string `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
+	Rule          string `protobuf:"bytes,3,opt,name=rule,proto3" json:"rule,omitempty"`
+	Key           string `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchIncidentsRequest) Reset() {
+	*x = WatchIncidentsRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchIncidentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchIncidentsRequest) ProtoMessage() {}
+
+func (x *WatchIncidentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchIncidentsRequest.ProtoReflect.Descriptor instead.
+func (*WatchIncidentsRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *WatchIncidentsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *WatchIncidentsRequest) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *WatchIncidentsRequest) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *WatchIncidentsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 type GetIPStatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// An IPv4 or IPv6 address.
@@ -81,7 +534,7 @@ type GetIPStatusRequest struct {
 
 func (x *GetIPStatusRequest) Reset() {
 	*x = GetIPStatusRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -93,7 +546,7 @@ func (x *GetIPStatusRequest) String() string {
 func (*GetIPStatusRequest) ProtoMessage() {}
 
 func (x *GetIPStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[1]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -106,7 +559,7 @@ func (x *GetIPStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIPStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetIPStatusRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{1}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetIPStatusRequest) GetIp() string {
@@ -139,7 +592,7 @@ type WindowCount struct {
 
 func (x *WindowCount) Reset() {
 	*x = WindowCount{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -151,7 +604,7 @@ func (x *WindowCount) String() string {
 func (*WindowCount) ProtoMessage() {}
 
 func (x *WindowCount) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[2]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -164,7 +617,7 @@ func (x *WindowCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowCount.ProtoReflect.Descriptor instead.
 func (*WindowCount) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{2}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WindowCount) GetRule() string {
@@ -221,7 +674,7 @@ type ActiveAlert struct {
 
 func (x *ActiveAlert) Reset() {
 	*x = ActiveAlert{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -233,7 +686,7 @@ func (x *ActiveAlert) String() string {
 func (*ActiveAlert) ProtoMessage() {}
 
 func (x *ActiveAlert) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[3]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -246,7 +699,7 @@ func (x *ActiveAlert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveAlert.ProtoReflect.Descriptor instead.
 func (*ActiveAlert) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{3}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ActiveAlert) GetAlertId() string {
@@ -331,7 +784,7 @@ type IPDay struct {
 
 func (x *IPDay) Reset() {
 	*x = IPDay{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -343,7 +796,7 @@ func (x *IPDay) String() string {
 func (*IPDay) ProtoMessage() {}
 
 func (x *IPDay) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[4]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -356,7 +809,7 @@ func (x *IPDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPDay.ProtoReflect.Descriptor instead.
 func (*IPDay) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{4}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *IPDay) GetMetricDate() string {
@@ -409,7 +862,7 @@ type IPStatus struct {
 
 func (x *IPStatus) Reset() {
 	*x = IPStatus{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +874,7 @@ func (x *IPStatus) String() string {
 func (*IPStatus) ProtoMessage() {}
 
 func (x *IPStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[5]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +887,7 @@ func (x *IPStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPStatus.ProtoReflect.Descriptor instead.
 func (*IPStatus) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{5}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *IPStatus) GetIp() string {
@@ -566,7 +1019,7 @@ type GetDailyMetricsRequest struct {
 
 func (x *GetDailyMetricsRequest) Reset() {
 	*x = GetDailyMetricsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +1031,7 @@ func (x *GetDailyMetricsRequest) String() string {
 func (*GetDailyMetricsRequest) ProtoMessage() {}
 
 func (x *GetDailyMetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[6]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +1044,7 @@ func (x *GetDailyMetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDailyMetricsRequest.ProtoReflect.Descriptor instead.
 func (*GetDailyMetricsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{6}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetDailyMetricsRequest) GetDate() string {
@@ -611,7 +1064,7 @@ type IPCount struct {
 
 func (x *IPCount) Reset() {
 	*x = IPCount{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +1076,7 @@ func (x *IPCount) String() string {
 func (*IPCount) ProtoMessage() {}
 
 func (x *IPCount) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[7]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +1089,7 @@ func (x *IPCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPCount.ProtoReflect.Descriptor instead.
 func (*IPCount) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{7}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *IPCount) GetIp() string {
@@ -676,7 +1129,7 @@ type DailyMetrics struct {
 
 func (x *DailyMetrics) Reset() {
 	*x = DailyMetrics{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +1141,7 @@ func (x *DailyMetrics) String() string {
 func (*DailyMetrics) ProtoMessage() {}
 
 func (x *DailyMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[8]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +1154,7 @@ func (x *DailyMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyMetrics.ProtoReflect.Descriptor instead.
 func (*DailyMetrics) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{8}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DailyMetrics) GetMetricDate() string {
@@ -796,7 +1249,7 @@ type ListDaysRequest struct {
 
 func (x *ListDaysRequest) Reset() {
 	*x = ListDaysRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +1261,7 @@ func (x *ListDaysRequest) String() string {
 func (*ListDaysRequest) ProtoMessage() {}
 
 func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[9]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +1274,7 @@ func (x *ListDaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysRequest.ProtoReflect.Descriptor instead.
 func (*ListDaysRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{9}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{14}
 }
 
 type ListDaysResponse struct {
@@ -833,7 +1286,7 @@ type ListDaysResponse struct {
 
 func (x *ListDaysResponse) Reset() {
 	*x = ListDaysResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1298,7 @@ func (x *ListDaysResponse) String() string {
 func (*ListDaysResponse) ProtoMessage() {}
 
 func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[10]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1311,7 @@ func (x *ListDaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDaysResponse.ProtoReflect.Descriptor instead.
 func (*ListDaysResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{10}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListDaysResponse) GetDays() []string {
@@ -881,7 +1334,7 @@ type GetTopIPsRequest struct {
 
 func (x *GetTopIPsRequest) Reset() {
 	*x = GetTopIPsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +1346,7 @@ func (x *GetTopIPsRequest) String() string {
 func (*GetTopIPsRequest) ProtoMessage() {}
 
 func (x *GetTopIPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[11]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1359,7 @@ func (x *GetTopIPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTopIPsRequest.ProtoReflect.Descriptor instead.
 func (*GetTopIPsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{11}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetTopIPsRequest) GetDate() string {
@@ -941,7 +1394,7 @@ type TopIPs struct {
 
 func (x *TopIPs) Reset() {
 	*x = TopIPs{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1406,7 @@ func (x *TopIPs) String() string {
 func (*TopIPs) ProtoMessage() {}
 
 func (x *TopIPs) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[12]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1419,7 @@ func (x *TopIPs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopIPs.ProtoReflect.Descriptor instead.
 func (*TopIPs) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{12}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TopIPs) GetMetricDate() string {
@@ -1028,7 +1481,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1040,7 +1493,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[13]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1053,7 +1506,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{13}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Alert) GetTimestamp() string {
@@ -1222,7 +1675,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1687,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[14]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1700,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{14}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListAlertsRequest) GetRule() string {
@@ -1303,7 +1756,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1768,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[15]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1781,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{15}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -1358,7 +1811,7 @@ type WatchAlertsRequest struct {
 
 func (x *WatchAlertsRequest) Reset() {
 	*x = WatchAlertsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1370,7 +1823,7 @@ func (x *WatchAlertsRequest) String() string {
 func (*WatchAlertsRequest) ProtoMessage() {}
 
 func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[16]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1383,7 +1836,7 @@ func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAlertsRequest.ProtoReflect.Descriptor instead.
 func (*WatchAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{16}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WatchAlertsRequest) GetCursor() string {
@@ -1418,7 +1871,7 @@ type AlertEvent struct {
 
 func (x *AlertEvent) Reset() {
 	*x = AlertEvent{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1883,7 @@ func (x *AlertEvent) String() string {
 func (*AlertEvent) ProtoMessage() {}
 
 func (x *AlertEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[17]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1896,7 @@ func (x *AlertEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertEvent.ProtoReflect.Descriptor instead.
 func (*AlertEvent) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{17}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AlertEvent) GetAlert() *Alert {
@@ -1468,7 +1921,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1933,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[18]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1946,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{18}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{23}
 }
 
 type HealthResponse struct {
@@ -1505,7 +1958,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1970,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[19]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1983,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{19}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HealthResponse) GetStatus() string {
@@ -1548,7 +2001,7 @@ type ReadyRequest struct {
 
 func (x *ReadyRequest) Reset() {
 	*x = ReadyRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +2013,7 @@ func (x *ReadyRequest) String() string {
 func (*ReadyRequest) ProtoMessage() {}
 
 func (x *ReadyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[20]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +2026,7 @@ func (x *ReadyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadyRequest.ProtoReflect.Descriptor instead.
 func (*ReadyRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{20}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{25}
 }
 
 type ReadyResponse struct {
@@ -1586,7 +2039,7 @@ type ReadyResponse struct {
 
 func (x *ReadyResponse) Reset() {
 	*x = ReadyResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1598,7 +2051,7 @@ func (x *ReadyResponse) String() string {
 func (*ReadyResponse) ProtoMessage() {}
 
 func (x *ReadyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[21]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1611,7 +2064,7 @@ func (x *ReadyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadyResponse.ProtoReflect.Descriptor instead.
 func (*ReadyResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{21}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadyResponse) GetTrackerView() bool {
@@ -1636,7 +2089,7 @@ type ListHostsRequest struct {
 
 func (x *ListHostsRequest) Reset() {
 	*x = ListHostsRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +2101,7 @@ func (x *ListHostsRequest) String() string {
 func (*ListHostsRequest) ProtoMessage() {}
 
 func (x *ListHostsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[22]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +2114,7 @@ func (x *ListHostsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHostsRequest.ProtoReflect.Descriptor instead.
 func (*ListHostsRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{22}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{27}
 }
 
 type ListHostsResponse struct {
@@ -1673,7 +2126,7 @@ type ListHostsResponse struct {
 
 func (x *ListHostsResponse) Reset() {
 	*x = ListHostsResponse{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +2138,7 @@ func (x *ListHostsResponse) String() string {
 func (*ListHostsResponse) ProtoMessage() {}
 
 func (x *ListHostsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[23]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +2151,7 @@ func (x *ListHostsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHostsResponse.ProtoReflect.Descriptor instead.
 func (*ListHostsResponse) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{23}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListHostsResponse) GetHosts() []*Host {
@@ -1717,7 +2170,7 @@ type GetHostRequest struct {
 
 func (x *GetHostRequest) Reset() {
 	*x = GetHostRequest{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +2182,7 @@ func (x *GetHostRequest) String() string {
 func (*GetHostRequest) ProtoMessage() {}
 
 func (x *GetHostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[24]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +2195,7 @@ func (x *GetHostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHostRequest.ProtoReflect.Descriptor instead.
 func (*GetHostRequest) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{24}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetHostRequest) GetName() string {
@@ -1768,7 +2221,7 @@ type HostFilesystem struct {
 
 func (x *HostFilesystem) Reset() {
 	*x = HostFilesystem{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +2233,7 @@ func (x *HostFilesystem) String() string {
 func (*HostFilesystem) ProtoMessage() {}
 
 func (x *HostFilesystem) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[25]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +2246,7 @@ func (x *HostFilesystem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostFilesystem.ProtoReflect.Descriptor instead.
 func (*HostFilesystem) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{25}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *HostFilesystem) GetMountPoint() string {
@@ -1854,7 +2307,7 @@ type HostInterface struct {
 
 func (x *HostInterface) Reset() {
 	*x = HostInterface{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +2319,7 @@ func (x *HostInterface) String() string {
 func (*HostInterface) ProtoMessage() {}
 
 func (x *HostInterface) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[26]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +2332,7 @@ func (x *HostInterface) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostInterface.ProtoReflect.Descriptor instead.
 func (*HostInterface) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{26}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *HostInterface) GetName() string {
@@ -1944,7 +2397,7 @@ type HostEpisode struct {
 
 func (x *HostEpisode) Reset() {
 	*x = HostEpisode{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2409,7 @@ func (x *HostEpisode) String() string {
 func (*HostEpisode) ProtoMessage() {}
 
 func (x *HostEpisode) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[27]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2422,7 @@ func (x *HostEpisode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostEpisode.ProtoReflect.Descriptor instead.
 func (*HostEpisode) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{27}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *HostEpisode) GetRule() string {
@@ -2038,7 +2491,7 @@ type Host struct {
 
 func (x *Host) Reset() {
 	*x = Host{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2503,7 @@ func (x *Host) String() string {
 func (*Host) ProtoMessage() {}
 
 func (x *Host) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[28]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2516,7 @@ func (x *Host) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Host.ProtoReflect.Descriptor instead.
 func (*Host) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{28}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Host) GetName() string {
@@ -2227,7 +2680,7 @@ type HostPoint struct {
 
 func (x *HostPoint) Reset() {
 	*x = HostPoint{}
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[29]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +2692,7 @@ func (x *HostPoint) String() string {
 func (*HostPoint) ProtoMessage() {}
 
 func (x *HostPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[29]
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +2705,7 @@ func (x *HostPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostPoint.ProtoReflect.Descriptor instead.
 func (*HostPoint) Descriptor() ([]byte, []int) {
-	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{29}
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HostPoint) GetTime() string {
@@ -2295,7 +2748,51 @@ var File_logmonitor_v1_logmonitor_proto protoreflect.FileDescriptor
 const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\n" +
 	"\x1elogmonitor/v1/logmonitor.proto\x12\rlogmonitor.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x12\n" +
-	"\x10GetStatusRequest\"4\n" +
+	"\x10GetStatusRequest\"\xa7\x04\n" +
+	"\bIncident\x12\x1f\n" +
+	"\vincident_id\x18\x01 \x01(\tR\n" +
+	"incidentId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x19\n" +
+	"\bkey_type\x18\x03 \x01(\tR\akeyType\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\x12\x1a\n" +
+	"\bseverity\x18\x06 \x01(\tR\bseverity\x12\x14\n" +
+	"\x05rules\x18\a \x03(\tR\x05rules\x12\x1b\n" +
+	"\talert_ids\x18\b \x03(\tR\balertIds\x12\x1f\n" +
+	"\valert_count\x18\t \x01(\x03R\n" +
+	"alertCount\x12'\n" +
+	"\x0ffailed_attempts\x18\n" +
+	" \x01(\x03R\x0efailedAttempts\x12\x1f\n" +
+	"\vusers_tried\x18\v \x03(\tR\n" +
+	"usersTried\x12\x14\n" +
+	"\x05hosts\x18\f \x03(\tR\x05hosts\x12\x10\n" +
+	"\x03ips\x18\r \x03(\tR\x03ips\x12+\n" +
+	"\x11successful_logins\x18\x0e \x01(\x03R\x10successfulLogins\x12(\n" +
+	"\x10first_event_time\x18\x0f \x01(\tR\x0efirstEventTime\x12&\n" +
+	"\x0flast_event_time\x18\x10 \x01(\tR\rlastEventTime\x12\x1b\n" +
+	"\topened_at\x18\x11 \x01(\tR\bopenedAt\x12\x1d\n" +
+	"\n" +
+	"updated_at\x18\x12 \x01(\tR\tupdatedAt\"\xd8\x01\n" +
+	"\x14ListIncidentsRequest\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x1a\n" +
+	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x12\n" +
+	"\x04rule\x18\x03 \x01(\tR\x04rule\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x14\n" +
+	"\x05since\x18\x05 \x01(\tR\x05since\x12\x14\n" +
+	"\x05until\x18\x06 \x01(\tR\x05until\x12\x1b\n" +
+	"\tpage_size\x18\a \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\"v\n" +
+	"\x15ListIncidentsResponse\x125\n" +
+	"\tincidents\x18\x01 \x03(\v2\x17.logmonitor.v1.IncidentR\tincidents\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"$\n" +
+	"\x12GetIncidentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"q\n" +
+	"\x15WatchIncidentsRequest\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x1a\n" +
+	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x12\n" +
+	"\x04rule\x18\x03 \x01(\tR\x04rule\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\"4\n" +
 	"\x12GetIPStatusRequest\x12\x0e\n" +
 	"\x02ip\x18\x01 \x01(\tR\x02ip\x12\x0e\n" +
 	"\x02at\x18\x02 \x01(\tR\x02at\"\x97\x01\n" +
@@ -2498,7 +2995,7 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"cpuNormPct\x12&\n" +
 	"\x0fmemory_used_pct\x18\x03 \x01(\x01R\rmemoryUsedPct\x12)\n" +
 	"\x11disk_max_used_pct\x18\x04 \x01(\x01R\x0ediskMaxUsedPct\x12\x15\n" +
-	"\x06load_1\x18\x05 \x01(\x01R\x05load12\xd6\b\n" +
+	"\x06load_1\x18\x05 \x01(\x01R\x05load12\xa0\v\n" +
 	"\n" +
 	"LogMonitor\x12_\n" +
 	"\vGetIPStatus\x12!.logmonitor.v1.GetIPStatusRequest\x1a\x17.logmonitor.v1.IPStatus\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/ips/{ip}\x12w\n" +
@@ -2510,7 +3007,10 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"/v1/alerts\x12g\n" +
 	"\vWatchAlerts\x12!.logmonitor.v1.WatchAlertsRequest\x1a\x19.logmonitor.v1.AlertEvent\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/alerts/watch0\x01\x12a\n" +
 	"\tListHosts\x12\x1f.logmonitor.v1.ListHostsRequest\x1a .logmonitor.v1.ListHostsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/hosts\x12W\n" +
-	"\aGetHost\x12\x1d.logmonitor.v1.GetHostRequest\x1a\x13.logmonitor.v1.Host\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/hosts/{name}\x12Y\n" +
+	"\aGetHost\x12\x1d.logmonitor.v1.GetHostRequest\x1a\x13.logmonitor.v1.Host\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/hosts/{name}\x12q\n" +
+	"\rListIncidents\x12#.logmonitor.v1.ListIncidentsRequest\x1a$.logmonitor.v1.ListIncidentsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/incidents\x12e\n" +
+	"\vGetIncident\x12!.logmonitor.v1.GetIncidentRequest\x1a\x17.logmonitor.v1.Incident\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/incidents/{id}\x12n\n" +
+	"\x0eWatchIncidents\x12$.logmonitor.v1.WatchIncidentsRequest\x1a\x17.logmonitor.v1.Incident\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/incidents:watch0\x01\x12Y\n" +
 	"\tGetStatus\x12\x1f.logmonitor.v1.GetStatusRequest\x1a\x17.google.protobuf.Struct\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/status\x12Y\n" +
 	"\x06Health\x12\x1c.logmonitor.v1.HealthRequest\x1a\x1d.logmonitor.v1.HealthResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
@@ -2529,83 +3029,95 @@ func file_logmonitor_v1_logmonitor_proto_rawDescGZIP() []byte {
 	return file_logmonitor_v1_logmonitor_proto_rawDescData
 }
 
-var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_logmonitor_v1_logmonitor_proto_goTypes = []any{
 	(*GetStatusRequest)(nil),       // 0: logmonitor.v1.GetStatusRequest
-	(*GetIPStatusRequest)(nil),     // 1: logmonitor.v1.GetIPStatusRequest
-	(*WindowCount)(nil),            // 2: logmonitor.v1.WindowCount
-	(*ActiveAlert)(nil),            // 3: logmonitor.v1.ActiveAlert
-	(*IPDay)(nil),                  // 4: logmonitor.v1.IPDay
-	(*IPStatus)(nil),               // 5: logmonitor.v1.IPStatus
-	(*GetDailyMetricsRequest)(nil), // 6: logmonitor.v1.GetDailyMetricsRequest
-	(*IPCount)(nil),                // 7: logmonitor.v1.IPCount
-	(*DailyMetrics)(nil),           // 8: logmonitor.v1.DailyMetrics
-	(*ListDaysRequest)(nil),        // 9: logmonitor.v1.ListDaysRequest
-	(*ListDaysResponse)(nil),       // 10: logmonitor.v1.ListDaysResponse
-	(*GetTopIPsRequest)(nil),       // 11: logmonitor.v1.GetTopIPsRequest
-	(*TopIPs)(nil),                 // 12: logmonitor.v1.TopIPs
-	(*Alert)(nil),                  // 13: logmonitor.v1.Alert
-	(*ListAlertsRequest)(nil),      // 14: logmonitor.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),     // 15: logmonitor.v1.ListAlertsResponse
-	(*WatchAlertsRequest)(nil),     // 16: logmonitor.v1.WatchAlertsRequest
-	(*AlertEvent)(nil),             // 17: logmonitor.v1.AlertEvent
-	(*HealthRequest)(nil),          // 18: logmonitor.v1.HealthRequest
-	(*HealthResponse)(nil),         // 19: logmonitor.v1.HealthResponse
-	(*ReadyRequest)(nil),           // 20: logmonitor.v1.ReadyRequest
-	(*ReadyResponse)(nil),          // 21: logmonitor.v1.ReadyResponse
-	(*ListHostsRequest)(nil),       // 22: logmonitor.v1.ListHostsRequest
-	(*ListHostsResponse)(nil),      // 23: logmonitor.v1.ListHostsResponse
-	(*GetHostRequest)(nil),         // 24: logmonitor.v1.GetHostRequest
-	(*HostFilesystem)(nil),         // 25: logmonitor.v1.HostFilesystem
-	(*HostInterface)(nil),          // 26: logmonitor.v1.HostInterface
-	(*HostEpisode)(nil),            // 27: logmonitor.v1.HostEpisode
-	(*Host)(nil),                   // 28: logmonitor.v1.Host
-	(*HostPoint)(nil),              // 29: logmonitor.v1.HostPoint
-	(*structpb.Struct)(nil),        // 30: google.protobuf.Struct
+	(*Incident)(nil),               // 1: logmonitor.v1.Incident
+	(*ListIncidentsRequest)(nil),   // 2: logmonitor.v1.ListIncidentsRequest
+	(*ListIncidentsResponse)(nil),  // 3: logmonitor.v1.ListIncidentsResponse
+	(*GetIncidentRequest)(nil),     // 4: logmonitor.v1.GetIncidentRequest
+	(*WatchIncidentsRequest)(nil),  // 5: logmonitor.v1.WatchIncidentsRequest
+	(*GetIPStatusRequest)(nil),     // 6: logmonitor.v1.GetIPStatusRequest
+	(*WindowCount)(nil),            // 7: logmonitor.v1.WindowCount
+	(*ActiveAlert)(nil),            // 8: logmonitor.v1.ActiveAlert
+	(*IPDay)(nil),                  // 9: logmonitor.v1.IPDay
+	(*IPStatus)(nil),               // 10: logmonitor.v1.IPStatus
+	(*GetDailyMetricsRequest)(nil), // 11: logmonitor.v1.GetDailyMetricsRequest
+	(*IPCount)(nil),                // 12: logmonitor.v1.IPCount
+	(*DailyMetrics)(nil),           // 13: logmonitor.v1.DailyMetrics
+	(*ListDaysRequest)(nil),        // 14: logmonitor.v1.ListDaysRequest
+	(*ListDaysResponse)(nil),       // 15: logmonitor.v1.ListDaysResponse
+	(*GetTopIPsRequest)(nil),       // 16: logmonitor.v1.GetTopIPsRequest
+	(*TopIPs)(nil),                 // 17: logmonitor.v1.TopIPs
+	(*Alert)(nil),                  // 18: logmonitor.v1.Alert
+	(*ListAlertsRequest)(nil),      // 19: logmonitor.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),     // 20: logmonitor.v1.ListAlertsResponse
+	(*WatchAlertsRequest)(nil),     // 21: logmonitor.v1.WatchAlertsRequest
+	(*AlertEvent)(nil),             // 22: logmonitor.v1.AlertEvent
+	(*HealthRequest)(nil),          // 23: logmonitor.v1.HealthRequest
+	(*HealthResponse)(nil),         // 24: logmonitor.v1.HealthResponse
+	(*ReadyRequest)(nil),           // 25: logmonitor.v1.ReadyRequest
+	(*ReadyResponse)(nil),          // 26: logmonitor.v1.ReadyResponse
+	(*ListHostsRequest)(nil),       // 27: logmonitor.v1.ListHostsRequest
+	(*ListHostsResponse)(nil),      // 28: logmonitor.v1.ListHostsResponse
+	(*GetHostRequest)(nil),         // 29: logmonitor.v1.GetHostRequest
+	(*HostFilesystem)(nil),         // 30: logmonitor.v1.HostFilesystem
+	(*HostInterface)(nil),          // 31: logmonitor.v1.HostInterface
+	(*HostEpisode)(nil),            // 32: logmonitor.v1.HostEpisode
+	(*Host)(nil),                   // 33: logmonitor.v1.Host
+	(*HostPoint)(nil),              // 34: logmonitor.v1.HostPoint
+	(*structpb.Struct)(nil),        // 35: google.protobuf.Struct
 }
 var file_logmonitor_v1_logmonitor_proto_depIdxs = []int32{
-	2,  // 0: logmonitor.v1.IPStatus.windows:type_name -> logmonitor.v1.WindowCount
-	3,  // 1: logmonitor.v1.IPStatus.active_alerts:type_name -> logmonitor.v1.ActiveAlert
-	4,  // 2: logmonitor.v1.IPStatus.days:type_name -> logmonitor.v1.IPDay
-	7,  // 3: logmonitor.v1.DailyMetrics.top_ip_list:type_name -> logmonitor.v1.IPCount
-	7,  // 4: logmonitor.v1.DailyMetrics.top_brute_list:type_name -> logmonitor.v1.IPCount
-	7,  // 5: logmonitor.v1.TopIPs.by_events:type_name -> logmonitor.v1.IPCount
-	7,  // 6: logmonitor.v1.TopIPs.by_failures:type_name -> logmonitor.v1.IPCount
-	13, // 7: logmonitor.v1.ListAlertsResponse.alerts:type_name -> logmonitor.v1.Alert
-	13, // 8: logmonitor.v1.AlertEvent.alert:type_name -> logmonitor.v1.Alert
-	28, // 9: logmonitor.v1.ListHostsResponse.hosts:type_name -> logmonitor.v1.Host
-	25, // 10: logmonitor.v1.Host.filesystems:type_name -> logmonitor.v1.HostFilesystem
-	26, // 11: logmonitor.v1.Host.interfaces:type_name -> logmonitor.v1.HostInterface
-	27, // 12: logmonitor.v1.Host.episodes:type_name -> logmonitor.v1.HostEpisode
-	7,  // 13: logmonitor.v1.Host.ssh_top_source_ips:type_name -> logmonitor.v1.IPCount
-	29, // 14: logmonitor.v1.Host.recent:type_name -> logmonitor.v1.HostPoint
-	1,  // 15: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
-	6,  // 16: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
-	9,  // 17: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
-	11, // 18: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
-	14, // 19: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
-	16, // 20: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
-	22, // 21: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
-	24, // 22: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
-	0,  // 23: logmonitor.v1.LogMonitor.GetStatus:input_type -> logmonitor.v1.GetStatusRequest
-	18, // 24: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
-	20, // 25: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
-	5,  // 26: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
-	8,  // 27: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
-	10, // 28: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
-	12, // 29: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
-	15, // 30: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
-	17, // 31: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
-	23, // 32: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
-	28, // 33: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
-	30, // 34: logmonitor.v1.LogMonitor.GetStatus:output_type -> google.protobuf.Struct
-	19, // 35: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
-	21, // 36: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
-	26, // [26:37] is the sub-list for method output_type
-	15, // [15:26] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	1,  // 0: logmonitor.v1.ListIncidentsResponse.incidents:type_name -> logmonitor.v1.Incident
+	7,  // 1: logmonitor.v1.IPStatus.windows:type_name -> logmonitor.v1.WindowCount
+	8,  // 2: logmonitor.v1.IPStatus.active_alerts:type_name -> logmonitor.v1.ActiveAlert
+	9,  // 3: logmonitor.v1.IPStatus.days:type_name -> logmonitor.v1.IPDay
+	12, // 4: logmonitor.v1.DailyMetrics.top_ip_list:type_name -> logmonitor.v1.IPCount
+	12, // 5: logmonitor.v1.DailyMetrics.top_brute_list:type_name -> logmonitor.v1.IPCount
+	12, // 6: logmonitor.v1.TopIPs.by_events:type_name -> logmonitor.v1.IPCount
+	12, // 7: logmonitor.v1.TopIPs.by_failures:type_name -> logmonitor.v1.IPCount
+	18, // 8: logmonitor.v1.ListAlertsResponse.alerts:type_name -> logmonitor.v1.Alert
+	18, // 9: logmonitor.v1.AlertEvent.alert:type_name -> logmonitor.v1.Alert
+	33, // 10: logmonitor.v1.ListHostsResponse.hosts:type_name -> logmonitor.v1.Host
+	30, // 11: logmonitor.v1.Host.filesystems:type_name -> logmonitor.v1.HostFilesystem
+	31, // 12: logmonitor.v1.Host.interfaces:type_name -> logmonitor.v1.HostInterface
+	32, // 13: logmonitor.v1.Host.episodes:type_name -> logmonitor.v1.HostEpisode
+	12, // 14: logmonitor.v1.Host.ssh_top_source_ips:type_name -> logmonitor.v1.IPCount
+	34, // 15: logmonitor.v1.Host.recent:type_name -> logmonitor.v1.HostPoint
+	6,  // 16: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
+	11, // 17: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
+	14, // 18: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
+	16, // 19: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
+	19, // 20: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
+	21, // 21: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
+	27, // 22: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
+	29, // 23: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
+	2,  // 24: logmonitor.v1.LogMonitor.ListIncidents:input_type -> logmonitor.v1.ListIncidentsRequest
+	4,  // 25: logmonitor.v1.LogMonitor.GetIncident:input_type -> logmonitor.v1.GetIncidentRequest
+	5,  // 26: logmonitor.v1.LogMonitor.WatchIncidents:input_type -> logmonitor.v1.WatchIncidentsRequest
+	0,  // 27: logmonitor.v1.LogMonitor.GetStatus:input_type -> logmonitor.v1.GetStatusRequest
+	23, // 28: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
+	25, // 29: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
+	10, // 30: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
+	13, // 31: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
+	15, // 32: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
+	17, // 33: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
+	20, // 34: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
+	22, // 35: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
+	28, // 36: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
+	33, // 37: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
+	3,  // 38: logmonitor.v1.LogMonitor.ListIncidents:output_type -> logmonitor.v1.ListIncidentsResponse
+	1,  // 39: logmonitor.v1.LogMonitor.GetIncident:output_type -> logmonitor.v1.Incident
+	1,  // 40: logmonitor.v1.LogMonitor.WatchIncidents:output_type -> logmonitor.v1.Incident
+	35, // 41: logmonitor.v1.LogMonitor.GetStatus:output_type -> google.protobuf.Struct
+	24, // 42: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
+	26, // 43: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
+	30, // [30:44] is the sub-list for method output_type
+	16, // [16:30] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_logmonitor_v1_logmonitor_proto_init() }
@@ -2619,7 +3131,7 @@ func file_logmonitor_v1_logmonitor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logmonitor_v1_logmonitor_proto_rawDesc), len(file_logmonitor_v1_logmonitor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,9 @@ const (
 	LogMonitor_WatchAlerts_FullMethodName     = "/logmonitor.v1.LogMonitor/WatchAlerts"
 	LogMonitor_ListHosts_FullMethodName       = "/logmonitor.v1.LogMonitor/ListHosts"
 	LogMonitor_GetHost_FullMethodName         = "/logmonitor.v1.LogMonitor/GetHost"
+	LogMonitor_ListIncidents_FullMethodName   = "/logmonitor.v1.LogMonitor/ListIncidents"
+	LogMonitor_GetIncident_FullMethodName     = "/logmonitor.v1.LogMonitor/GetIncident"
+	LogMonitor_WatchIncidents_FullMethodName  = "/logmonitor.v1.LogMonitor/WatchIncidents"
 	LogMonitor_GetStatus_FullMethodName       = "/logmonitor.v1.LogMonitor/GetStatus"
 	LogMonitor_Health_FullMethodName          = "/logmonitor.v1.LogMonitor/Health"
 	LogMonitor_Ready_FullMethodName           = "/logmonitor.v1.LogMonitor/Ready"
@@ -65,6 +68,14 @@ type LogMonitorClient interface {
 	ListHosts(ctx context.Context, in *ListHostsRequest, opts ...grpc.CallOption) (*ListHostsResponse, error)
 	// One host: its state, latest resources and open host-rule episodes.
 	GetHost(ctx context.Context, in *GetHostRequest, opts ...grpc.CallOption) (*Host, error)
+	// Incidents, newest last event first: the alerts of one key (IP, or user
+	// for distributed_attack) within a gap, as one (docs/contracts.md).
+	ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error)
+	// One incident, its newest version.
+	GetIncident(ctx context.Context, in *GetIncidentRequest, opts ...grpc.CallOption) (*Incident, error)
+	// Every new incident version from now on. Over REST: newline-delimited
+	// JSON, one {"result": Incident} per line.
+	WatchIncidents(ctx context.Context, in *WatchIncidentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Incident], error)
 	// The health of the whole pipeline, as `logmon status -json` prints it
 	// (docs/health.md): component instances from their heartbeats, consumer
 	// lag per group and partition, the Kafka cluster, Elasticsearch, the last
@@ -176,6 +187,45 @@ func (c *logMonitorClient) GetHost(ctx context.Context, in *GetHostRequest, opts
 	return out, nil
 }
 
+func (c *logMonitorClient) ListIncidents(ctx context.Context, in *ListIncidentsRequest, opts ...grpc.CallOption) (*ListIncidentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIncidentsResponse)
+	err := c.cc.Invoke(ctx, LogMonitor_ListIncidents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logMonitorClient) GetIncident(ctx context.Context, in *GetIncidentRequest, opts ...grpc.CallOption) (*Incident, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Incident)
+	err := c.cc.Invoke(ctx, LogMonitor_GetIncident_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logMonitorClient) WatchIncidents(ctx context.Context, in *WatchIncidentsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Incident], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LogMonitor_ServiceDesc.Streams[1], LogMonitor_WatchIncidents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchIncidentsRequest, Incident]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LogMonitor_WatchIncidentsClient = grpc.ServerStreamingClient[Incident]
+
 func (c *logMonitorClient) GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*structpb.Struct, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(structpb.Struct)
@@ -229,6 +279,14 @@ type LogMonitorServer interface {
 	ListHosts(context.Context, *ListHostsRequest) (*ListHostsResponse, error)
 	// One host: its state, latest resources and open host-rule episodes.
 	GetHost(context.Context, *GetHostRequest) (*Host, error)
+	// Incidents, newest last event first: the alerts of one key (IP, or user
+	// for distributed_attack) within a gap, as one (docs/contracts.md).
+	ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error)
+	// One incident, its newest version.
+	GetIncident(context.Context, *GetIncidentRequest) (*Incident, error)
+	// Every new incident version from now on. Over REST: newline-delimited
+	// JSON, one {"result": Incident} per line.
+	WatchIncidents(*WatchIncidentsRequest, grpc.ServerStreamingServer[Incident]) error
 	// The health of the whole pipeline, as `logmon status -json` prints it
 	// (docs/health.md): component instances from their heartbeats, consumer
 	// lag per group and partition, the Kafka cluster, Elasticsearch, the last
@@ -274,6 +332,15 @@ func (UnimplementedLogMonitorServer) ListHosts(context.Context, *ListHostsReques
 }
 func (UnimplementedLogMonitorServer) GetHost(context.Context, *GetHostRequest) (*Host, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetHost not implemented")
+}
+func (UnimplementedLogMonitorServer) ListIncidents(context.Context, *ListIncidentsRequest) (*ListIncidentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIncidents not implemented")
+}
+func (UnimplementedLogMonitorServer) GetIncident(context.Context, *GetIncidentRequest) (*Incident, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetIncident not implemented")
+}
+func (UnimplementedLogMonitorServer) WatchIncidents(*WatchIncidentsRequest, grpc.ServerStreamingServer[Incident]) error {
+	return status.Error(codes.Unimplemented, "method WatchIncidents not implemented")
 }
 func (UnimplementedLogMonitorServer) GetStatus(context.Context, *GetStatusRequest) (*structpb.Struct, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
@@ -442,6 +509,53 @@ func _LogMonitor_GetHost_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LogMonitor_ListIncidents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIncidentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogMonitorServer).ListIncidents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogMonitor_ListIncidents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogMonitorServer).ListIncidents(ctx, req.(*ListIncidentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogMonitor_GetIncident_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIncidentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogMonitorServer).GetIncident(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogMonitor_GetIncident_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogMonitorServer).GetIncident(ctx, req.(*GetIncidentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogMonitor_WatchIncidents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchIncidentsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(LogMonitorServer).WatchIncidents(m, &grpc.GenericServerStream[WatchIncidentsRequest, Incident]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LogMonitor_WatchIncidentsServer = grpc.ServerStreamingServer[Incident]
+
 func _LogMonitor_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetStatusRequest)
 	if err := dec(in); err != nil {
@@ -532,6 +646,14 @@ var LogMonitor_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _LogMonitor_GetHost_Handler,
 		},
 		{
+			MethodName: "ListIncidents",
+			Handler:    _LogMonitor_ListIncidents_Handler,
+		},
+		{
+			MethodName: "GetIncident",
+			Handler:    _LogMonitor_GetIncident_Handler,
+		},
+		{
 			MethodName: "GetStatus",
 			Handler:    _LogMonitor_GetStatus_Handler,
 		},
@@ -548,6 +670,11 @@ var LogMonitor_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchAlerts",
 			Handler:       _LogMonitor_WatchAlerts_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchIncidents",
+			Handler:       _LogMonitor_WatchIncidents_Handler,
 			ServerStreams: true,
 		},
 	},
