@@ -60,6 +60,7 @@ func runAll(ctx context.Context, args []string) error {
 		notifyOpts.group, notifyOpts.topic = name(notify.DefaultGroup), name(contracts.TopicSSHAlerts)
 		notifyOpts.incidentsTopic = name(contracts.TopicSSHIncidents)
 		notifyOpts.report.metricsTopic, notifyOpts.report.alertsTopic = name(contracts.TopicMetricsDaily), name(contracts.TopicSSHAlerts)
+		notifyOpts.report.incidentsTopic = name(contracts.TopicSSHIncidents)
 		statusOpts = allStatusOptions(prefix)
 		builders := map[string]func() ([]component, error){
 			"ingest": func() ([]component, error) {

@@ -48,7 +48,7 @@ func runReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	src := report.KafkaSource{Kafka: cfg.Kafka, MetricsTopic: opts.metricsTopic, AlertsTopic: opts.alertsTopic}
+	src := report.KafkaSource{Kafka: cfg.Kafka, MetricsTopic: opts.metricsTopic, AlertsTopic: opts.alertsTopic, IncidentsTopic: opts.incidentsTopic}
 
 	if *date != "" {
 		rep, err := report.BuildDay(ctx, src, *date, loc, time.Now())
@@ -96,6 +96,7 @@ func runReport(ctx context.Context, args []string) error {
 // reportOptions are the schedule's flags that are not config settings.
 type reportOptions struct {
 	state, metricsTopic, alertsTopic string
+	incidentsTopic                   string
 }
 
 // registerReportFlags adds the daily report's flags (for `report` and for
@@ -107,6 +108,7 @@ func registerReportFlags(fs *flag.FlagSet, c *config.Config) *reportOptions {
 	fs.StringVar(&o.state, "state", "", "file of the last day reported (default <data-dir>/report-state.json)")
 	fs.StringVar(&o.metricsTopic, "metrics-topic", "", "metrics-daily topic (default metrics-daily)")
 	fs.StringVar(&o.alertsTopic, "alerts-topic", "", "alert topic the report summarises (default ssh-alerts)")
+	fs.StringVar(&o.incidentsTopic, "report-incidents-topic", "", "incident topic the report lists (default ssh-incidents)")
 	return o
 }
 
@@ -132,7 +134,7 @@ func newReportRunner(cfg config.Config, o *reportOptions, log *slog.Logger) (*re
 	if state == "" {
 		state = filepath.Join(cfg.DataDir, "report-state.json")
 	}
-	src := report.KafkaSource{Kafka: cfg.Kafka, MetricsTopic: o.metricsTopic, AlertsTopic: o.alertsTopic}
+	src := report.KafkaSource{Kafka: cfg.Kafka, MetricsTopic: o.metricsTopic, AlertsTopic: o.alertsTopic, IncidentsTopic: o.incidentsTopic}
 	return report.NewRunner(report.Config{Schedule: sched, RetryDelay: cfg.Notify.ReportRetryDelay, To: to, StatePath: state},
 		src, sender, nil, log)
 }

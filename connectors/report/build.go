@@ -147,11 +147,21 @@ func bars(d contracts.DailyMetrics) []hourBar {
 	return out
 }
 
-var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).Parse(`<!DOCTYPE html>
+var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
+	"inc":  func(i int) int { return i + 1 },
+	"join": func(s []string) string { return strings.Join(s, ", ") },
+}).Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222;margin:0;padding:16px">
 <h2 style="margin:0 0 4px 0">SSH daily report {{.Day}}</h2>
 <p style="margin:0 0 16px 0;color:#666">Day {{.Day}} in {{.Zone}}, from the final metrics-daily document.</p>
+
+<h3 style="margin:16px 0 6px 0">Incidents</h3>
+<p data-field="incidents_total">{{len .Incidents}} incidents{{if .Compromised}}, <b style="color:#b00020">{{.Compromised}} with a successful login</b>{{end}}</p>
+{{if .Incidents}}<table cellpadding="4" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#ddd">
+<tr style="background:#f0f0f0"><th align="left">severity</th><th align="left">key</th><th align="left">rules</th><th align="right">failed</th><th align="right">logins</th><th align="left">first event</th><th align="left">last event</th><th align="left">status</th></tr>
+{{range .Incidents}}<tr data-incident="{{.ID}}"><td>{{.Severity}}</td><td>{{.Key}}</td><td>{{join .Rules}}</td><td align="right">{{.FailedAttempts}}</td><td align="right">{{.SuccessfulLogins}}</td><td>{{.FirstEventTime.Format "01-02 15:04"}}</td><td>{{.LastEventTime.Format "01-02 15:04"}}</td><td>{{.Status}}</td></tr>
+{{end}}</table>{{end}}
 
 <h3 style="margin:16px 0 6px 0">Metrics</h3>
 <table cellpadding="4" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#ddd">
@@ -182,7 +192,7 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{"in
 <td width="88" align="right" style="font-family:monospace;font-size:12px;padding:1px 0 1px 6px" data-hour="{{.Hour}}">{{.N}}</td></tr>
 {{end}}</table>
 
-<h3 style="margin:16px 0 6px 0">Alerts</h3>
+<h3 style="margin:16px 0 6px 0">Alerts by rule</h3>
 <p data-field="alerts_total">{{.Alerts.Total}} alerts</p>
 {{if .Alerts.Total}}
 <table cellpadding="0" cellspacing="0" border="0"><tr valign="top"><td style="padding-right:24px">
@@ -202,16 +212,33 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{"in
 <p style="color:#888;font-size:12px;margin-top:24px">log_monitor daily report, generated {{.Generated}}.</p>
 </body></html>`))
 
-// Build renders the report of doc's day with the day's alerts.
-func Build(doc contracts.DailyMetrics, alerts []contracts.Alert, loc *time.Location, generated time.Time) (Report, error) {
+// Build renders the report of doc's day: the day's incidents first
+// (compromises on top), then the metrics, then the alerts by rule.
+func Build(doc contracts.DailyMetrics, alerts []contracts.Alert, incidents []contracts.Incident, loc *time.Location, generated time.Time) (Report, error) {
 	sum := Summarize(alerts)
 	fs := fields(doc, loc)
 	bs := bars(doc)
-	subject := fmt.Sprintf("[logmon] SSH daily report %s: %d events, %d IPs, %d alerts", doc.MetricDate, doc.TotalLogs, doc.UniqueIPs, sum.Total)
+	incs := sortIncidents(incidents)
+	compromised := 0
+	for i := range incs {
+		incs[i].FirstEventTime, incs[i].LastEventTime = incs[i].FirstEventTime.In(loc), incs[i].LastEventTime.In(loc)
+		if incs[i].SuccessfulLogins > 0 {
+			compromised++
+		}
+	}
+	subject := fmt.Sprintf("[logmon] SSH daily report %s: %d incidents, %d events, %d IPs", doc.MetricDate, len(incs), doc.TotalLogs, doc.UniqueIPs)
+	if compromised > 0 {
+		subject += fmt.Sprintf(", %d COMPROMISED", compromised)
+	}
 
 	var t strings.Builder
 	fmt.Fprintf(&t, "SSH daily report %s (%s)\n\n", doc.MetricDate, loc)
-	fmt.Fprintln(&t, "Metrics (metrics-daily)")
+	fmt.Fprintf(&t, "Incidents: %d (%d with a successful login)\n", len(incs), compromised)
+	for _, inc := range incs {
+		fmt.Fprintf(&t, "  %-8s %-18s %-40s failed %-6d logins %-3d %s to %s  %s\n", inc.Severity, inc.Key, strings.Join(inc.Rules, ","),
+			inc.FailedAttempts, inc.SuccessfulLogins, inc.FirstEventTime.In(loc).Format("15:04"), inc.LastEventTime.In(loc).Format("01-02 15:04"), inc.Status)
+	}
+	fmt.Fprintln(&t, "\nMetrics (metrics-daily)")
 	for _, f := range fs {
 		fmt.Fprintf(&t, "  %-16s %-28s %s\n", f.Name+":", f.Label, f.Value)
 	}
@@ -223,7 +250,7 @@ func Build(doc contracts.DailyMetrics, alerts []contracts.Alert, loc *time.Locat
 		}
 		fmt.Fprintf(&t, "  %s %-25s %d%s\n", b.Hour, strings.Repeat("#", (b.Width+3)/4), b.N, mark)
 	}
-	fmt.Fprintf(&t, "\nAlerts: %d\n", sum.Total)
+	fmt.Fprintf(&t, "\nAlerts by rule: %d\n", sum.Total)
 	for _, c := range sum.ByRule {
 		fmt.Fprintf(&t, "  rule %-22s %d\n", c.Name, c.N)
 	}
@@ -236,11 +263,32 @@ func Build(doc contracts.DailyMetrics, alerts []contracts.Alert, loc *time.Locat
 
 	var h bytes.Buffer
 	err := reportHTML.Execute(&h, map[string]any{"Subject": subject, "Day": doc.MetricDate, "Zone": loc.String(),
-		"Fields": fs, "Doc": doc, "Bars": bs, "Alerts": sum, "Generated": generated.In(loc).Format("2006-01-02 15:04:05 MST")})
+		"Fields": fs, "Doc": doc, "Bars": bs, "Alerts": sum, "Generated": generated.In(loc).Format("2006-01-02 15:04:05 MST"),
+		"Incidents": incs, "Compromised": compromised})
 	if err != nil {
 		return Report{}, fmt.Errorf("report %s: html: %w", doc.MetricDate, err)
 	}
 	return Report{Day: doc.MetricDate, Subject: subject, Text: t.String(), HTML: h.String()}, nil
+}
+
+// sortIncidents orders a report's incidents: a successful login first,
+// then by severity, then by last event (newest first).
+func sortIncidents(in []contracts.Incident) []contracts.Incident {
+	out := append([]contracts.Incident(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.SuccessfulLogins > 0) != (b.SuccessfulLogins > 0) {
+			return a.SuccessfulLogins > 0
+		}
+		if ra, rb := contracts.SeverityRank(a.Severity), contracts.SeverityRank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		if !a.LastEventTime.Equal(b.LastEventTime) {
+			return a.LastEventTime.After(b.LastEventTime)
+		}
+		return a.ID < b.ID
+	})
+	return out
 }
 
 // FailureMessage is the mail sent when a day's report could not be made.

@@ -30,7 +30,7 @@ var logger = pipeline.Logger
 
 // source reads the run's metrics-daily and alert topics.
 func source(r *pipeline.Run) report.KafkaSource {
-	return report.KafkaSource{Kafka: r.K, MetricsTopic: r.Metrics, AlertsTopic: r.Alerts}
+	return report.KafkaSource{Kafka: r.K, MetricsTopic: r.Metrics, AlertsTopic: r.Alerts, IncidentsTopic: r.Group + "-incidents"}
 }
 
 func sender(t *testing.T, smtp config.SMTP) *mail.Sender {
@@ -249,7 +249,7 @@ func TestMissingMetricsRetryThenFailureMail(t *testing.T) {
 		t.Fatalf("status %q, err %v; want sent", status, err)
 	}
 	got = testkit.WaitMails(t, to2, 1, 20*time.Second)
-	if n := testutil.ToFloat64(run2.Metrics.Attempts); len(got) != 1 || !strings.HasPrefix(got[0].Subject, "[logmon] SSH daily report 2015-12-13: 1234 events") || n != 2 {
+	if n := testutil.ToFloat64(run2.Metrics.Attempts); len(got) != 1 || !strings.HasPrefix(got[0].Subject, "[logmon] SSH daily report 2015-12-13: 0 incidents, 1234 events") || n != 2 {
 		t.Errorf("late document: %v attempts, mails %+v", n, got)
 	}
 }

@@ -85,7 +85,13 @@ func TestBuildShowsEveryField(t *testing.T) {
 		{ID: "a2", Rule: "brute_force", Severity: "critical", IP: "4.4.4.4"},
 		{ID: "a3", Rule: "distributed_attack", Severity: "high", User: "root"},
 	}
-	r, err := report.Build(doc, alerts, seoul, time.Date(2015, 12, 12, 0, 0, 0, 0, time.UTC))
+	incidents := []contracts.Incident{
+		{ID: "i-high", Key: "10.0.0.9", Severity: "high", Rules: []string{"brute_force"}, FailedAttempts: 40, Status: "closed",
+			FirstEventTime: time.Date(2015, 12, 10, 1, 0, 0, 0, time.UTC), LastEventTime: time.Date(2015, 12, 10, 2, 0, 0, 0, time.UTC)},
+		{ID: "i-login", Key: "10.0.0.7", Severity: "critical", Rules: []string{"brute_force", "compromise_suspected"}, SuccessfulLogins: 1, Status: "updated",
+			FirstEventTime: time.Date(2015, 12, 10, 0, 0, 0, 0, time.UTC), LastEventTime: time.Date(2015, 12, 10, 0, 30, 0, 0, time.UTC)},
+	}
+	r, err := report.Build(doc, alerts, incidents, seoul, time.Date(2015, 12, 12, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +122,18 @@ func TestBuildShowsEveryField(t *testing.T) {
 			t.Errorf("HTML lacks %s", s)
 		}
 	}
-	if r.Subject != "[logmon] SSH daily report 2015-12-11: 15137 events, 234 IPs, 3 alerts" {
+	if r.Subject != "[logmon] SSH daily report 2015-12-11: 2 incidents, 15137 events, 234 IPs, 1 COMPROMISED" {
 		t.Errorf("subject %q", r.Subject)
+	}
+	// Incidents first, the compromise on top; the metrics after them; the
+	// alerts by rule below.
+	login, high := strings.Index(r.HTML, `data-incident="i-login"`), strings.Index(r.HTML, `data-incident="i-high"`)
+	metrics, rules := strings.Index(r.HTML, ">Metrics<"), strings.Index(r.HTML, ">Alerts by rule<")
+	if login < 0 || high < login || metrics < high || rules < metrics || !strings.Contains(r.HTML, `data-field="incidents_total">2 incidents`) {
+		t.Errorf("sections out of order: incident with a login at %d, the other at %d, metrics at %d, alerts by rule at %d", login, high, metrics, rules)
+	}
+	if !strings.Contains(r.Text, "Incidents: 2 (1 with a successful login)") {
+		t.Errorf("text lacks the incidents:\n%s", r.Text)
 	}
 	if !strings.Contains(r.Text, "07 #########################") || !strings.Contains(r.Text, "<- peak") {
 		t.Errorf("text chart:\n%s", r.Text)

@@ -263,5 +263,9 @@ func BuildDay(ctx context.Context, src Source, day string, loc *time.Location, n
 	if err != nil {
 		return Report{}, fmt.Errorf("report %s: %w", day, err)
 	}
-	return Build(doc, alerts, loc, now)
+	incidents, err := src.Incidents(ctx, day, loc)
+	if err != nil {
+		return Report{}, fmt.Errorf("report %s: %w", day, err)
+	}
+	return Build(doc, alerts, incidents, loc, now)
 }

@@ -26,13 +26,18 @@ type Source interface {
 	Daily(ctx context.Context, day string) (contracts.DailyMetrics, error)
 	// Alerts are the distinct alerts whose last event falls on day in loc.
 	Alerts(ctx context.Context, day string, loc *time.Location) ([]contracts.Alert, error)
+	// Incidents are the newest versions of the incidents whose activity
+	// overlaps day in loc.
+	Incidents(ctx context.Context, day string, loc *time.Location) ([]contracts.Incident, error)
 }
 
-// KafkaSource reads the metrics-daily and ssh-alerts topics from their start.
+// KafkaSource reads the metrics-daily, ssh-alerts and ssh-incidents topics
+// from their start.
 type KafkaSource struct {
 	Kafka config.Kafka
-	// MetricsTopic and AlertsTopic default to the contract's topics.
-	MetricsTopic, AlertsTopic string
+	// MetricsTopic, AlertsTopic and IncidentsTopic default to the
+	// contract's topics.
+	MetricsTopic, AlertsTopic, IncidentsTopic string
 }
 
 // Daily reads the compacted metrics-daily topic and returns the day's latest
@@ -93,6 +98,44 @@ func (s KafkaSource) Alerts(ctx context.Context, day string, loc *time.Location)
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// Incidents reads the incident topic and keeps the newest version of each
+// incident whose activity overlaps the day. A missing topic is no incident.
+func (s KafkaSource) Incidents(ctx context.Context, day string, loc *time.Location) ([]contracts.Incident, error) {
+	topic := s.IncidentsTopic
+	if topic == "" {
+		topic = contracts.TopicSSHIncidents
+	}
+	start, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		return nil, fmt.Errorf("incidents of %q: %w", day, err)
+	}
+	end := start.AddDate(0, 0, 1)
+	newest := map[string]contracts.Incident{}
+	err = topics.ReadAll(ctx, s.Kafka, topic, func(m *sarama.ConsumerMessage) error {
+		var inc contracts.Incident
+		if err := json.Unmarshal(m.Value, &inc); err != nil || inc.ID == "" {
+			return nil
+		}
+		if have, ok := newest[inc.ID]; !ok || inc.Version > have.Version {
+			newest[inc.ID] = inc
+		}
+		return nil
+	})
+	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []contracts.Incident
+	for _, inc := range newest {
+		if inc.FirstEventTime.Before(end) && !inc.LastEventTime.Before(start) {
+			out = append(out, inc)
+		}
 	}
 	return out, nil
 }
