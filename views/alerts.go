@@ -96,74 +96,11 @@ func (a *Alerts) WaitReady(ctx context.Context) error { return waitReady(ctx, a.
 
 // Run consumes the alert topic until ctx ends.
 func (a *Alerts) Run(ctx context.Context) error {
-	client, err := sarama.NewClient(a.k.Brokers, kafkaconfig.Sarama("logmon-alerts-view"))
-	if err != nil {
-		return fmt.Errorf("alerts view: %w", err)
-	}
-	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return fmt.Errorf("alerts view: %w", err)
-	}
-	defer consumer.Close()
-	parts, err := client.Partitions(a.topic)
-	if err != nil {
-		return fmt.Errorf("alerts view %s: %w", a.topic, err)
-	}
-	ends := map[int32]int64{}
-	msgs := make(chan *sarama.ConsumerMessage, 1024)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for _, p := range parts {
-		oldest, err := client.GetOffset(a.topic, p, sarama.OffsetOldest)
-		if err != nil {
-			return fmt.Errorf("alerts view %s/%d: %w", a.topic, p, err)
-		}
-		end, err := client.GetOffset(a.topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return fmt.Errorf("alerts view %s/%d: %w", a.topic, p, err)
-		}
-		ends[p] = end
+	return follow(ctx, a.k, "alerts view", a.topic, a.log, func(p int32, oldest int64) {
 		a.mu.Lock()
 		a.next[p], a.floor[p] = oldest, oldest
 		a.mu.Unlock()
-		pc, err := consumer.ConsumePartition(a.topic, p, oldest)
-		if err != nil {
-			return fmt.Errorf("alerts view %s/%d: %w", a.topic, p, err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer pc.Close()
-			for {
-				select {
-				case m := <-pc.Messages():
-					select {
-					case msgs <- m:
-					case <-ctx.Done():
-						return
-					}
-				case err := <-pc.Errors():
-					// Sarama retries (leader moves, a broker down) by itself.
-					a.log.Warn("alerts view: consumer error; retrying", "topic", a.topic, "partition", p, "err", err)
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	a.checkReady(ends)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-msgs:
-			a.add(m)
-			a.checkReady(ends)
-		}
-	}
+	}, a.add, a.checkReady)
 }
 
 func (a *Alerts) checkReady(ends map[int32]int64) {

@@ -3,7 +3,6 @@ package views
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
-	"github.com/log-monitor/log_monitor/kafkaconfig"
 )
 
 // DefaultMaxIncidents is how many incidents the view keeps by default.
@@ -69,69 +67,11 @@ func (v *Incidents) Ready() bool {
 
 // Run consumes the incident topic until ctx ends.
 func (v *Incidents) Run(ctx context.Context) error {
-	client, err := sarama.NewClient(v.k.Brokers, kafkaconfig.Sarama("logmon-incidents-view"))
-	if err != nil {
-		return fmt.Errorf("incidents view: %w", err)
-	}
-	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return fmt.Errorf("incidents view: %w", err)
-	}
-	defer consumer.Close()
-	parts, err := client.Partitions(v.topic)
-	if err != nil {
-		return fmt.Errorf("incidents view %s: %w", v.topic, err)
-	}
-	ends := map[int32]int64{}
-	msgs := make(chan *sarama.ConsumerMessage, 1024)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for _, p := range parts {
-		oldest, err := client.GetOffset(v.topic, p, sarama.OffsetOldest)
-		if err != nil {
-			return fmt.Errorf("incidents view %s/%d: %w", v.topic, p, err)
-		}
-		if ends[p], err = client.GetOffset(v.topic, p, sarama.OffsetNewest); err != nil {
-			return fmt.Errorf("incidents view %s/%d: %w", v.topic, p, err)
-		}
+	return follow(ctx, v.k, "incidents view", v.topic, v.log, func(p int32, oldest int64) {
 		v.mu.Lock()
 		v.next[p] = oldest
 		v.mu.Unlock()
-		pc, err := consumer.ConsumePartition(v.topic, p, oldest)
-		if err != nil {
-			return fmt.Errorf("incidents view %s/%d: %w", v.topic, p, err)
-		}
-		wg.Go(func() {
-			defer pc.Close()
-			for {
-				select {
-				case m := <-pc.Messages():
-					select {
-					case msgs <- m:
-					case <-ctx.Done():
-						return
-					}
-				case err := <-pc.Errors():
-					v.log.Warn("incidents view: consumer error; retrying", "topic", v.topic, "partition", p, "err", err)
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
-	v.checkReady(ends)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-msgs:
-			v.add(m)
-			v.checkReady(ends)
-		}
-	}
+	}, v.add, v.checkReady)
 }
 
 func (v *Incidents) checkReady(ends map[int32]int64) {
