@@ -2,7 +2,6 @@ package hoststage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/codec"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
@@ -74,8 +72,8 @@ type Runner struct {
 	log   *slog.Logger
 	m     *Metrics
 
+	run   *stage.Checked
 	mu    sync.Mutex
-	owned []int32 // the partitions of the last rebalance
 	// states counts each partition's hosts by state at its last check.
 	states map[int32]map[string]int
 }
@@ -86,9 +84,12 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Runner {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Runner{cfg: cfg, m: m, log: log, states: map[int32]map[string]int{},
+	r := &Runner{cfg: cfg, m: m, log: log, states: map[int32]map[string]int{},
 		stage: NewStage(cfg.Group, cfg.Input, cfg.Activity, cfg.Alerts, cfg.Rules, m, log),
 		x:     exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "host stage", Group: cfg.Group, StorageDir: cfg.StorageDir})}
+	r.run = &stage.Checked{Name: "host stage", Kafka: cfg.Kafka, Graph: r.Graph(), ChecksTopic: ChecksTopic(cfg.Group),
+		Options: r.x.ProcessorOptions(), Log: log}
+	return r
 }
 
 // Graph defines the group.
@@ -107,52 +108,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	if _, err := topics.Ensure(ctx, r.cfg.Kafka, r.Topics(), r.log); err != nil {
 		return err
 	}
-	opts := append(r.x.ProcessorOptions(),
-		goka.WithPartitionChannelSize(kafkaconfig.ChannelBufferSize),
-		goka.WithLogger(stage.GokaLogger{Log: r.log}),
-		goka.WithRebalanceCallback(func(a goka.Assignment) {
-			parts := make([]int32, 0, len(a))
-			for p := range a {
-				parts = append(parts, p)
-			}
-			r.mu.Lock()
-			r.owned = parts
-			r.mu.Unlock()
-			r.log.Info("host stage assigned", "partitions", parts)
-		}))
-	proc, err := goka.NewProcessor(r.cfg.Kafka.Brokers, r.Graph(), opts...)
-	if err != nil {
-		return fmt.Errorf("host stage: %w", err)
-	}
-	em, err := goka.NewEmitter(r.cfg.Kafka.Brokers, goka.Stream(ChecksTopic(r.cfg.Group)), new(codec.Bytes), kafkaconfig.EmitterOptions(r.cfg.Kafka)...)
-	if err != nil {
-		return fmt.Errorf("host stage checks: %w", err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	client, err := sarama.NewClient(r.cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-hosts-checker"))
 	if err != nil {
 		return fmt.Errorf("host stage checks: %w", err)
 	}
 	defer client.Close()
-	checked := make(chan struct{})
-	go func() {
-		defer close(checked)
-		r.check(runCtx, em, client)
-	}()
-	err = proc.Run(runCtx)
-	stop()
-	<-checked
-	if cerr := em.Finish(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("host stage checks: %w", cerr))
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("host stage: %w", err)
-	}
-	return nil
+	return r.run.Run(ctx, func(ctx context.Context, em *goka.Emitter) { r.check(ctx, em, client) })
 }
 
 // check sends, every CheckEvery, a check to each host of the owned
@@ -169,9 +130,7 @@ func (r *Runner) check(ctx context.Context, em *goka.Emitter, client sarama.Clie
 			return
 		case <-t.C:
 		}
-		r.mu.Lock()
-		owned := append([]int32(nil), r.owned...)
-		r.mu.Unlock()
+		owned := r.run.Owned()
 		now := r.cfg.Clock()
 		for _, p := range owned {
 			end, err := client.GetOffset(r.cfg.Input, p, sarama.OffsetNewest)

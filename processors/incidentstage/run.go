@@ -2,15 +2,12 @@ package incidentstage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/codec"
 
 	"github.com/log-monitor/log_monitor/config"
 	"github.com/log-monitor/log_monitor/contracts"
@@ -66,9 +63,7 @@ type Runner struct {
 	x     *exactly.Group
 	log   *slog.Logger
 	m     *Metrics
-
-	mu    sync.Mutex
-	owned []int32
+	run   *stage.Checked
 }
 
 // New returns an instance; m may be nil.
@@ -77,9 +72,12 @@ func New(cfg Config, m *Metrics, log *slog.Logger) *Runner {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Runner{cfg: cfg, m: m, log: log,
+	r := &Runner{cfg: cfg, m: m, log: log,
 		stage: &Stage{group: cfg.Group, alerts: cfg.Alerts, incidents: cfg.Incidents, gap: cfg.Gap, clock: cfg.Clock, log: log, m: m},
 		x:     exactly.New(exactly.Config{Kafka: cfg.Kafka, Name: "incident stage", Group: cfg.Group, StorageDir: cfg.StorageDir})}
+	r.run = &stage.Checked{Name: "incident stage", Kafka: cfg.Kafka, Graph: r.Graph(), ChecksTopic: ChecksTopic(cfg.Group),
+		Options: r.x.ProcessorOptions(), Log: log}
+	return r
 }
 
 // Graph defines the group.
@@ -98,46 +96,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if _, err := topics.Ensure(ctx, r.cfg.Kafka, r.Topics(), r.log); err != nil {
 		return err
 	}
-	opts := append(r.x.ProcessorOptions(),
-		goka.WithPartitionChannelSize(kafkaconfig.ChannelBufferSize),
-		goka.WithLogger(stage.GokaLogger{Log: r.log}),
-		goka.WithRebalanceCallback(func(a goka.Assignment) {
-			parts := make([]int32, 0, len(a))
-			for p := range a {
-				parts = append(parts, p)
-			}
-			r.mu.Lock()
-			r.owned = parts
-			r.mu.Unlock()
-		}))
-	proc, err := goka.NewProcessor(r.cfg.Kafka.Brokers, r.Graph(), opts...)
-	if err != nil {
-		return fmt.Errorf("incident stage: %w", err)
-	}
-	em, err := goka.NewEmitter(r.cfg.Kafka.Brokers, goka.Stream(ChecksTopic(r.cfg.Group)), new(codec.Bytes), kafkaconfig.EmitterOptions(r.cfg.Kafka)...)
-	if err != nil {
-		return fmt.Errorf("incident stage checks: %w", err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	checked := make(chan struct{})
-	go func() {
-		defer close(checked)
-		r.check(runCtx, em)
-	}()
-	err = proc.Run(runCtx)
-	stop()
-	<-checked
-	if cerr := em.Finish(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("incident stage checks: %w", cerr))
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("incident stage: %w", err)
-	}
-	return nil
+	return r.run.Run(ctx, r.check)
 }
 
 // check sends, every CheckEvery, a close check to each key of the owned
@@ -152,9 +111,7 @@ func (r *Runner) check(ctx context.Context, em *goka.Emitter) {
 			return
 		case <-t.C:
 		}
-		r.mu.Lock()
-		owned := append([]int32(nil), r.owned...)
-		r.mu.Unlock()
+		owned := r.run.Owned()
 		now := r.cfg.Clock()
 		for _, p := range owned {
 			if err := r.checkPartition(em, p, now); err != nil && ctx.Err() == nil {
