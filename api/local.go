@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	pb "github.com/log-monitor/log_monitor/proto/logmonitor/v1"
 )
@@ -73,4 +74,16 @@ func (l *local) ListHosts(ctx context.Context, req *pb.ListHostsRequest) (*pb.Li
 
 func (l *local) GetHost(ctx context.Context, req *pb.GetHostRequest) (*pb.Host, error) {
 	return unary(l, ctx, pb.LogMonitor_GetHost_FullMethodName, req, l.svc.GetHost)
+}
+
+func (l *local) ListIncidents(ctx context.Context, req *pb.ListIncidentsRequest) (*pb.ListIncidentsResponse, error) {
+	return unary(l, ctx, pb.LogMonitor_ListIncidents_FullMethodName, req, l.svc.ListIncidents)
+}
+
+func (l *local) GetIncident(ctx context.Context, req *pb.GetIncidentRequest) (*pb.Incident, error) {
+	return unary(l, ctx, pb.LogMonitor_GetIncident_FullMethodName, req, l.svc.GetIncident)
+}
+
+func (l *local) GetStatus(ctx context.Context, req *pb.GetStatusRequest) (*structpb.Struct, error) {
+	return unary(l, ctx, pb.LogMonitor_GetStatus_FullMethodName, req, l.svc.GetStatus)
 }
