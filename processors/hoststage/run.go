@@ -72,8 +72,8 @@ type Runner struct {
 	log   *slog.Logger
 	m     *Metrics
 
-	run   *stage.Checked
-	mu    sync.Mutex
+	run *stage.Checked
+	mu  sync.Mutex
 	// states counts each partition's hosts by state at its last check.
 	states map[int32]map[string]int
 }

@@ -19,18 +19,11 @@ import (
 // the second time stopped halfway and started again, and checks that each
 // planted scenario of SSH.labels.json is one incident (key, rule, severity,
 // time) and that both runs give the same incident ids and versions.
+// (TestCrashRecoveryAndTwoInstances checks a SIGKILLed one.)
 func checkIncidents(t *testing.T, r *pipeline.Run, alerts int) {
 	t.Helper()
 	first := runIncidents(t, r, "incidents-a", 0)
-	second := runIncidents(t, r, "incidents-b", alerts/2)
-	if len(first) == 0 || len(first) != len(second) {
-		t.Fatalf("incidents: %d in the first run, %d in the interrupted one", len(first), len(second))
-	}
-	for id, a := range first {
-		if b := second[id]; b == nil || b.Version != a.Version || b.Status != a.Status || b.AlertCount != a.AlertCount {
-			t.Errorf("incident %s: %+v in the first run, %+v in the interrupted one", id, a, b)
-		}
-	}
+	compareIncidents(t, "stopped halfway", runIncidents(t, r, "incidents-b", alerts/2), first)
 	raw, err := os.ReadFile(testkit.SharedData(t, "ssh-replica/SSH.labels.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +63,28 @@ func checkIncidents(t *testing.T, r *pipeline.Run, alerts int) {
 	t.Logf("%d alerts, %d incidents", alerts, len(first))
 }
 
+// compareIncidents checks that got holds the same incidents as want, each
+// at the same newest version.
+func compareIncidents(t *testing.T, what string, got, want map[string]*contracts.Incident) {
+	t.Helper()
+	if len(want) == 0 || len(got) != len(want) {
+		t.Fatalf("incidents: %d %s, %d uninterrupted", len(got), what, len(want))
+	}
+	differ := 0
+	for id, a := range want {
+		if b := got[id]; b == nil || b.Version != a.Version || b.Status != a.Status || b.AlertCount != a.AlertCount {
+			if differ < 3 {
+				t.Errorf("incident %s: %+v uninterrupted, %+v %s", id, a, b, what)
+			}
+			differ++
+		}
+	}
+	if differ > 0 {
+		t.Errorf("%s: %d of %d incidents differ from the uninterrupted run", what, differ, len(want))
+	}
+	t.Logf("%s: %d incidents, the same ids and versions as the uninterrupted run", what, len(got))
+}
+
 // runIncidents runs an incident stage of its own over the run's alerts
 // until it has applied them all (stopped once after about stopAfter
 // incident versions, and started again, when stopAfter > 0) and returns
@@ -94,6 +109,13 @@ func runIncidents(t *testing.T, r *pipeline.Run, name string, stopAfter int) map
 		stop = start()
 	}
 	defer stop()
+	return waitIncidents(t, r, group, out)
+}
+
+// waitIncidents waits until the incident stage of group has applied every
+// alert of the run and returns the newest version of each incident in out.
+func waitIncidents(t *testing.T, r *pipeline.Run, group, out string) map[string]*contracts.Incident {
+	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		lag, err := topics.GroupLag(testkit.Context(t, time.Minute), r.K, group, []string{r.Alerts})
@@ -101,7 +123,7 @@ func runIncidents(t *testing.T, r *pipeline.Run, name string, stopAfter int) map
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("incident stage %s: lag %d after 3 minutes (%v)", name, lag, err)
+			t.Fatalf("incident stage %s: lag %d after 3 minutes (%v)", group, lag, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -120,4 +142,3 @@ func runIncidents(t *testing.T, r *pipeline.Run, name string, stopAfter int) map
 	}
 	return newest
 }
-

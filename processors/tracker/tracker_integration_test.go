@@ -18,6 +18,7 @@ import (
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/detect"
 	"github.com/log-monitor/log_monitor/processors/detect/reference"
+	"github.com/log-monitor/log_monitor/processors/incidentstage"
 	"github.com/log-monitor/log_monitor/processors/stage"
 	"github.com/log-monitor/log_monitor/processors/tracker"
 	"github.com/log-monitor/log_monitor/testkit"
@@ -424,8 +425,9 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 
 	// 2. SIGKILL three times
 	c := variant("killed")
+	incidentsOut := c.Group + "-incidents-out"
 	args := []string{"process", "-group", c.Group, "-input", c.Input, "-alerts", c.Alerts, "-metrics-topic", c.Metrics,
-		"-data-dir", c.Dir, "-metrics-addr", "", "-report-tz", "Asia/Seoul", "-log-level", "warn"}
+		"-incidents", incidentsOut, "-data-dir", c.Dir, "-metrics-addr", "", "-report-tz", "Asia/Seoul", "-log-level", "warn"}
 	for i, after := range []time.Duration{3 * time.Second, 5 * time.Second, 4 * time.Second} {
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -453,8 +455,13 @@ func TestCrashRecoveryAndTwoInstances(t *testing.T) {
 	}
 	c.WaitCaughtUp(t, 5*time.Minute)
 	t.Logf("after the last kill: restart to caught up in %v", time.Since(restart).Round(100*time.Millisecond))
+	// The incident stage ran in the killed process too: once it has
+	// applied every alert, its incidents (newest versions) are those of an
+	// uninterrupted incident stage over the uninterrupted run's alerts.
+	killedIncidents := waitIncidents(t, c, incidentstage.Group(c.Group), incidentsOut)
 	_ = cmd.Process.Signal(os.Interrupt)
 	_ = cmd.Wait()
+	compareIncidents(t, "killed", killedIncidents, runIncidents(t, u, "incidents-plain", 0))
 
 	// 3. two instances
 	two := variant("two")
