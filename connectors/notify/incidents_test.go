@@ -19,7 +19,10 @@ import (
 // tested here; TestIncidentMailThreads sends through Mailpit).
 type sent struct{ mails []mail.Message }
 
-func (s *sent) Send(_ context.Context, m mail.Message) error { s.mails = append(s.mails, m); return nil }
+func (s *sent) Send(_ context.Context, m mail.Message) error {
+	s.mails = append(s.mails, m)
+	return nil
+}
 
 func newIncidentMailer(t *testing.T, settle time.Duration, clock *time.Time) (*Notifier, *sent) {
 	t.Helper()
