@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +81,24 @@ func TestIncidentsOverAPI(t *testing.T) {
 		t.Errorf("a bad status: %d", code)
 	}
 
-	// The stream: the next alert of the first key is its next version.
+	// The REST stream (newline-delimited JSON; its headers come with its
+	// first record) and the gRPC stream both get the next version: the
+	// next alert of the first key.
+	restCtx, restCancel := context.WithTimeout(context.Background(), time.Minute)
+	defer restCancel()
+	restLine := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(restCtx, http.MethodGet, s.base+"/v1/incidents:watch?key=198.51.100.9", nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			restLine <- "error: " + err.Error()
+			return
+		}
+		defer res.Body.Close()
+		lines := bufio.NewScanner(res.Body)
+		lines.Scan()
+		restLine <- fmt.Sprintf("%d %s", res.StatusCode, lines.Text())
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	stream, err := s.client(t).WatchIncidents(ctx, &pb.WatchIncidentsRequest{Key: "198.51.100.9"})
@@ -95,5 +115,8 @@ func TestIncidentsOverAPI(t *testing.T) {
 	}
 	if got.IncidentId != id || got.Version != 4 || got.Severity != "critical" {
 		t.Errorf("watched %v, want version 4 of %s, critical", got, id)
+	}
+	if line := <-restLine; !strings.HasPrefix(line, "200 ") || !strings.Contains(line, `"version":"4"`) && !strings.Contains(line, `"version":4`) {
+		t.Errorf("REST watch: %s", line)
 	}
 }

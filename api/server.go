@@ -140,8 +140,8 @@ func (s *Server) creds() []grpc.ServerOption {
 }
 
 // restHandler is the gateway (every /v1/ path) and the OpenAPI document.
-// Unary calls are served in process; the alert stream goes through the
-// in-process gRPC connection (registered in Run).
+// Unary calls are served in process; the alert and incident streams go
+// through the in-process gRPC connection (registered in Run).
 func (s *Server) restHandler() http.Handler {
 	opts := []runtime.ServeMuxOption{runtime.WithMarshalerOption(runtime.MIMEWildcard, newRESTMarshaler())}
 	unaryMux, streamMux := runtime.NewServeMux(opts...), runtime.NewServeMux(opts...)
@@ -151,6 +151,7 @@ func (s *Server) restHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", http.MaxBytesHandler(unaryMux, MaxRequestBytes))
 	mux.Handle("/v1/alerts/watch", http.MaxBytesHandler(streamMux, MaxRequestBytes))
+	mux.Handle("/v1/incidents:watch", http.MaxBytesHandler(streamMux, MaxRequestBytes))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(pb.OpenAPI)

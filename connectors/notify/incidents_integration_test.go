@@ -2,8 +2,12 @@ package notify_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,4 +187,76 @@ func send(t *testing.T, k config.Kafka, msgs []*sarama.ProducerMessage) {
 	if err := pr.SendMessages(msgs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKilledIncidentMailer runs `logmon notify` (incident mail, no settle)
+// as a process, kills it with SIGKILL while it mails 300 incidents, and
+// starts it again: every incident gets its opening mail, and at most the
+// one in flight at the kill twice.
+func TestKilledIncidentMailer(t *testing.T) {
+	smtp := testkit.SMTP(t)
+	p := pipeline.New(t, "it-notify-incident-kill")
+	bin := testkit.BuildLogmon(t)
+	incTopic := p.Group + "-incidents"
+	if _, err := topics.Ensure(testkit.Context(t, time.Minute), p.K, []topics.Spec{{Name: incTopic}}, logger); err != nil {
+		t.Fatal(err)
+	}
+	to := testkit.UniqueName("incident-kill") + "@example.test"
+	now := time.Now().UTC()
+	incs := make([]contracts.Incident, 300)
+	for i := range incs {
+		incs[i] = contracts.Incident{ID: fmt.Sprintf("%s-%03d", p.Group, i), Key: fmt.Sprintf("192.0.2.%d", i%250+1), KeyType: contracts.KeyTypeIP,
+			Status: contracts.IncidentOpen, Version: 1, Severity: "high", Rules: []string{contracts.RuleBruteForce},
+			FirstEventTime: now.Add(-time.Minute), LastEventTime: now, OpenedAt: now, UpdatedAt: now}
+	}
+	sendIncidents(t, p.K, incTopic, incs...)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "notify", "-topic", p.Alerts, "-incidents-topic", incTopic, "-group", p.Group+"-notify", "-data-dir", p.Dir,
+			"-to", to, "-daily-report=false", "-digest-after", "0", "-metrics-addr", "", "-log-level", "warn",
+			"-smtp-host", smtp.Host, "-smtp-port", fmt.Sprint(smtp.Port))
+		cmd.Env = append(os.Environ(), config.EnvIncidentSettle+"=0s")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	cmd := start()
+	waitFor(t, "the first mails", time.Minute, func() bool { return testkit.MailCount(t, to) >= 30 })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killedAt := testkit.MailCount(t, to)
+	if killedAt >= len(incs) {
+		t.Fatalf("every mail was out before the kill (%d): the test did not kill a busy mailer", killedAt)
+	}
+	cmd = start()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	testkit.WaitMails(t, to, len(incs), 2*time.Minute)
+	time.Sleep(2 * time.Second) // anything re-sent late would show now
+	mails := testkit.MailsTo(t, to)
+	count := map[string]int{}
+	for _, m := range mails {
+		for _, line := range strings.Split(m.Text, "\n") {
+			if id, ok := strings.CutPrefix(line, "Incident id:"); ok {
+				count[strings.TrimSpace(id)]++
+			}
+		}
+	}
+	twice := 0
+	for _, inc := range incs {
+		switch c := count[inc.ID]; {
+		case c == 0:
+			t.Errorf("incident %s never mailed", inc.ID)
+		case c > 2:
+			t.Errorf("incident %s mailed %d times", inc.ID, c)
+		case c == 2:
+			twice++
+		}
+	}
+	if twice > 1 {
+		t.Errorf("%d incidents mailed twice; at most the one in flight at the kill may be", twice)
+	}
+	t.Logf("killed after %d mails; %d mails in all for %d incidents, %d sent twice", killedAt, len(mails), len(incs), twice)
 }
