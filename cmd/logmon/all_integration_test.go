@@ -30,8 +30,17 @@ func TestLogmonAll(t *testing.T) {
 	to := testkit.UniqueName("oncall") + "@example.test"
 	ip := fmt.Sprintf("203.0.113.%d", 1+time.Now().UnixNano()%250)
 
-	// Twelve failures in the last minutes, in UTC, as a live server writes them.
+	// Twelve failures three hours ago from another IP: older than the
+	// backfill bound (1 h), so its incident is in a backfill summary, not
+	// mailed on its own. Then twelve failures in the last minutes, in UTC,
+	// as a live server writes them.
+	oldIP := fmt.Sprintf("198.51.100.%d", 1+time.Now().UnixNano()%250)
 	var b strings.Builder
+	old := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	for i := range 12 {
+		fmt.Fprintf(&b, "%s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n",
+			old.Add(time.Duration(i)*5*time.Second).Format(time.Stamp), 3000+i, oldIP, 50000+i)
+	}
 	start := time.Now().UTC().Add(-3 * time.Minute).Truncate(time.Second)
 	for i := range 12 {
 		fmt.Fprintf(&b, "%s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n",
@@ -101,16 +110,24 @@ func TestLogmonAll(t *testing.T) {
 		t.Errorf("active alerts %v, want brute_force and root_attempts", rules)
 	}
 
-	// ... and the on-call address got mail about it.
-	mails := testkit.WaitMails(t, to, 1, time.Minute)
-	found := false
+	// ... and the on-call address got one incident mail about it, and one
+	// backfill summary naming the old attacker, which has no mail of its own.
+	mails := testkit.WaitMails(t, to, 2, time.Minute)
+	time.Sleep(3 * time.Second) // nothing more may come
+	mails = testkit.MailsTo(t, to)
+	var live, backfill int
 	for _, m := range mails {
-		if strings.Contains(m.Subject, ip) || strings.Contains(m.Text, ip) {
-			found = true
+		switch {
+		case strings.Contains(m.Subject, "incident from "+ip):
+			live++
+		case strings.Contains(m.Subject, "backfill") && strings.Contains(m.Text, oldIP):
+			backfill++
+		default:
+			t.Errorf("unexpected mail %q", m.Subject)
 		}
 	}
-	if !found {
-		t.Errorf("no mail about %s among %d mails to %s", ip, len(mails), to)
+	if live != 1 || backfill != 1 {
+		t.Errorf("%d incident mails about %s, %d backfill summaries naming %s; want one each (%d mails)", live, ip, backfill, oldIP, len(mails))
 	}
 
 	// ... and Elasticsearch holds its twelve events.
@@ -130,7 +147,7 @@ func TestLogmonAll(t *testing.T) {
 		resp.Body.Close()
 	}
 	t.Cleanup(func() {
-		for _, n := range []string{"ssh-log-", "ssh-alerts-", "metrics-daily-"} {
+		for _, n := range []string{"ssh-log-", "ssh-alerts-", "metrics-daily-", "ssh-incidents-", "system-metrics-"} {
 			req, _ := http.NewRequest(http.MethodDelete, es.URLs[0]+"/"+n+name, nil)
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				resp.Body.Close()

@@ -35,7 +35,7 @@ type env struct {
 	dlq                            string
 	sinkCfg                        esindex.Config
 	eventsAlias, alertsAlias, mAli string
-	hostsAlias                     string
+	hostsAlias, incidentsAlias     string
 }
 
 func newEnv(t *testing.T, prefix, layout string) *env {
@@ -50,11 +50,12 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 	name := r.Group
 	e := &env{Run: r, es: es, name: name, dlq: name + "-dlq"}
 	e.sinkCfg = esindex.Config{Kafka: r.K, Elastic: ec, Group: name + "-index", EventsTopic: r.Input, AlertsTopic: r.Alerts,
-		MetricsTopic: r.Metrics, HostsTopic: name + "-system-metrics", DLQTopic: e.dlq, IndexSuffix: name}
+		MetricsTopic: r.Metrics, HostsTopic: name + "-system-metrics", IncidentsTopic: name + "-incidents", DLQTopic: e.dlq, IndexSuffix: name}
 	e.eventsAlias = contracts.IndexSSHLog + "-" + name
 	e.alertsAlias = contracts.IndexSSHAlerts + "-" + name
 	e.mAli = contracts.IndexMetricsDaily + "-" + name
 	e.hostsAlias = contracts.IndexSystemMetrics + "-" + name
+	e.incidentsAlias = contracts.IndexSSHIncidents + "-" + name
 	if _, err := topics.Ensure(testkit.Context(t, time.Minute), r.K, []topics.Spec{{Name: e.dlq, Partitions: 1}}, logger); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func newEnv(t *testing.T, prefix, layout string) *env {
 func (e *env) cleanup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, alias := range []string{e.eventsAlias, e.alertsAlias, e.mAli, e.hostsAlias} {
+	for _, alias := range []string{e.eventsAlias, e.alertsAlias, e.mAli, e.hostsAlias, e.incidentsAlias} {
 		names, err := elastic.ListIndices(ctx, e.es, alias+"*")
 		if err != nil {
 			t.Logf("cleanup: %v", err)
