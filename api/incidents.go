@@ -89,26 +89,15 @@ func incidentFilter(st, severity, rule, key, since, until string) (views.Inciden
 	if severity != "" && contracts.SeverityRank(severity) == 0 {
 		return f, status.Errorf(codes.InvalidArgument, "severity %q: low, medium, high or critical", severity)
 	}
-	if rule != "" && !slices.Contains(contracts.RuleNames, rule) {
-		return f, status.Errorf(codes.InvalidArgument, "rule %q: not one of %v", rule, contracts.RuleNames)
+	if err := checkRule(rule); err != nil {
+		return f, err
 	}
 	if len(key) > 255 {
 		return f, status.Error(codes.InvalidArgument, "key: at most 255 characters")
 	}
-	for _, x := range []struct {
-		name, text string
-		dst        *time.Time
-	}{{"since", since, &f.Since}, {"until", until, &f.Until}} {
-		if x.text == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, x.text)
-		if err != nil {
-			return f, status.Errorf(codes.InvalidArgument, "%s %q: not an RFC 3339 time", x.name, x.text)
-		}
-		*x.dst = t
-	}
-	return f, nil
+	var err error
+	f.Since, f.Until, err = timeRange(since, until)
+	return f, err
 }
 
 func incidentOf(inc *contracts.Incident) *pb.Incident {

@@ -155,8 +155,8 @@ func bounded(name string, n int32, def, most int) (int, error) {
 // filter checks the alert filters shared by ListAlerts and WatchAlerts.
 func filter(rule, ip, since, until string) (views.AlertFilter, error) {
 	f := views.AlertFilter{Rule: rule, IP: ip}
-	if rule != "" && !slices.Contains(contracts.RuleNames, rule) {
-		return f, status.Errorf(codes.InvalidArgument, "rule %q: not one of %v", rule, contracts.RuleNames)
+	if err := checkRule(rule); err != nil {
+		return f, err
 	}
 	if ip != "" {
 		addr, err := netip.ParseAddr(ip)
@@ -165,20 +165,35 @@ func filter(rule, ip, since, until string) (views.AlertFilter, error) {
 		}
 		f.IP = addr.String()
 	}
+	var err error
+	f.Since, f.Until, err = timeRange(since, until)
+	return f, err
+}
+
+// checkRule reports a rule name that is not one of the rules.
+func checkRule(rule string) error {
+	if rule != "" && !slices.Contains(contracts.RuleNames, rule) {
+		return status.Errorf(codes.InvalidArgument, "rule %q: not one of %v", rule, contracts.RuleNames)
+	}
+	return nil
+}
+
+// timeRange parses a call's since and until (RFC 3339; empty: unbounded).
+func timeRange(since, until string) (from, to time.Time, err error) {
 	for _, x := range []struct {
 		name, text string
 		dst        *time.Time
-	}{{"since", since, &f.Since}, {"until", until, &f.Until}} {
+	}{{"since", since, &from}, {"until", until, &to}} {
 		if x.text == "" {
 			continue
 		}
 		t, err := time.Parse(time.RFC3339, x.text)
 		if err != nil {
-			return f, status.Errorf(codes.InvalidArgument, "%s %q: not an RFC 3339 time", x.name, x.text)
+			return from, to, status.Errorf(codes.InvalidArgument, "%s %q: not an RFC 3339 time", x.name, x.text)
 		}
 		*x.dst = t
 	}
-	return f, nil
+	return from, to, nil
 }
 
 func (s *service) ListAlerts(_ context.Context, req *pb.ListAlertsRequest) (*pb.ListAlertsResponse, error) {
