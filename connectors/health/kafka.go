@@ -337,9 +337,9 @@ func readTopic(ctx context.Context, client sarama.Client, topic string, fn func(
 }
 
 // lastAlert is the alert appended last to the alerts topic.
-func lastAlert(client sarama.Client, topic string) (*contracts.Alert, error) {
+func lastAlert(ctx context.Context, client sarama.Client, topic string) (*contracts.Alert, error) {
 	var last *sarama.ConsumerMessage
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	err := topics.ReadTail(ctx, client, topic, 8, func(m *sarama.ConsumerMessage) error {
 		if last == nil || m.Timestamp.After(last.Timestamp) {

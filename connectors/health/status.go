@@ -169,7 +169,7 @@ func (c *Collector) collectKafka(ctx context.Context, st *contracts.Status) {
 	st.Components = comps
 	st.Episodes = c.episodes()
 	applyStats(st, stats)
-	if a, err := lastAlert(client, c.cfg.AlertsTopic); err != nil && !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+	if a, err := lastAlert(ctx, client, c.cfg.AlertsTopic); err != nil && !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 		st.Errors["alerts"] = err.Error()
 	} else {
 		st.Alerts.Last = a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/log-monitor/log_monitor/contracts"
-	"github.com/log-monitor/log_monitor/kafkaconfig"
 )
 
 // DefaultIncidentGroup is the consumer group of incident mail.
@@ -79,18 +77,11 @@ const backfillQuiet = 5 * time.Second
 // ctx ends.
 func (n *Notifier) runIncidents(ctx context.Context) error {
 	ic := n.cfg.Incidents
-	sc := kafkaconfig.Sarama("logmon-notify-incidents")
-	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
-	group, err := sarama.NewConsumerGroup(n.cfg.Kafka.Brokers, ic.Group, sc)
+	group, err := n.consumerGroup("logmon-notify-incidents", ic.Group)
 	if err != nil {
-		return fmt.Errorf("notify: consumer group %s: %w", ic.Group, err)
+		return err
 	}
 	defer group.Close()
-	go func() {
-		for err := range group.Errors() {
-			n.log.Warn("notify: incident consumer error", "err", err)
-		}
-	}()
 	items := make(chan incidentItem, n.cfg.MaxPending)
 	loopErr := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -102,18 +93,7 @@ func (n *Notifier) runIncidents(ctx context.Context) error {
 	}()
 	n.log.Info("mailing incidents", "topic", ic.Topic, "group", ic.Group, "settle", ic.Settings.Settle,
 		"backfill_after", ic.Settings.BackfillAfter, "closing_summary", ic.Settings.ClosingSummary)
-	for ctx.Err() == nil {
-		if err := group.Consume(ctx, []string{ic.Topic}, incidentHandler{n: n, items: items}); err != nil {
-			if errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil {
-				break
-			}
-			n.log.Warn("notify: incident consume failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}
+	n.consume(ctx, group, ic.Topic, incidentHandler{n: n, items: items})
 	cancel()
 	if err := <-loopErr; err != nil && !errors.Is(err, context.Canceled) {
 		return err

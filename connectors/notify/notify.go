@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -150,22 +149,12 @@ func New(cfg Config, send Sender, m *Metrics, log *slog.Logger) (*Notifier, erro
 // Run consumes the alert topic and mails until ctx ends.
 func (n *Notifier) Run(ctx context.Context) error {
 	defer n.ledger.Close()
-	sc := kafkaconfig.Sarama("logmon-notify")
-	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
-	group, err := sarama.NewConsumerGroup(n.cfg.Kafka.Brokers, n.cfg.Group, sc)
+	group, err := n.consumerGroup("logmon-notify", n.cfg.Group)
 	if err != nil {
-		return fmt.Errorf("notify: consumer group %s: %w", n.cfg.Group, err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for err := range group.Errors() {
-			n.log.Warn("notify: consumer error", "err", err)
-		}
-	}()
 	mailErr := make(chan error, 1)
 	go func() {
 		err := n.mailLoop(ctx)
@@ -184,26 +173,14 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	n.log.Info("mailing alerts", "topic", n.cfg.Topic, "group", n.cfg.Group, "to", n.cfg.To,
 		"digest_after", n.cfg.DigestAfter, "digest_window", n.cfg.DigestWindow, "ledger", n.cfg.LedgerPath, "ledger_ids", n.ledger.Len())
-	var consumeErr error
-	for ctx.Err() == nil {
-		if err := group.Consume(ctx, []string{n.cfg.Topic}, handler{n}); err != nil {
-			if errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil {
-				break
-			}
-			n.log.Warn("notify: consume failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}
+	n.consume(ctx, group, n.cfg.Topic, handler{n})
 	cancel()
 	merr := <-mailErr
 	ierr := <-incErr
+	var consumeErr error
 	if err := group.Close(); err != nil {
 		consumeErr = fmt.Errorf("notify: close consumer group: %w", err)
 	}
-	wg.Wait()
 	if merr != nil && !errors.Is(merr, context.Canceled) {
 		return merr
 	}
@@ -211,6 +188,42 @@ func (n *Notifier) Run(ctx context.Context) error {
 		return ierr
 	}
 	return consumeErr
+}
+
+// consumerGroup opens one of the mailer's consumer groups (range
+// assignment: one instance mails everything) and logs its errors.
+func (n *Notifier) consumerGroup(clientID, name string) (sarama.ConsumerGroup, error) {
+	sc := kafkaconfig.Sarama(clientID)
+	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	group, err := sarama.NewConsumerGroup(n.cfg.Kafka.Brokers, name, sc)
+	if err != nil {
+		return nil, fmt.Errorf("notify: consumer group %s: %w", name, err)
+	}
+	go func() {
+		for err := range group.Errors() {
+			n.log.Warn("notify: consumer error", "group", name, "err", err)
+		}
+	}()
+	return group, nil
+}
+
+// consume runs group's sessions on topic until ctx ends, starting a new
+// one a second after a failed one.
+func (n *Notifier) consume(ctx context.Context, group sarama.ConsumerGroup, topic string, h sarama.ConsumerGroupHandler) {
+	for ctx.Err() == nil {
+		err := group.Consume(ctx, []string{topic}, h)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil {
+			return
+		}
+		n.log.Warn("notify: consume failed; retrying", "topic", topic, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // handler hands each claimed record to the mail loop, in order.
