@@ -1,6 +1,7 @@
 package health
 
 import (
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -123,5 +124,41 @@ func TestConditions(t *testing.T) {
 		if got[r] != c {
 			t.Errorf("%s: %q, want %q", r, got[r], c)
 		}
+	}
+}
+
+// A heartbeat missed while a broker is down proves nothing: no
+// component_down then, nor for 3 intervals after; an episode already open
+// stays open (no false recovery) until a heartbeat arrives.
+func TestComponentDownWaitsOutKafkaTrouble(t *testing.T) {
+	w := NewWatchdog(WatchdogConfig{Cooldown: time.Hour}, &Collector{cfg: Config{HeartbeatsTopic: "hb"}}, quiet)
+	t0 := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	gone := func(brokerUp bool) *contracts.Status {
+		return &contracts.Status{
+			Components: []contracts.ComponentStatus{{Heartbeat: contracts.Heartbeat{Component: "index", Instance: "a", IntervalSeconds: 4}, State: contracts.StateGone, SinceSeconds: 13}},
+			Kafka:      contracts.KafkaStatus{Brokers: []contracts.BrokerStatus{{Addr: "k1", Up: true}, {Addr: "k2", Up: brokerUp}}},
+		}
+	}
+	rules := func(alerts []*contracts.Alert) (out []string) {
+		for _, a := range alerts {
+			out = append(out, fmt.Sprintf("%s/%v", a.Rule, a.Recovery))
+		}
+		return out
+	}
+	if a, _ := w.evaluate(gone(false), t0); len(a) != 1 || a[0].Rule != contracts.RuleKafkaUnderReplicated {
+		t.Fatalf("broker down, instance silent: %v, want only kafka_under_replicated", rules(a))
+	}
+	if a, _ := w.evaluate(gone(true), t0.Add(8*time.Second)); len(a) != 1 || !a[0].Recovery || a[0].Rule != contracts.RuleKafkaUnderReplicated {
+		t.Fatalf("8 s after the broker came back: %v, want only the kafka recovery", rules(a))
+	}
+	a, _ := w.evaluate(gone(true), t0.Add(13*time.Second))
+	if len(a) != 1 || a[0].Rule != contracts.RuleComponentDown || a[0].Recovery {
+		t.Fatalf("13 s after (3 intervals of working Kafka): %v, want component_down", rules(a))
+	}
+	if a, _ := w.evaluate(gone(false), t0.Add(20*time.Second)); len(a) != 1 || a[0].Rule != contracts.RuleKafkaUnderReplicated {
+		t.Fatalf("down instance during a second broker outage: %v, want the kafka alert and no component_down recovery", rules(a))
+	}
+	if len(w.Episodes()) != 2 {
+		t.Fatalf("open episodes %+v, want component_down and kafka_under_replicated", w.Episodes())
 	}
 }

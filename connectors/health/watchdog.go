@@ -45,6 +45,9 @@ type Watchdog struct {
 	mu       sync.Mutex
 	episodes map[string]*episode // rule + "\x00" + component
 	last     *contracts.Status
+	// kafkaTrouble is when the watchdog last saw a broker down or a
+	// partition offline: heartbeats missed since then prove nothing.
+	kafkaTrouble time.Time
 }
 
 type episode struct {
@@ -180,6 +183,17 @@ func conditions(st *contracts.Status) []condition {
 	return out
 }
 
+// kafkaDisrupted tells whether st shows a broker down or a partition
+// offline: producers, heartbeats included, stall then.
+func kafkaDisrupted(st *contracts.Status) bool {
+	for _, b := range st.Kafka.Brokers {
+		if !b.Up {
+			return true
+		}
+	}
+	return st.Kafka.OfflineN > 0
+}
+
 // evaluate opens, reminds and closes episodes against st; it returns the
 // alerts to send and whether the episodes changed.
 func (w *Watchdog) evaluate(st *contracts.Status, now time.Time) ([]*contracts.Alert, bool) {
@@ -189,10 +203,19 @@ func (w *Watchdog) evaluate(st *contracts.Status, now time.Time) ([]*contracts.A
 	var alerts []*contracts.Alert
 	changed := false
 	seen := map[string]bool{}
+	if kafkaDisrupted(st) {
+		w.kafkaTrouble = now
+	}
 	for _, c := range conditions(st) {
 		id := c.rule + "\x00" + c.component
 		seen[id] = true
 		e := w.episodes[id]
+		if c.rule == contracts.RuleComponentDown && now.Sub(w.kafkaTrouble).Seconds() < c.threshold {
+			// Silent while Kafka could not take its heartbeats: not
+			// evidence either way, so an open episode stays open and no
+			// new one starts until Kafka has worked for 3 intervals.
+			continue
+		}
 		switch {
 		case e == nil:
 			e = &episode{WatchdogEpisode: contracts.WatchdogEpisode{Rule: c.rule, Component: c.component, Start: now, Value: c.value}, Seq: 1, LastAlert: now}
