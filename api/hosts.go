@@ -41,12 +41,40 @@ func (s *service) GetHost(_ context.Context, req *pb.GetHostRequest) (*pb.Host, 
 	if h == nil {
 		return nil, status.Errorf(codes.NotFound, "no sample from host %q", req.GetName())
 	}
-	m := hostMessage(h, s.now())
-	for _, p := range h.Recent {
-		m.Recent = append(m.Recent, &pb.HostPoint{Time: p.Time.UTC().Format(time.RFC3339), CpuNormPct: p.CPUNorm,
-			MemoryUsedPct: p.MemoryUsed, DiskMaxUsedPct: p.DiskMax, Load_1: p.Load1})
+	now := s.now()
+	m := hostMessage(h, now)
+	for i, p := range h.Recent {
+		hp := &pb.HostPoint{Time: p.Time.UTC().Format(time.RFC3339), CpuNormPct: p.CPUNorm,
+			MemoryUsedPct: p.MemoryUsed, DiskMaxUsedPct: p.DiskMax, Load_1: p.Load1}
+		if i > 0 {
+			hp.NetInBytesPerSec, hp.NetOutBytesPerSec = netRates(h.Recent[i-1], p)
+		}
+		m.Recent = append(m.Recent, hp)
+	}
+	from := now.Add(-time.Hour)
+	if len(h.Recent) > 0 && h.Recent[0].Time.Before(from) {
+		from = h.Recent[0].Time
+	}
+	for _, a := range h.SSHMinutes(from, now) {
+		m.SshMinutes = append(m.SshMinutes, &pb.HostMinute{Time: a.Minute.Format(time.RFC3339), Failed: a.Failed, Succeeded: a.Succeeded})
 	}
 	return m, nil
+}
+
+// netRates are the bytes per second in and out between two points; 0
+// where a counter went back (an agent restart, a counter wrap).
+func netRates(a, b hoststage.Point) (in, out float64) {
+	secs := b.Time.Sub(a.Time).Seconds()
+	if secs <= 0 {
+		return 0, 0
+	}
+	if b.NetIn >= a.NetIn {
+		in = float64(b.NetIn-a.NetIn) / secs
+	}
+	if b.NetOut >= a.NetOut {
+		out = float64(b.NetOut-a.NetOut) / secs
+	}
+	return in, out
 }
 
 // hostMessage is a host's record as the API shows it at now.

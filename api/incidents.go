@@ -20,7 +20,18 @@ func (s *service) ListIncidents(_ context.Context, req *pb.ListIncidentsRequest)
 	if s.incidents == nil {
 		return nil, status.Error(codes.Unimplemented, "this API runs without the incidents view")
 	}
-	f, err := incidentFilter(req.GetStatus(), req.GetSeverity(), req.GetRule(), req.GetKey(), req.GetSince(), req.GetUntil())
+	since, until := req.GetSince(), req.GetUntil()
+	if req.GetDay() != "" {
+		if since != "" || until != "" {
+			return nil, status.Error(codes.InvalidArgument, "day: not with since or until")
+		}
+		d, err := time.ParseInLocation(time.DateOnly, req.GetDay(), s.loc)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "day %q: not a YYYY-MM-DD date", req.GetDay())
+		}
+		since, until = d.Format(time.RFC3339), d.AddDate(0, 0, 1).Format(time.RFC3339)
+	}
+	f, err := incidentFilter(req.GetStatus(), req.GetSeverity(), req.GetRule(), req.GetKey(), since, until)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,10 @@ func unary[Req, Resp any](l *local, ctx context.Context, method string, req *Req
 	return r.(*Resp), nil
 }
 
+func (l *local) ListIPEvents(ctx context.Context, req *pb.ListIPEventsRequest) (*pb.ListIPEventsResponse, error) {
+	return unary(l, ctx, pb.LogMonitor_ListIPEvents_FullMethodName, req, l.svc.ListIPEvents)
+}
+
 func (l *local) GetIPStatus(ctx context.Context, req *pb.GetIPStatusRequest) (*pb.IPStatus, error) {
 	return unary(l, ctx, pb.LogMonitor_GetIPStatus_FullMethodName, req, l.svc.GetIPStatus)
 }

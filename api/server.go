@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -62,6 +63,8 @@ type Server struct {
 	listenOnce  sync.Once
 	listenErr   error
 	stopStreams context.CancelFunc
+	// console serves every path outside /v1/ (nil: not found).
+	console http.Handler
 }
 
 // New builds the server from cfg (addresses, token, TLS, rate limit,
@@ -114,6 +117,20 @@ func (s *Server) WithIncidents(v *views.Incidents) *Server {
 	return s
 }
 
+// WithEvents lets ListIPEvents search index (an index, alias or pattern of
+// ssh-log documents) in es (call before Run).
+func (s *Server) WithEvents(es *elasticsearch.Client, index string) *Server {
+	s.svc.events = &eventSearch{es: es, index: index}
+	return s
+}
+
+// WithConsole serves h (the browser console) at every path the API does
+// not own (call before Run).
+func (s *Server) WithConsole(h http.Handler) *Server {
+	s.console = h
+	return s
+}
+
 // WithStatus gives GET /v1/status its source (call before Run).
 func (s *Server) WithStatus(status func(context.Context) *contracts.Status) *Server {
 	s.svc.status = status
@@ -155,6 +172,13 @@ func (s *Server) restHandler() http.Handler {
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(pb.OpenAPI)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.console == nil {
+			http.NotFound(w, r)
+			return
+		}
+		s.console.ServeHTTP(w, r)
 	})
 	return mux
 }

@@ -37,6 +37,9 @@ type service struct {
 	incidents *views.Incidents
 	// status gathers the pipeline's health (nil: GetStatus answers Unimplemented).
 	status func(context.Context) *contracts.Status
+	// events searches the ssh-log index (nil: ListIPEvents answers
+	// FailedPrecondition).
+	events *eventSearch
 	rules  *detect.Rules
 	loc    *time.Location
 	now    func() time.Time

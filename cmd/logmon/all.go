@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/elastic"
 	"github.com/log-monitor/log_monitor/connectors/esindex"
 	"github.com/log-monitor/log_monitor/connectors/notify"
 	"github.com/log-monitor/log_monitor/contracts"
@@ -80,7 +81,8 @@ func runAll(ctx context.Context, args []string) error {
 				return []component{c}, err
 			},
 			"api": func() ([]component, error) {
-				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts), incidents: name(contracts.TopicSSHIncidents), status: statusOpts}, reg, log)
+				return buildAPI(ctx, cfg, &apiOptions{group: group, alerts: name(contracts.TopicSSHAlerts), incidents: name(contracts.TopicSSHIncidents),
+					status: statusOpts, eventsIndex: elastic.Layout{Suffix: strings.TrimSuffix(prefix, "-")}.Alias(contracts.IndexSSHLog)}, reg, log)
 			},
 			"notify": func() ([]component, error) { return buildNotify(ctx, cfg, notifyOpts, reg, log) },
 			"watchdog": func() ([]component, error) {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/log-monitor/log_monitor/api"
 	"github.com/log-monitor/log_monitor/config"
+	"github.com/log-monitor/log_monitor/connectors/elastic"
+	"github.com/log-monitor/log_monitor/console"
 	"github.com/log-monitor/log_monitor/contracts"
 	"github.com/log-monitor/log_monitor/processors/hoststage"
 	"github.com/log-monitor/log_monitor/processors/tracker"
@@ -23,6 +25,10 @@ type apiOptions struct {
 	incidents     string
 	maxAlerts     int
 	status        statusOptions
+	// eventsIndex is searched for an IP's events ("" = without
+	// Elasticsearch); noConsole leaves the browser console out.
+	eventsIndex string
+	noConsole   bool
 }
 
 // runAPI serves the gRPC + REST API over the tracker view and the alert
@@ -36,6 +42,8 @@ func runAPI(ctx context.Context, args []string) error {
 		fs.StringVar(&o.alerts, "alerts", "", "alert topic (default ssh-alerts)")
 		fs.StringVar(&o.incidents, "incidents", contracts.TopicSSHIncidents, "incident topic")
 		fs.IntVar(&o.maxAlerts, "max-alerts", views.DefaultMaxAlerts, "recent alerts kept in memory for listing and streaming")
+		fs.StringVar(&o.eventsIndex, "events-index", contracts.IndexSSHLog, "Elasticsearch index (or alias, pattern) searched for an IP's events; empty: run without Elasticsearch")
+		fs.BoolVar(&o.noConsole, "no-console", false, "do not serve the browser console at / on the REST address")
 		registerStatusFlags(fs, &o.status)
 	}, func(ctx context.Context, cfg config.Config, reg *prometheus.Registry, log *slog.Logger) ([]component, error) {
 		return buildAPI(ctx, cfg, o, reg, log)
@@ -99,6 +107,16 @@ func buildAPI(ctx context.Context, cfg config.Config, o *apiOptions, reg *promet
 		return nil, err
 	}
 	srv.WithStatus(func(ctx context.Context) *contracts.Status { return collector.Collect(ctx) })
+	if o.eventsIndex != "" {
+		es, err := elastic.NewClient(cfg.Elastic)
+		if err != nil {
+			return nil, err
+		}
+		srv.WithEvents(es, o.eventsIndex)
+	}
+	if !o.noConsole {
+		srv.WithConsole(console.Handler())
+	}
 	return []component{
 		{name: "tracker view", run: tv.Run, ready: readyWhen(tv, "tracker view recovering")},
 		{name: "alerts view", run: av.Run, ready: readyWhen(av, "alerts view recovering")},

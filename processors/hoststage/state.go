@@ -2,6 +2,7 @@ package hoststage
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -51,6 +52,10 @@ type Point struct {
 	MemoryUsed float64   `json:"mem"`
 	DiskMax    float64   `json:"disk"`
 	Load1      float64   `json:"load1"`
+	// NetIn and NetOut are the byte counters summed over the interfaces
+	// (absent in state written before they were kept).
+	NetIn  uint64 `json:"net_in,omitempty"`
+	NetOut uint64 `json:"net_out,omitempty"`
 }
 
 // keepRecent is how many samples Recent keeps: 5 minutes at the default
@@ -184,6 +189,25 @@ func (h *HostState) SSHActivity(from, to time.Time) *contracts.SSHActivity {
 	return out
 }
 
+// SSHMinutes is the host's SSH activity per minute from from to to,
+// oldest first, minutes without activity left out.
+func (h *HostState) SSHMinutes(from, to time.Time) []contracts.MinuteActivity {
+	var keys []int64
+	for m := range h.SSH {
+		if m >= from.Unix()/60 && m <= to.Unix()/60 {
+			keys = append(keys, m)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]contracts.MinuteActivity, 0, len(keys))
+	for _, m := range keys {
+		a := *h.SSH[m]
+		a.Minute = time.Unix(m*60, 0).UTC()
+		out = append(out, a)
+	}
+	return out
+}
+
 // Observe applies a sample (the message at offset) and returns the alerts
 // it raises. A sample not newer than the latest (an agent's re-send after a
 // crash) changes nothing.
@@ -203,7 +227,12 @@ func (h *HostState) Observe(s *contracts.HostSample, offset int64, r *detect.Rul
 	}
 	h.Latest = *s
 	_, disk := s.MaxFilesystemUsedPct()
-	h.Recent = append(h.Recent, Point{Time: s.Timestamp, CPUNorm: s.CPU.Norm.Busy(), MemoryUsed: s.Memory.ActualUsedPct, DiskMax: disk, Load1: s.Load.Load1})
+	p := Point{Time: s.Timestamp, CPUNorm: s.CPU.Norm.Busy(), MemoryUsed: s.Memory.ActualUsedPct, DiskMax: disk, Load1: s.Load.Load1}
+	for _, n := range s.Network {
+		p.NetIn += n.InBytes
+		p.NetOut += n.OutBytes
+	}
+	h.Recent = append(h.Recent, p)
 	if n := len(h.Recent) - keepRecent; n > 0 {
 		h.Recent = append(h.Recent[:0], h.Recent[n:]...)
 	}

@@ -264,7 +264,10 @@ type ListIncidentsRequest struct {
 	// Page size (default 100, at most 1000).
 	PageSize int32 `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page.
-	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only incidents whose last event falls on this day (YYYY-MM-DD) of the
+	// report time zone, the days of metrics-daily; not with since or until.
+	Day           string `protobuf:"bytes,9,opt,name=day,proto3" json:"day,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -351,6 +354,13 @@ func (x *ListIncidentsRequest) GetPageSize() int32 {
 func (x *ListIncidentsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListIncidentsRequest) GetDay() string {
+	if x != nil {
+		return x.Day
 	}
 	return ""
 }
@@ -2484,7 +2494,11 @@ type Host struct {
 	SshSucceededLastHour int64      `protobuf:"varint,19,opt,name=ssh_succeeded_last_hour,json=sshSucceededLastHour,proto3" json:"ssh_succeeded_last_hour,omitempty"`
 	SshTopSourceIps      []*IPCount `protobuf:"bytes,20,rep,name=ssh_top_source_ips,json=sshTopSourceIps,proto3" json:"ssh_top_source_ips,omitempty"`
 	// The last samples (up to 30), oldest first: GetHost only.
-	Recent        []*HostPoint `protobuf:"bytes,21,rep,name=recent,proto3" json:"recent,omitempty"`
+	Recent []*HostPoint `protobuf:"bytes,21,rep,name=recent,proto3" json:"recent,omitempty"`
+	// The host's SSH activity per minute from the first recent sample's
+	// minute (or the last hour without samples) to the answer, oldest first,
+	// minutes without activity left out: GetHost only.
+	SshMinutes    []*HostMinute `protobuf:"bytes,22,rep,name=ssh_minutes,json=sshMinutes,proto3" json:"ssh_minutes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2666,6 +2680,13 @@ func (x *Host) GetRecent() []*HostPoint {
 	return nil
 }
 
+func (x *Host) GetSshMinutes() []*HostMinute {
+	if x != nil {
+		return x.SshMinutes
+	}
+	return nil
+}
+
 // One sample summed up: the levels the host rules watch (fractions 0-1).
 type HostPoint struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -2674,8 +2695,12 @@ type HostPoint struct {
 	MemoryUsedPct  float64                `protobuf:"fixed64,3,opt,name=memory_used_pct,json=memoryUsedPct,proto3" json:"memory_used_pct,omitempty"`
 	DiskMaxUsedPct float64                `protobuf:"fixed64,4,opt,name=disk_max_used_pct,json=diskMaxUsedPct,proto3" json:"disk_max_used_pct,omitempty"`
 	Load_1         float64                `protobuf:"fixed64,5,opt,name=load_1,json=load1,proto3" json:"load_1,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Network bytes per second over all interfaces since the point before
+	// (0 for the first point, and after a counter reset).
+	NetInBytesPerSec  float64 `protobuf:"fixed64,6,opt,name=net_in_bytes_per_sec,json=netInBytesPerSec,proto3" json:"net_in_bytes_per_sec,omitempty"`
+	NetOutBytesPerSec float64 `protobuf:"fixed64,7,opt,name=net_out_bytes_per_sec,json=netOutBytesPerSec,proto3" json:"net_out_bytes_per_sec,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *HostPoint) Reset() {
@@ -2743,6 +2768,305 @@ func (x *HostPoint) GetLoad_1() float64 {
 	return 0
 }
 
+func (x *HostPoint) GetNetInBytesPerSec() float64 {
+	if x != nil {
+		return x.NetInBytesPerSec
+	}
+	return 0
+}
+
+func (x *HostPoint) GetNetOutBytesPerSec() float64 {
+	if x != nil {
+		return x.NetOutBytesPerSec
+	}
+	return 0
+}
+
+// One minute of a host's SSH activity (event time).
+type HostMinute struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Time          string                 `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	Failed        int64                  `protobuf:"varint,2,opt,name=failed,proto3" json:"failed,omitempty"`
+	Succeeded     int64                  `protobuf:"varint,3,opt,name=succeeded,proto3" json:"succeeded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostMinute) Reset() {
+	*x = HostMinute{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostMinute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostMinute) ProtoMessage() {}
+
+func (x *HostMinute) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostMinute.ProtoReflect.Descriptor instead.
+func (*HostMinute) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *HostMinute) GetTime() string {
+	if x != nil {
+		return x.Time
+	}
+	return ""
+}
+
+func (x *HostMinute) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *HostMinute) GetSucceeded() int64 {
+	if x != nil {
+		return x.Succeeded
+	}
+	return 0
+}
+
+type ListIPEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ip    string                 `protobuf:"bytes,1,opt,name=ip,proto3" json:"ip,omitempty"`
+	// How many (default 50, at most 500).
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIPEventsRequest) Reset() {
+	*x = ListIPEventsRequest{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIPEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIPEventsRequest) ProtoMessage() {}
+
+func (x *ListIPEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIPEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListIPEventsRequest) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListIPEventsRequest) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
+func (x *ListIPEventsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// One ssh-log document, the fields an operator reads.
+type IPEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventTime     string                 `protobuf:"bytes,1,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	HostName      string                 `protobuf:"bytes,2,opt,name=host_name,json=hostName,proto3" json:"host_name,omitempty"`
+	EventType     string                 `protobuf:"bytes,3,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	User          string                 `protobuf:"bytes,4,opt,name=user,proto3" json:"user,omitempty"`
+	Port          int64                  `protobuf:"varint,5,opt,name=port,proto3" json:"port,omitempty"`
+	LogLevel      string                 `protobuf:"bytes,6,opt,name=log_level,json=logLevel,proto3" json:"log_level,omitempty"`
+	Message       string                 `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	RowHash       string                 `protobuf:"bytes,8,opt,name=row_hash,json=rowHash,proto3" json:"row_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IPEvent) Reset() {
+	*x = IPEvent{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IPEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IPEvent) ProtoMessage() {}
+
+func (x *IPEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IPEvent.ProtoReflect.Descriptor instead.
+func (*IPEvent) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *IPEvent) GetEventTime() string {
+	if x != nil {
+		return x.EventTime
+	}
+	return ""
+}
+
+func (x *IPEvent) GetHostName() string {
+	if x != nil {
+		return x.HostName
+	}
+	return ""
+}
+
+func (x *IPEvent) GetEventType() string {
+	if x != nil {
+		return x.EventType
+	}
+	return ""
+}
+
+func (x *IPEvent) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *IPEvent) GetPort() int64 {
+	if x != nil {
+		return x.Port
+	}
+	return 0
+}
+
+func (x *IPEvent) GetLogLevel() string {
+	if x != nil {
+		return x.LogLevel
+	}
+	return ""
+}
+
+func (x *IPEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *IPEvent) GetRowHash() string {
+	if x != nil {
+		return x.RowHash
+	}
+	return ""
+}
+
+type ListIPEventsResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*IPEvent             `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// The IP's events in the index (at least, when total_at_least).
+	Total        int64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	TotalAtLeast bool  `protobuf:"varint,3,opt,name=total_at_least,json=totalAtLeast,proto3" json:"total_at_least,omitempty"`
+	// The index (or alias) searched.
+	Index         string `protobuf:"bytes,4,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIPEventsResponse) Reset() {
+	*x = ListIPEventsResponse{}
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIPEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIPEventsResponse) ProtoMessage() {}
+
+func (x *ListIPEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logmonitor_v1_logmonitor_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIPEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListIPEventsResponse) Descriptor() ([]byte, []int) {
+	return file_logmonitor_v1_logmonitor_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListIPEventsResponse) GetEvents() []*IPEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListIPEventsResponse) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ListIPEventsResponse) GetTotalAtLeast() bool {
+	if x != nil {
+		return x.TotalAtLeast
+	}
+	return false
+}
+
+func (x *ListIPEventsResponse) GetIndex() string {
+	if x != nil {
+		return x.Index
+	}
+	return ""
+}
+
 var File_logmonitor_v1_logmonitor_proto protoreflect.FileDescriptor
 
 const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
@@ -2772,7 +3096,7 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\x0flast_event_time\x18\x10 \x01(\tR\rlastEventTime\x12\x1b\n" +
 	"\topened_at\x18\x11 \x01(\tR\bopenedAt\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\x12 \x01(\tR\tupdatedAt\"\xd8\x01\n" +
+	"updated_at\x18\x12 \x01(\tR\tupdatedAt\"\xea\x01\n" +
 	"\x14ListIncidentsRequest\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x1a\n" +
 	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x12\n" +
@@ -2782,7 +3106,8 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\x05until\x18\x06 \x01(\tR\x05until\x12\x1b\n" +
 	"\tpage_size\x18\a \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\b \x01(\tR\tpageToken\"v\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\x12\x10\n" +
+	"\x03day\x18\t \x01(\tR\x03day\"v\n" +
 	"\x15ListIncidentsResponse\x125\n" +
 	"\tincidents\x18\x01 \x03(\v2\x17.logmonitor.v1.IncidentR\tincidents\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"$\n" +
@@ -2961,7 +3286,7 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
 	"\x03seq\x18\x03 \x01(\x03R\x03seq\x12\x1d\n" +
 	"\n" +
-	"last_alert\x18\x04 \x01(\tR\tlastAlert\"\xc5\x06\n" +
+	"last_alert\x18\x04 \x01(\tR\tlastAlert\"\x81\a\n" +
 	"\x04Host\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x1f\n" +
@@ -2988,17 +3313,46 @@ const file_logmonitor_v1_logmonitor_proto_rawDesc = "" +
 	"\x14ssh_failed_last_hour\x18\x12 \x01(\x03R\x11sshFailedLastHour\x125\n" +
 	"\x17ssh_succeeded_last_hour\x18\x13 \x01(\x03R\x14sshSucceededLastHour\x12C\n" +
 	"\x12ssh_top_source_ips\x18\x14 \x03(\v2\x16.logmonitor.v1.IPCountR\x0fsshTopSourceIps\x120\n" +
-	"\x06recent\x18\x15 \x03(\v2\x18.logmonitor.v1.HostPointR\x06recent\"\xab\x01\n" +
+	"\x06recent\x18\x15 \x03(\v2\x18.logmonitor.v1.HostPointR\x06recent\x12:\n" +
+	"\vssh_minutes\x18\x16 \x03(\v2\x19.logmonitor.v1.HostMinuteR\n" +
+	"sshMinutes\"\x8d\x02\n" +
 	"\tHostPoint\x12\x12\n" +
 	"\x04time\x18\x01 \x01(\tR\x04time\x12 \n" +
 	"\fcpu_norm_pct\x18\x02 \x01(\x01R\n" +
 	"cpuNormPct\x12&\n" +
 	"\x0fmemory_used_pct\x18\x03 \x01(\x01R\rmemoryUsedPct\x12)\n" +
 	"\x11disk_max_used_pct\x18\x04 \x01(\x01R\x0ediskMaxUsedPct\x12\x15\n" +
-	"\x06load_1\x18\x05 \x01(\x01R\x05load12\xa0\v\n" +
+	"\x06load_1\x18\x05 \x01(\x01R\x05load1\x12.\n" +
+	"\x14net_in_bytes_per_sec\x18\x06 \x01(\x01R\x10netInBytesPerSec\x120\n" +
+	"\x15net_out_bytes_per_sec\x18\a \x01(\x01R\x11netOutBytesPerSec\"V\n" +
+	"\n" +
+	"HostMinute\x12\x12\n" +
+	"\x04time\x18\x01 \x01(\tR\x04time\x12\x16\n" +
+	"\x06failed\x18\x02 \x01(\x03R\x06failed\x12\x1c\n" +
+	"\tsucceeded\x18\x03 \x01(\x03R\tsucceeded\";\n" +
+	"\x13ListIPEventsRequest\x12\x0e\n" +
+	"\x02ip\x18\x01 \x01(\tR\x02ip\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xde\x01\n" +
+	"\aIPEvent\x12\x1d\n" +
+	"\n" +
+	"event_time\x18\x01 \x01(\tR\teventTime\x12\x1b\n" +
+	"\thost_name\x18\x02 \x01(\tR\bhostName\x12\x1d\n" +
+	"\n" +
+	"event_type\x18\x03 \x01(\tR\teventType\x12\x12\n" +
+	"\x04user\x18\x04 \x01(\tR\x04user\x12\x12\n" +
+	"\x04port\x18\x05 \x01(\x03R\x04port\x12\x1b\n" +
+	"\tlog_level\x18\x06 \x01(\tR\blogLevel\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12\x19\n" +
+	"\brow_hash\x18\b \x01(\tR\arowHash\"\x98\x01\n" +
+	"\x14ListIPEventsResponse\x12.\n" +
+	"\x06events\x18\x01 \x03(\v2\x16.logmonitor.v1.IPEventR\x06events\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\x12$\n" +
+	"\x0etotal_at_least\x18\x03 \x01(\bR\ftotalAtLeast\x12\x14\n" +
+	"\x05index\x18\x04 \x01(\tR\x05index2\x96\f\n" +
 	"\n" +
 	"LogMonitor\x12_\n" +
-	"\vGetIPStatus\x12!.logmonitor.v1.GetIPStatusRequest\x1a\x17.logmonitor.v1.IPStatus\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/ips/{ip}\x12w\n" +
+	"\vGetIPStatus\x12!.logmonitor.v1.GetIPStatusRequest\x1a\x17.logmonitor.v1.IPStatus\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/ips/{ip}\x12t\n" +
+	"\fListIPEvents\x12\".logmonitor.v1.ListIPEventsRequest\x1a#.logmonitor.v1.ListIPEventsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/ips/{ip}/events\x12w\n" +
 	"\x0fGetDailyMetrics\x12%.logmonitor.v1.GetDailyMetricsRequest\x1a\x1b.logmonitor.v1.DailyMetrics\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/metrics/daily/{date}\x12f\n" +
 	"\bListDays\x12\x1e.logmonitor.v1.ListDaysRequest\x1a\x1f.logmonitor.v1.ListDaysResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/metrics/daily\x12m\n" +
 	"\tGetTopIPs\x12\x1f.logmonitor.v1.GetTopIPsRequest\x1a\x15.logmonitor.v1.TopIPs\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/metrics/daily/{date}/top-ips\x12e\n" +
@@ -3029,7 +3383,7 @@ func file_logmonitor_v1_logmonitor_proto_rawDescGZIP() []byte {
 	return file_logmonitor_v1_logmonitor_proto_rawDescData
 }
 
-var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_logmonitor_v1_logmonitor_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_logmonitor_v1_logmonitor_proto_goTypes = []any{
 	(*GetStatusRequest)(nil),       // 0: logmonitor.v1.GetStatusRequest
 	(*Incident)(nil),               // 1: logmonitor.v1.Incident
@@ -3066,7 +3420,11 @@ var file_logmonitor_v1_logmonitor_proto_goTypes = []any{
 	(*HostEpisode)(nil),            // 32: logmonitor.v1.HostEpisode
 	(*Host)(nil),                   // 33: logmonitor.v1.Host
 	(*HostPoint)(nil),              // 34: logmonitor.v1.HostPoint
-	(*structpb.Struct)(nil),        // 35: google.protobuf.Struct
+	(*HostMinute)(nil),             // 35: logmonitor.v1.HostMinute
+	(*ListIPEventsRequest)(nil),    // 36: logmonitor.v1.ListIPEventsRequest
+	(*IPEvent)(nil),                // 37: logmonitor.v1.IPEvent
+	(*ListIPEventsResponse)(nil),   // 38: logmonitor.v1.ListIPEventsResponse
+	(*structpb.Struct)(nil),        // 39: google.protobuf.Struct
 }
 var file_logmonitor_v1_logmonitor_proto_depIdxs = []int32{
 	1,  // 0: logmonitor.v1.ListIncidentsResponse.incidents:type_name -> logmonitor.v1.Incident
@@ -3085,39 +3443,43 @@ var file_logmonitor_v1_logmonitor_proto_depIdxs = []int32{
 	32, // 13: logmonitor.v1.Host.episodes:type_name -> logmonitor.v1.HostEpisode
 	12, // 14: logmonitor.v1.Host.ssh_top_source_ips:type_name -> logmonitor.v1.IPCount
 	34, // 15: logmonitor.v1.Host.recent:type_name -> logmonitor.v1.HostPoint
-	6,  // 16: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
-	11, // 17: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
-	14, // 18: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
-	16, // 19: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
-	19, // 20: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
-	21, // 21: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
-	27, // 22: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
-	29, // 23: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
-	2,  // 24: logmonitor.v1.LogMonitor.ListIncidents:input_type -> logmonitor.v1.ListIncidentsRequest
-	4,  // 25: logmonitor.v1.LogMonitor.GetIncident:input_type -> logmonitor.v1.GetIncidentRequest
-	5,  // 26: logmonitor.v1.LogMonitor.WatchIncidents:input_type -> logmonitor.v1.WatchIncidentsRequest
-	0,  // 27: logmonitor.v1.LogMonitor.GetStatus:input_type -> logmonitor.v1.GetStatusRequest
-	23, // 28: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
-	25, // 29: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
-	10, // 30: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
-	13, // 31: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
-	15, // 32: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
-	17, // 33: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
-	20, // 34: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
-	22, // 35: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
-	28, // 36: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
-	33, // 37: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
-	3,  // 38: logmonitor.v1.LogMonitor.ListIncidents:output_type -> logmonitor.v1.ListIncidentsResponse
-	1,  // 39: logmonitor.v1.LogMonitor.GetIncident:output_type -> logmonitor.v1.Incident
-	1,  // 40: logmonitor.v1.LogMonitor.WatchIncidents:output_type -> logmonitor.v1.Incident
-	35, // 41: logmonitor.v1.LogMonitor.GetStatus:output_type -> google.protobuf.Struct
-	24, // 42: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
-	26, // 43: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
-	30, // [30:44] is the sub-list for method output_type
-	16, // [16:30] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	35, // 16: logmonitor.v1.Host.ssh_minutes:type_name -> logmonitor.v1.HostMinute
+	37, // 17: logmonitor.v1.ListIPEventsResponse.events:type_name -> logmonitor.v1.IPEvent
+	6,  // 18: logmonitor.v1.LogMonitor.GetIPStatus:input_type -> logmonitor.v1.GetIPStatusRequest
+	36, // 19: logmonitor.v1.LogMonitor.ListIPEvents:input_type -> logmonitor.v1.ListIPEventsRequest
+	11, // 20: logmonitor.v1.LogMonitor.GetDailyMetrics:input_type -> logmonitor.v1.GetDailyMetricsRequest
+	14, // 21: logmonitor.v1.LogMonitor.ListDays:input_type -> logmonitor.v1.ListDaysRequest
+	16, // 22: logmonitor.v1.LogMonitor.GetTopIPs:input_type -> logmonitor.v1.GetTopIPsRequest
+	19, // 23: logmonitor.v1.LogMonitor.ListAlerts:input_type -> logmonitor.v1.ListAlertsRequest
+	21, // 24: logmonitor.v1.LogMonitor.WatchAlerts:input_type -> logmonitor.v1.WatchAlertsRequest
+	27, // 25: logmonitor.v1.LogMonitor.ListHosts:input_type -> logmonitor.v1.ListHostsRequest
+	29, // 26: logmonitor.v1.LogMonitor.GetHost:input_type -> logmonitor.v1.GetHostRequest
+	2,  // 27: logmonitor.v1.LogMonitor.ListIncidents:input_type -> logmonitor.v1.ListIncidentsRequest
+	4,  // 28: logmonitor.v1.LogMonitor.GetIncident:input_type -> logmonitor.v1.GetIncidentRequest
+	5,  // 29: logmonitor.v1.LogMonitor.WatchIncidents:input_type -> logmonitor.v1.WatchIncidentsRequest
+	0,  // 30: logmonitor.v1.LogMonitor.GetStatus:input_type -> logmonitor.v1.GetStatusRequest
+	23, // 31: logmonitor.v1.LogMonitor.Health:input_type -> logmonitor.v1.HealthRequest
+	25, // 32: logmonitor.v1.LogMonitor.Ready:input_type -> logmonitor.v1.ReadyRequest
+	10, // 33: logmonitor.v1.LogMonitor.GetIPStatus:output_type -> logmonitor.v1.IPStatus
+	38, // 34: logmonitor.v1.LogMonitor.ListIPEvents:output_type -> logmonitor.v1.ListIPEventsResponse
+	13, // 35: logmonitor.v1.LogMonitor.GetDailyMetrics:output_type -> logmonitor.v1.DailyMetrics
+	15, // 36: logmonitor.v1.LogMonitor.ListDays:output_type -> logmonitor.v1.ListDaysResponse
+	17, // 37: logmonitor.v1.LogMonitor.GetTopIPs:output_type -> logmonitor.v1.TopIPs
+	20, // 38: logmonitor.v1.LogMonitor.ListAlerts:output_type -> logmonitor.v1.ListAlertsResponse
+	22, // 39: logmonitor.v1.LogMonitor.WatchAlerts:output_type -> logmonitor.v1.AlertEvent
+	28, // 40: logmonitor.v1.LogMonitor.ListHosts:output_type -> logmonitor.v1.ListHostsResponse
+	33, // 41: logmonitor.v1.LogMonitor.GetHost:output_type -> logmonitor.v1.Host
+	3,  // 42: logmonitor.v1.LogMonitor.ListIncidents:output_type -> logmonitor.v1.ListIncidentsResponse
+	1,  // 43: logmonitor.v1.LogMonitor.GetIncident:output_type -> logmonitor.v1.Incident
+	1,  // 44: logmonitor.v1.LogMonitor.WatchIncidents:output_type -> logmonitor.v1.Incident
+	39, // 45: logmonitor.v1.LogMonitor.GetStatus:output_type -> google.protobuf.Struct
+	24, // 46: logmonitor.v1.LogMonitor.Health:output_type -> logmonitor.v1.HealthResponse
+	26, // 47: logmonitor.v1.LogMonitor.Ready:output_type -> logmonitor.v1.ReadyResponse
+	33, // [33:48] is the sub-list for method output_type
+	18, // [18:33] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_logmonitor_v1_logmonitor_proto_init() }
@@ -3131,7 +3493,7 @@ func file_logmonitor_v1_logmonitor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logmonitor_v1_logmonitor_proto_rawDesc), len(file_logmonitor_v1_logmonitor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

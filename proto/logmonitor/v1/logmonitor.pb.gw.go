@@ -88,6 +88,59 @@ func local_request_LogMonitor_GetIPStatus_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
+var filter_LogMonitor_ListIPEvents_0 = &utilities.DoubleArray{Encoding: map[string]int{"ip": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_LogMonitor_ListIPEvents_0(ctx context.Context, marshaler runtime.Marshaler, client LogMonitorClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListIPEventsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["ip"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "ip")
+	}
+	protoReq.Ip, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "ip", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LogMonitor_ListIPEvents_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListIPEvents(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_LogMonitor_ListIPEvents_0(ctx context.Context, marshaler runtime.Marshaler, server LogMonitorServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListIPEventsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["ip"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "ip")
+	}
+	protoReq.Ip, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "ip", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LogMonitor_ListIPEvents_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListIPEvents(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_LogMonitor_GetDailyMetrics_0(ctx context.Context, marshaler runtime.Marshaler, client LogMonitorClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq GetDailyMetricsRequest
@@ -515,6 +568,26 @@ func RegisterLogMonitorHandlerServer(ctx context.Context, mux *runtime.ServeMux,
 		}
 		forward_LogMonitor_GetIPStatus_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_LogMonitor_ListIPEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/logmonitor.v1.LogMonitor/ListIPEvents", runtime.WithHTTPPathPattern("/v1/ips/{ip}/events"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_LogMonitor_ListIPEvents_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LogMonitor_ListIPEvents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_LogMonitor_GetDailyMetrics_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -806,6 +879,23 @@ func RegisterLogMonitorHandlerClient(ctx context.Context, mux *runtime.ServeMux,
 		}
 		forward_LogMonitor_GetIPStatus_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_LogMonitor_ListIPEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/logmonitor.v1.LogMonitor/ListIPEvents", runtime.WithHTTPPathPattern("/v1/ips/{ip}/events"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_LogMonitor_ListIPEvents_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LogMonitor_ListIPEvents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_LogMonitor_GetDailyMetrics_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1032,6 +1122,7 @@ func RegisterLogMonitorHandlerClient(ctx context.Context, mux *runtime.ServeMux,
 
 var (
 	pattern_LogMonitor_GetIPStatus_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "ips", "ip"}, ""))
+	pattern_LogMonitor_ListIPEvents_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "ips", "ip", "events"}, ""))
 	pattern_LogMonitor_GetDailyMetrics_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "metrics", "daily", "date"}, ""))
 	pattern_LogMonitor_ListDays_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "metrics", "daily"}, ""))
 	pattern_LogMonitor_GetTopIPs_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"v1", "metrics", "daily", "date", "top-ips"}, ""))
@@ -1049,6 +1140,7 @@ var (
 
 var (
 	forward_LogMonitor_GetIPStatus_0     = runtime.ForwardResponseMessage
+	forward_LogMonitor_ListIPEvents_0    = runtime.ForwardResponseMessage
 	forward_LogMonitor_GetDailyMetrics_0 = runtime.ForwardResponseMessage
 	forward_LogMonitor_ListDays_0        = runtime.ForwardResponseMessage
 	forward_LogMonitor_GetTopIPs_0       = runtime.ForwardResponseMessage

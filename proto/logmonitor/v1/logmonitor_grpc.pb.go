@@ -30,6 +30,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	LogMonitor_GetIPStatus_FullMethodName     = "/logmonitor.v1.LogMonitor/GetIPStatus"
+	LogMonitor_ListIPEvents_FullMethodName    = "/logmonitor.v1.LogMonitor/ListIPEvents"
 	LogMonitor_GetDailyMetrics_FullMethodName = "/logmonitor.v1.LogMonitor/GetDailyMetrics"
 	LogMonitor_ListDays_FullMethodName        = "/logmonitor.v1.LogMonitor/ListDays"
 	LogMonitor_GetTopIPs_FullMethodName       = "/logmonitor.v1.LogMonitor/GetTopIPs"
@@ -51,6 +52,10 @@ const (
 type LogMonitorClient interface {
 	// What the tracker knows of one IP right now.
 	GetIPStatus(ctx context.Context, in *GetIPStatusRequest, opts ...grpc.CallOption) (*IPStatus, error)
+	// The IP's most recent events from Elasticsearch (the ssh-log index),
+	// newest first. UNAVAILABLE when Elasticsearch does not answer,
+	// FAILED_PRECONDITION when this API runs without it.
+	ListIPEvents(ctx context.Context, in *ListIPEventsRequest, opts ...grpc.CallOption) (*ListIPEventsResponse, error)
 	// One day's metrics-daily document as it stands ("today" for today so far).
 	GetDailyMetrics(ctx context.Context, in *GetDailyMetricsRequest, opts ...grpc.CallOption) (*DailyMetrics, error)
 	// The days that have events, oldest first.
@@ -102,6 +107,16 @@ func (c *logMonitorClient) GetIPStatus(ctx context.Context, in *GetIPStatusReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(IPStatus)
 	err := c.cc.Invoke(ctx, LogMonitor_GetIPStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logMonitorClient) ListIPEvents(ctx context.Context, in *ListIPEventsRequest, opts ...grpc.CallOption) (*ListIPEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIPEventsResponse)
+	err := c.cc.Invoke(ctx, LogMonitor_ListIPEvents_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +277,10 @@ func (c *logMonitorClient) Ready(ctx context.Context, in *ReadyRequest, opts ...
 type LogMonitorServer interface {
 	// What the tracker knows of one IP right now.
 	GetIPStatus(context.Context, *GetIPStatusRequest) (*IPStatus, error)
+	// The IP's most recent events from Elasticsearch (the ssh-log index),
+	// newest first. UNAVAILABLE when Elasticsearch does not answer,
+	// FAILED_PRECONDITION when this API runs without it.
+	ListIPEvents(context.Context, *ListIPEventsRequest) (*ListIPEventsResponse, error)
 	// One day's metrics-daily document as it stands ("today" for today so far).
 	GetDailyMetrics(context.Context, *GetDailyMetricsRequest) (*DailyMetrics, error)
 	// The days that have events, oldest first.
@@ -311,6 +330,9 @@ type UnimplementedLogMonitorServer struct{}
 
 func (UnimplementedLogMonitorServer) GetIPStatus(context.Context, *GetIPStatusRequest) (*IPStatus, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetIPStatus not implemented")
+}
+func (UnimplementedLogMonitorServer) ListIPEvents(context.Context, *ListIPEventsRequest) (*ListIPEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIPEvents not implemented")
 }
 func (UnimplementedLogMonitorServer) GetDailyMetrics(context.Context, *GetDailyMetricsRequest) (*DailyMetrics, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDailyMetrics not implemented")
@@ -386,6 +408,24 @@ func _LogMonitor_GetIPStatus_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(LogMonitorServer).GetIPStatus(ctx, req.(*GetIPStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogMonitor_ListIPEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIPEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogMonitorServer).ListIPEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogMonitor_ListIPEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogMonitorServer).ListIPEvents(ctx, req.(*ListIPEventsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -620,6 +660,10 @@ var LogMonitor_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetIPStatus",
 			Handler:    _LogMonitor_GetIPStatus_Handler,
+		},
+		{
+			MethodName: "ListIPEvents",
+			Handler:    _LogMonitor_ListIPEvents_Handler,
 		},
 		{
 			MethodName: "GetDailyMetrics",
