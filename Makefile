@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/logmon
 
-.PHONY: build demo test stack-up stack-down stack-status generate bench clean
+.PHONY: build demo demo-stop test stack-up stack-down stack-status generate bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/logmon
@@ -10,6 +10,10 @@ build:
 ## demo: bring up the local stack (unless KAFKA_BROKERS is set), run the pipeline on the bundled sample, print where to look
 demo: build
 	./scripts/demo.sh
+
+## demo-stop: stop what the demo left running (the console, the agent, the local stack)
+demo-stop:
+	./scripts/demo-stop.sh
 
 ## test: gofmt, go vet, unit and integration tests against real Kafka and Elasticsearch, short fuzzing
 test:
@@ -22,9 +26,12 @@ stack-down: build
 stack-status: build
 	$(BIN) stack status
 
-## generate: regenerate proto/ (gRPC, grpc-gateway, OpenAPI) with pinned protoc and plugins
+## generate: regenerate proto/ (gRPC, grpc-gateway, OpenAPI) with pinned protoc and plugins, and the console's bundle (npm ci, then esbuild)
 generate:
 	bash scripts/generate.sh
+	npm ci --prefix console --no-audit --no-fund --loglevel=error
+	cd console && npx --no-install tsc --noEmit -p .
+	$(GO) run ./console/build
 
 bench: build
 	./benchmarks/run.sh

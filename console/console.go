@@ -12,6 +12,9 @@ import (
 	"strings"
 )
 
+//go:generate npm ci --no-audit --no-fund --loglevel=error
+//go:generate go run ./build -dir .
+
 //go:embed dist
 var dist embed.FS
 

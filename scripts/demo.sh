@@ -11,6 +11,9 @@ step() { printf '\n== %s\n' "$*"; }
 demo_dir="${LOGMON_DATA_DIR:-data}/demo"
 replay=(-year 2015 -source-tz Asia/Seoul)
 
+# A previous demo's console and agent stop first (they hold the ports).
+scripts/demo-stop.sh -keep-stack
+
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   step "local stack (Kafka 3 brokers + Elasticsearch + Mailpit); stop it with: bin/logmon stack down"
   logmon stack up
@@ -39,6 +42,13 @@ logmon agent -interval 2s -spool-dir "$demo_dir/agent-spool" -metrics-addr "" -l
 agent_pid=$!
 trap 'kill -INT $agent_pid 2>/dev/null || true' EXIT
 sleep 3
+
+# The local Goka state (data/process, data/api) is a cache of Kafka's
+# tables. With no table in Kafka (a new cluster, or after `logmon stack
+# reset`) an old cache contradicts it and goka refuses to start: drop it.
+if ! logmon topics -list 2>/dev/null | grep -q '^logmon-tracker-table '; then
+  rm -rf "${LOGMON_DATA_DIR:-data}/process" "${LOGMON_DATA_DIR:-data}/api"
+fi
 
 step "process: the Goka groups (per-IP, per-user, per-day and per-host state) raise alerts and fill metrics-daily"
 logmon process -until-caught-up -metrics-addr "" -log-level warn
@@ -90,7 +100,22 @@ trap - EXIT
 step "Kafka topics"
 logmon topics -list 2>/dev/null
 
-step "pipeline health (logmon status): the demo's parts have stopped, so they show stopped"
+step "the console: logmon all (ingest, process, index, api, watchdog) and logmon agent keep running in the background"
+# setsid: they outlive this shell and its terminal; demo-stop.sh stops them.
+pids="$demo_dir/demo.pids"
+setsid logmon all "${replay[@]}" -globs "$demo_dir/ssh-*.log" -metrics-addr "" -log-level warn > "$demo_dir/logmon-all.log" 2>&1 < /dev/null &
+echo $! > "$pids"
+setsid logmon agent -interval 5s -spool-dir "$demo_dir/agent-spool" -metrics-addr "" -log-level warn > "$agent_log" 2>&1 < /dev/null &
+echo $! >> "$pids"
+for _ in $(seq 1 240); do
+  curl -fs "$api/v1/ready" > /dev/null && break
+  kill -0 "$(head -1 "$pids")" 2>/dev/null || { echo "logmon all exited; its log:"; cat "$demo_dir/logmon-all.log"; exit 1; }
+  sleep 0.5
+done
+curl -fs "$api/" | grep -q 'app.js' && echo "console answers at $api/"
+sleep 3 # a heartbeat from every part
+
+step "pipeline health (logmon status)"
 logmon status || true
 
 step "where to look"
@@ -106,5 +131,7 @@ API:             bin/logmon api   then http://127.0.0.1:8080/v1/ips/<ip>, /v1/me
 Mail (Mailpit):  http://127.0.0.1:8025   (bin/logmon notify mails the alerts; REPORT_RECIPIENTS / ALERT_RECIPIENTS)
 Pipeline health: bin/logmon status   (-watch to refresh, -json for scripts; bin/logmon all also runs the watchdog's self-alerts)
 Stack status:    bin/logmon stack status
-Stop the stack:  bin/logmon stack down
+
+Console:         $api/   (live incidents and alerts, IPs, days, hosts, pipeline; the demo's pipeline keeps running)
+Stop the demo:   make demo-stop   (the console, the agent and the local stack)
 MSG

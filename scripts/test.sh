@@ -21,6 +21,16 @@ go vet ./...
 step "build"
 go build -o bin/logmon ./cmd/logmon
 
+step "console: type check, and the embedded bundle is what its sources build"
+npm ci --prefix console --no-audit --no-fund --loglevel=error
+(cd console && npx --no-install tsc --noEmit -p .)
+go run ./console/build -check
+
+step "Chromium for the console's browser tests"
+LOGMON_CHROMIUM=$(scripts/chromium.sh)
+export LOGMON_CHROMIUM
+"$LOGMON_CHROMIUM" --version || true
+
 stop_stack=0
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   if ! logmon stack status | grep -q running; then stop_stack=1; fi

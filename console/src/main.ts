@@ -33,6 +33,9 @@ app.replaceChildren(h("header", { class: "top" }, h("span", { class: "brand" }, 
 let current: AbortController | undefined;
 let timer: number | undefined;
 let retryIn = 2;
+// The route on screen: a new route shows "Loading" at once; a refresh of
+// the same route keeps the old content until the new one is ready.
+let shown = "";
 
 function route(): { name: string; params: string[] } {
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
@@ -50,6 +53,11 @@ async function render(): Promise<void> {
   const { name, params } = route();
   for (const a of nav.querySelectorAll("a")) a.classList.toggle("active", a.dataset.nav === (name === "host" ? "hosts" : name === "incident" ? "now" : name));
   const page = routes[name];
+  if (location.hash !== shown) {
+    shown = location.hash;
+    disposeCharts();
+    main.replaceChildren(h("p", { class: "loading", "data-loading": name }, "Loading…"));
+  }
   try {
     const el = await page.render({ params, signal: ctl.signal });
     if (ctl.signal.aborted) return;
