@@ -208,3 +208,23 @@ func TestActivityKeepsTwoHoursAndFiftyIPsAMinute(t *testing.T) {
 		t.Fatalf("%d minutes kept, want the newest only", len(h.SSH))
 	}
 }
+
+// TestSSHMinutesAndNetworkPoints: the API's chart series: minutes in
+// order within the range, and each point's byte counters summed over the
+// interfaces.
+func TestSSHMinutesAndNetworkPoints(t *testing.T) {
+	h := NewHostState("web-1")
+	h.AddActivity(&contracts.HostActivity{HostName: "web-1", Minutes: []contracts.MinuteActivity{
+		{Minute: t0.Add(2 * time.Minute), Failed: 3}, {Minute: t0, Failed: 1, Succeeded: 1}, {Minute: t0.Add(-time.Hour), Failed: 7},
+	}}, 0)
+	got := h.SSHMinutes(t0.Add(-time.Minute), t0.Add(5*time.Minute))
+	if len(got) != 2 || !got[0].Minute.Equal(t0) || got[0].Failed != 1 || !got[1].Minute.Equal(t0.Add(2*time.Minute)) || got[1].Failed != 3 {
+		t.Fatalf("minutes %+v", got)
+	}
+	s := sample(0, 0.1, 0.2, 0.3)
+	s.Network = []contracts.NetworkStat{{Name: "eth0", InBytes: 100, OutBytes: 10}, {Name: "eth1", InBytes: 50, OutBytes: 5}}
+	h.Observe(s, 1, rules())
+	if p := h.Recent[len(h.Recent)-1]; p.NetIn != 150 || p.NetOut != 15 {
+		t.Fatalf("point %+v, want 150 in and 15 out", p)
+	}
+}
