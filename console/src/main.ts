@@ -118,4 +118,15 @@ function askToken(wrong: boolean): void {
 }
 
 window.addEventListener("hashchange", () => void render());
+// Leaving the page (another site, a reload) ends its streams: a page kept
+// in the back-forward cache would otherwise hold their connections, and a
+// browser opens only 6 HTTP/1.1 connections per host. Coming back renders
+// again.
+window.addEventListener("pagehide", () => {
+  current?.abort();
+  clearTimeout(timer);
+});
+window.addEventListener("pageshow", (e) => {
+  if (e.persisted) void render();
+});
 void render();

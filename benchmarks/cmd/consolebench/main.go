@@ -28,6 +28,7 @@ func main() {
 	width := flag.Int64("width", 1440, "viewport width in CSS pixels")
 	pid := flag.Int("api-pid", 0, "the API's process id, for its memory (0: not measured)")
 	chromium := flag.String("chromium", "", "Chromium binary (default: chromium on PATH)")
+	verbose := flag.Bool("v", false, "print every round's time")
 	pages := flag.String("pages", "", "routes to load, comma-separated (default: every page, the IP, day and host taken from the API)")
 	flag.Parse()
 	if *chromium == "" {
@@ -73,6 +74,9 @@ func main() {
 			ms = append(ms, float64(time.Since(start).Microseconds())/1000)
 			heap, _ = chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.memory ? performance.memory.usedJSHeapSize : 0`))
 			fetched, _ = chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation")).reduce((n, e) => n + (e.transferSize || 0), 0)`))
+		}
+		if *verbose {
+			fmt.Printf("%s rounds (ms): %.0f\n", r, ms)
 		}
 		slices.Sort(ms)
 		fmt.Printf("%-28s %10.0f %10.0f %10.0f %9.1f MiB %9.0f KiB\n", r, ms[len(ms)/2], ms[0], ms[len(ms)-1], heap/(1<<20), fetched/1024)
