@@ -127,6 +127,20 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	})
 
+	// Leaving the Now page frees its streams' connections: a browser has
+	// six per host, and a page kept in the back-forward cache held two.
+	t.Run("leave and come back", func(t *testing.T) {
+		ctx := b.tab(t, 1440)
+		for i := range 4 {
+			start := time.Now()
+			run(t, ctx, chromedp.Navigate(base+"/#/now"), waitPage("now"))
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("visit %d of the Now page took %.1f s", i+1, d.Seconds())
+			}
+			run(t, ctx, chromedp.Navigate("about:blank"))
+		}
+	})
+
 	// Every page at phone and desktop width: no horizontal scrolling, and
 	// a screenshot of each.
 	t.Run("widths", func(t *testing.T) {
