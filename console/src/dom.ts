@@ -31,13 +31,17 @@ export function section(title: string, ...children: (Child | Child[])[]): HTMLEl
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
 
-/** A table; cells that are nodes go in as they are. */
-export function table(head: string[], rows: Child[][], attrs: Attrs = {}): HTMLElement {
+/**
+ * A table; cells that are nodes go in as they are. The columns in narrow
+ * (by index) are left out on a phone's width.
+ */
+export function table(head: string[], rows: Child[][], attrs: Attrs = {}, narrow: number[] = []): HTMLElement {
   if (rows.length === 0) return h("p", { class: "empty" }, "None.");
+  const cls = (i: number) => (narrow.includes(i) ? "hide-narrow" : undefined);
   return h("div", { class: "table-wrap" },
     h("table", attrs,
-      h("thead", {}, h("tr", {}, head.map((c) => h("th", {}, c)))),
-      h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c)))))));
+      h("thead", {}, h("tr", {}, head.map((c, i) => h("th", { class: cls(i) }, c)))),
+      h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: cls(i) }, c)))))));
 }
 
 /** Label/value pairs; each value carries data-field for the tests. */

@@ -61,11 +61,11 @@ export const ipPage: Page = {
           badge(i.severity), badge(i.status), i.rules.join(", "), num(i.failed_attempts), num(i.successful_logins)]), { "data-table": "incidents" })),
       section("Alerts", table(["Time", "Rule", "Severity", "Count", "Message"],
         (alerts.alerts ?? []).map((a) => [time(a.timestamp), a.rule + (a.seq > 1 ? ` #${a.seq}` : ""), badge(a.severity), num(a.count), a.message]),
-        { "data-table": "alerts" })),
+        { "data-table": "alerts" }, [4])),
       section("Recent events (Elasticsearch)", events instanceof HTMLElement ? events : h("div", {},
         note(`${num(events.total)}${events.total_at_least ? "+" : ""} events in ${events.index}; the newest ${events.events.length}:`),
         table(["Event time", "Host", "Type", "User", "Port", "Message"],
-          events.events.map((e) => [time(e.event_time), e.host_name, e.event_type, e.user, e.port || "", e.message]), { "data-table": "events" }))),
+          events.events.map((e) => [time(e.event_time), e.host_name, e.event_type, e.user, e.port || "", e.message]), { "data-table": "events" }, [1, 3, 4]))),
     );
   },
 };

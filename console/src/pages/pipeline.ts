@@ -23,7 +23,7 @@ export const pipelinePage: Page = {
         (s.components ?? []).map((c) => [c.component, c.instance,
           h("span", { "data-component": c.component + "/" + c.instance, "data-state": c.state, "data-down": String(c.state !== "up") }, badge(c.state)),
           c.ready ? "yes" : "no" + (c.reason ? ": " + c.reason : ""), c.host, c.state === "up" ? duration(c.uptime_seconds) : "",
-          ago(c.time), c.last_progress ? ago(c.last_progress) : ""]), { "data-table": "components" })),
+          ago(c.time), c.last_progress ? ago(c.last_progress) : ""]), { "data-table": "components" }, [4, 5, 7])),
       section("Consumer groups", table(["Group", "Members", "Lag", "Trend"],
         (s.groups ?? []).map((g) => [g.group, num(g.members), num(g.lag),
           g.stalled ? badge(`stalled ${duration(g.stalled_seconds ?? 0)}`, "high") : g.growing ? badge("growing", "warning") : badge("ok")]),
