@@ -437,52 +437,53 @@ func ReadAll(ctx context.Context, k config.Kafka, topic string, fn func(*sarama.
 	return ReadTail(ctx, client, topic, math.MaxInt64, fn)
 }
 
-// partitionRange is one partition's [start, end) to read, and its consumer.
-type partitionRange struct {
-	p          int32
-	start, end int64
-	pc         sarama.PartitionConsumer
-}
-
-// readPartition reads r's range. Records a consumer never receives
-// (transaction markers, aborted records) may end the range: when no record
-// arrives for a moment, Pending tells whether any is left.
-func readPartition(ctx context.Context, client sarama.Client, topic string, r partitionRange, fn func(*sarama.ConsumerMessage) error) error {
-	next := r.start
+// readPartition reads [start, end) of one partition. Records a consumer
+// never receives (transaction markers, aborted records) may end the range:
+// when no record arrives for a moment, Pending tells whether any is left.
+func readPartition(ctx context.Context, client sarama.Client, consumer sarama.Consumer, topic string, p int32, start, end int64, fn func(*sarama.ConsumerMessage) error) error {
+	next := start
 	left := func() (bool, error) {
-		if next >= r.end {
+		if next >= end {
 			return false, nil
 		}
-		return Pending(client, topic, r.p, next, r.end)
+		return Pending(client, topic, p, next, end)
 	}
+	if more, err := left(); err != nil || !more {
+		return err
+	}
+	pc, err := consumer.ConsumePartition(topic, p, start)
+	if err != nil {
+		return fmt.Errorf("read %s/%d: %w", topic, p, err)
+	}
+	defer pc.Close()
 	idle := time.NewTimer(time.Hour)
 	defer idle.Stop()
 	for {
 		idle.Reset(200 * time.Millisecond)
 		select {
-		case m := <-r.pc.Messages():
-			if m.Offset >= r.end {
+		case m := <-pc.Messages():
+			if m.Offset >= end {
 				return nil
 			}
 			if err := fn(m); err != nil {
 				return err
 			}
 			next = m.Offset + 1
-			if next >= r.end {
+			if next >= end {
 				return nil
 			}
 		case <-idle.C:
 			more, err := left()
 			if err != nil {
-				return fmt.Errorf("read %s/%d: %w", topic, r.p, err)
+				return fmt.Errorf("read %s/%d: %w", topic, p, err)
 			}
 			if !more {
 				return nil
 			}
-		case err := <-r.pc.Errors():
-			return fmt.Errorf("read %s/%d: %w", topic, r.p, err)
+		case err := <-pc.Errors():
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		case <-ctx.Done():
-			return fmt.Errorf("read %s/%d: %w", topic, r.p, ctx.Err())
+			return fmt.Errorf("read %s/%d: %w", topic, p, ctx.Err())
 		}
 	}
 }
@@ -490,14 +491,7 @@ func readPartition(ctx context.Context, client sarama.Client, topic string, r pa
 // ReadTail calls fn with the records among the last n offsets of each
 // partition of topic (fewer: transaction markers take offsets too), up to
 // the last stable offsets taken when it starts, in offset order per
-// partition and partition after partition, using client.
-//
-// Every partition's consumer starts at once and is closed without waiting:
-// Sarama gathers new partition consumers for 100 ms and a closing one waits
-// for its fetch (up to Consumer.MaxWaitTime, 500 ms), which read one
-// partition after the other made a three-partition topic of five records
-// take 1.8 s. The partitions not yet read meanwhile fill their consumers'
-// buffers and stop fetching: nothing is held beyond them.
+// partition, using client.
 func ReadTail(ctx context.Context, client sarama.Client, topic string, n int64, fn func(*sarama.ConsumerMessage) error) error {
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
@@ -512,50 +506,14 @@ func ReadTail(ctx context.Context, client sarama.Client, topic string, n int64, 
 	if err != nil {
 		return fmt.Errorf("read %s: %w", topic, err)
 	}
-	var ranges []partitionRange
-	defer func() {
-		for _, r := range ranges {
-			closeAsync(r.pc)
-		}
-	}()
 	for _, p := range parts {
 		oldest, err := client.GetOffset(topic, p, sarama.OffsetOldest)
 		if err != nil {
 			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
-		r := partitionRange{p: p, start: max(oldest, ends[p]-n), end: ends[p]}
-		if r.start >= r.end {
-			continue
-		}
-		if more, err := Pending(client, topic, p, r.start, r.end); err != nil || !more {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		if r.pc, err = consumer.ConsumePartition(topic, p, r.start); err != nil {
-			return fmt.Errorf("read %s/%d: %w", topic, p, err)
-		}
-		ranges = append(ranges, r)
-	}
-	for _, r := range ranges {
-		if err := readPartition(ctx, client, topic, r, fn); err != nil {
+		if err := readPartition(ctx, client, consumer, topic, p, max(oldest, ends[p]-n), ends[p], fn); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// closeAsync closes pc without waiting for its fetch in flight, and drains
-// what it still delivers so that its goroutines end.
-func closeAsync(pc sarama.PartitionConsumer) {
-	pc.AsyncClose()
-	go func() {
-		for range pc.Messages() {
-		}
-	}()
-	go func() {
-		for range pc.Errors() {
-		}
-	}()
 }
