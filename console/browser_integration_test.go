@@ -30,7 +30,7 @@ func TestConsoleInChromium(t *testing.T) {
 	dir := t.TempDir()
 	name := testkit.UniqueName("it-console")
 	testkit.DeleteTopicsAtEnd(t, k, name)
-	t.Cleanup(func() { deleteIndices(es.URLs[0], "*-"+name) })
+	t.Cleanup(func() { testkit.DeleteIndices(es.URLs[0], "*-"+name) })
 	const host = "console-host"
 	brokers := strings.Join(k.Brokers, ",")
 
@@ -469,12 +469,5 @@ func appendFile(t *testing.T, path, s string) {
 	defer f.Close()
 	if _, err := f.WriteString(s); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func deleteIndices(base, pattern string) {
-	req, _ := http.NewRequest(http.MethodDelete, strings.TrimRight(base, "/")+"/"+pattern, nil)
-	if res, err := http.DefaultClient.Do(req); err == nil {
-		res.Body.Close()
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -286,4 +287,16 @@ func DeleteTopicsAtEnd(t testing.TB, k config.Kafka, prefix string) {
 			}
 		}
 	})
+}
+
+// DeleteIndices deletes the Elasticsearch indices matching pattern (a
+// test's suffix) at base; a failure is left for the next run's pattern.
+func DeleteIndices(base, pattern string) {
+	req, err := http.NewRequest(http.MethodDelete, strings.TrimRight(base, "/")+"/"+pattern, nil)
+	if err != nil {
+		return
+	}
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
 }

@@ -37,7 +37,7 @@ func TestPipelineWatchesItself(t *testing.T) {
 	g := r.Group
 	hb, dlq, hosts := g+"-heartbeats", g+"-dlq", g+"-system-metrics"
 	indexSuffix := strings.ToLower(g)
-	t.Cleanup(func() { deleteIndices(es.URLs[0], "*-"+indexSuffix) })
+	t.Cleanup(func() { testkit.DeleteIndices(es.URLs[0], "*-"+indexSuffix) })
 	common := []string{"-brokers", strings.Join(k.Brokers, ","), "-heartbeats-topic", hb, "-health-interval", "4s",
 		"-instance", "it", "-log-level", "warn"}
 	statusArgs := []string{"-es-urls", strings.Join(es.URLs, ","), "-status-groups", g, "-status-alerts-topic", r.Alerts,
@@ -293,11 +293,4 @@ func get(t *testing.T, url string) (int, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
-}
-
-func deleteIndices(base, pattern string) {
-	req, _ := http.NewRequest(http.MethodDelete, strings.TrimRight(base, "/")+"/"+pattern, nil)
-	if res, err := http.DefaultClient.Do(req); err == nil {
-		res.Body.Close()
-	}
 }
