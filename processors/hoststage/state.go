@@ -175,10 +175,8 @@ func topIPs(byIP map[string]int64, n int) []contracts.IPCount {
 func (h *HostState) SSHActivity(from, to time.Time) *contracts.SSHActivity {
 	out := &contracts.SSHActivity{}
 	byIP := map[string]int64{}
-	for m, a := range h.SSH {
-		if m < from.Unix()/60 || m > to.Unix()/60 {
-			continue
-		}
+	for _, m := range h.minutesIn(from, to) {
+		a := h.SSH[m]
 		out.FailedLogins += a.Failed
 		out.SuccessfulLogins += a.Succeeded
 		for ip, n := range a.FailedByIP {
@@ -189,15 +187,21 @@ func (h *HostState) SSHActivity(from, to time.Time) *contracts.SSHActivity {
 	return out
 }
 
-// SSHMinutes is the host's SSH activity per minute from from to to,
-// oldest first, minutes without activity left out.
-func (h *HostState) SSHMinutes(from, to time.Time) []contracts.MinuteActivity {
+// minutesIn lists the keys of h.SSH (unix minutes) from from to to, in no order.
+func (h *HostState) minutesIn(from, to time.Time) []int64 {
 	var keys []int64
 	for m := range h.SSH {
 		if m >= from.Unix()/60 && m <= to.Unix()/60 {
 			keys = append(keys, m)
 		}
 	}
+	return keys
+}
+
+// SSHMinutes is the host's SSH activity per minute from from to to,
+// oldest first, minutes without activity left out.
+func (h *HostState) SSHMinutes(from, to time.Time) []contracts.MinuteActivity {
+	keys := h.minutesIn(from, to)
 	slices.Sort(keys)
 	out := make([]contracts.MinuteActivity, 0, len(keys))
 	for _, m := range keys {
