@@ -38,8 +38,11 @@ func main() {
 	if *file == "" {
 		log.Fatal("-file: the file logmon all tails")
 	}
-	k := config.Kafka{Brokers: config.SplitList(envOr("KAFKA_BROKERS", config.LocalKafkaBrokers))}
-	consumer, err := sarama.NewConsumer(k.Brokers, kafkaconfig.Sarama("logmon-livelatency"))
+	cfg, err := config.Load() // KAFKA_BROKERS, else the local stack
+	if err != nil {
+		log.Fatal(err)
+	}
+	consumer, err := sarama.NewConsumer(cfg.Kafka.Brokers, kafkaconfig.Sarama("logmon-livelatency"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -147,11 +150,4 @@ func round(consumer sarama.Consumer, prefix, file, api, host, ip string) (logMs,
 		}
 	}
 	return logMs, alertMs, apiMs
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
