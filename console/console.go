@@ -39,15 +39,12 @@ func Handler() http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		// The assets change with the binary; a reload after an upgrade must see them.
 		h.Set("Cache-Control", "no-cache")
-		if r.URL.Path != "/" && !strings.Contains(strings.TrimPrefix(r.URL.Path, "/"), "/") {
-			if _, err := fs.Stat(files, strings.TrimPrefix(r.URL.Path, "/")); err == nil {
-				static.ServeHTTP(w, r)
+		// "/" is index.html; otherwise only a bundle file by its name.
+		if name := strings.TrimPrefix(r.URL.Path, "/"); name != "" {
+			if _, err := fs.Stat(files, name); err != nil || strings.Contains(name, "/") {
+				http.NotFound(w, r)
 				return
 			}
-		}
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
 		}
 		static.ServeHTTP(w, r)
 	})
