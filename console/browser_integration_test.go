@@ -51,10 +51,10 @@ func TestConsoleInChromium(t *testing.T) {
 	httpAddr := testkit.FreeAddr(t)
 	hb := name + "-" + heartbeatsTopic()
 	common := []string{"-brokers", brokers, "-health-interval", "2s", "-log-level", "warn"}
-	start(t, bin, nil, "all", append(common, "-es-urls", strings.Join(es.URLs, ","), "-name-prefix", name+"-",
+	testkit.StartLogmon(t, bin, nil, "all", append(common, "-es-urls", strings.Join(es.URLs, ","), "-name-prefix", name+"-",
 		"-globs", logFile, "-from-start", "-source-tz", "UTC", "-report-tz", "UTC", "-instance", "console",
 		"-data-dir", filepath.Join(dir, "data"), "-metrics-addr", "", "-http-addr", httpAddr, "-grpc-addr", testkit.FreeAddr(t))...)
-	agent := start(t, bin, nil, "agent", append(common, "-host", host, "-interval", "1s", "-topic", name+"-system-metrics",
+	agent := testkit.StartLogmon(t, bin, nil, "agent", append(common, "-host", host, "-interval", "1s", "-topic", name+"-system-metrics",
 		"-heartbeats-topic", hb, "-instance", "console-agent",
 		"-spool-dir", filepath.Join(dir, "spool"), "-metrics-addr", "")...)
 	base := "http://" + httpAddr
@@ -197,7 +197,7 @@ func TestConsoleInChromium(t *testing.T) {
 			"-heartbeats-topic", hb, "-instance", "console-api2", "-events-index", "",
 			"-data-dir", filepath.Join(dir, "api2"), "-metrics-addr", "", "-http-addr", addr, "-grpc-addr", testkit.FreeAddr(t))
 		env := []string{"API_TOKEN=s3cret-console"}
-		api := start(t, bin, env, "api", args...)
+		api := testkit.StartLogmon(t, bin, env, "api", args...)
 		waitHTTP(t, "http://"+addr+"/v1/ready", time.Minute, http.StatusOK, http.StatusUnauthorized)
 		ctx := b.tab(t, 1440)
 		run(t, ctx, chromedp.Navigate("http://"+addr+"/#/now"), chromedp.WaitVisible(chromedp.CSS(`[data-token-prompt] input`)),
@@ -213,7 +213,7 @@ func TestConsoleInChromium(t *testing.T) {
 		if !strings.Contains(text, "does not answer") || !strings.Contains(text, "Retrying") {
 			t.Errorf("banner %q", text)
 		}
-		start(t, bin, env, "api", args...)
+		testkit.StartLogmon(t, bin, env, "api", args...)
 		run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`main [data-page="pipeline"]`)),
 			chromedp.WaitNotPresent(chromedp.CSS(`[data-banner="unreachable"]`)))
 	})
@@ -331,21 +331,6 @@ func artifacts(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// start runs `logmon <cmd> args...` with extra environment; the test's end kills it.
-func start(t *testing.T, bin string, env []string, cmd string, args ...string) *exec.Cmd {
-	t.Helper()
-	c := exec.Command(bin, append([]string{cmd}, args...)...)
-	c.Stdout, c.Stderr = os.Stderr, os.Stderr
-	c.Env = append(os.Environ(), env...)
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	t.Cleanup(func() { _ = c.Process.Kill(); <-done })
-	return c
 }
 
 // heartbeatsTopic is the heartbeats topic the environment names (make

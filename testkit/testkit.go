@@ -300,3 +300,22 @@ func DeleteIndices(base, pattern string) {
 		res.Body.Close()
 	}
 }
+
+// StartLogmon starts `bin cmd args...` with env added to this process's
+// environment, its output on the test's stderr; the test's end kills it.
+func StartLogmon(t testing.TB, bin string, env []string, cmd string, args ...string) *exec.Cmd {
+	t.Helper()
+	c := exec.Command(bin, append([]string{cmd}, args...)...)
+	c.Stdout, c.Stderr = os.Stderr, os.Stderr
+	c.Env = append(os.Environ(), env...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = c.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = c.Process.Kill()
+		<-done
+	})
+	return c
+}

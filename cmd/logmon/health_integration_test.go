@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -46,15 +45,15 @@ func TestPipelineWatchesItself(t *testing.T) {
 
 	processAddr, indexAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	startProcess := func() *exec.Cmd {
-		return startLogmon(t, bin, "process", append(common, "-group", g, "-input", r.Input, "-alerts", r.Alerts,
+		return testkit.StartLogmon(t, bin, nil, "process", append(common, "-group", g, "-input", r.Input, "-alerts", r.Alerts,
 			"-metrics-topic", r.Metrics, "-hosts-input", hosts, "-data-dir", filepath.Join(dir, "process"), "-metrics-addr", processAddr)...)
 	}
 	startIndex := func() *exec.Cmd {
-		return startLogmon(t, bin, "index", append(common, "-es-urls", strings.Join(es.URLs, ","), "-group", g+"-index",
+		return testkit.StartLogmon(t, bin, nil, "index", append(common, "-es-urls", strings.Join(es.URLs, ","), "-group", g+"-index",
 			"-events-topic", r.Input, "-alerts-topic", r.Alerts, "-metrics-topic", r.Metrics, "-hosts-topic", hosts, "-dlq-topic", dlq,
 			"-index-suffix", indexSuffix, "-data-dir", filepath.Join(dir, "index"), "-metrics-addr", indexAddr)...)
 	}
-	startLogmon(t, bin, "watchdog", append(append(common, statusArgs...), "-stall-window", "6s", "-metrics-addr", "")...)
+	testkit.StartLogmon(t, bin, nil, "watchdog", append(append(common, statusArgs...), "-stall-window", "6s", "-metrics-addr", "")...)
 	process, index := startProcess(), startIndex()
 
 	status := func() *contracts.Status {
@@ -222,23 +221,6 @@ func TestPipelineWatchesItself(t *testing.T) {
 		}
 	}
 	t.Logf("pipeline alerts: %v", got)
-}
-
-// startLogmon starts `logmon <cmd> args...`; the test's end kills it.
-func startLogmon(t *testing.T, bin, cmd string, args ...string) *exec.Cmd {
-	t.Helper()
-	c := exec.Command(bin, append([]string{cmd}, args...)...)
-	c.Stdout, c.Stderr = os.Stderr, os.Stderr
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = c.Process.Kill()
-		<-done
-	})
-	return c
 }
 
 // stopLogmon sends sig and waits for the process to end.
