@@ -11,7 +11,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -103,8 +105,13 @@ func defaultRoutes(base string) []string {
 
 // firstMatch is the string value after key in GET url's answer.
 func firstMatch(url, key string) string {
-	out, err := exec.Command("curl", "-fs", url).Output()
+	res, err := http.Get(url)
 	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
 		return ""
 	}
 	_, rest, ok := strings.Cut(string(out), key)
